@@ -1,0 +1,316 @@
+"""Cross-record checks: ``Scenario`` -> list of ``Problem``.
+
+Field-level rules are enforced by :mod:`flowopt.schema`; the rules here need several records at
+once (unknown and duplicate ids, yields that must add up to 1, compositions above 1, quality
+limits on undeclared components, streams nothing can take). Each problem is located by table,
+1-based record number and field; :mod:`flowopt.io` turns record numbers into file rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from flowopt.errors import InputError, Problem
+from flowopt.schema import REQUIRED_TABLES, Scenario
+
+#: Mass fractions may exceed their bound by this much before it is an error (rounding in files).
+FRACTION_TOLERANCE = 1e-6
+
+
+def _suggest(value: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def _ref(
+    problems: list[Problem],
+    table: str,
+    index: int,
+    column: str,
+    value: str | None,
+    known: Mapping[str, object] | set[str],
+    target: str,
+) -> None:
+    """Record a problem if ``value`` is not an id of ``target``."""
+    if value is None or value in known:
+        return
+    problems.append(
+        Problem(
+            table,
+            index + 1,
+            column,
+            f"unknown {target} id '{value}'.{_suggest(value, known)}",
+            f"use an id from {target}, or add a row for '{value}' to {target}.",
+        )
+    )
+
+
+def _duplicates(problems: list[Problem], table: str, ids: Sequence[str], what: str = "id") -> None:
+    seen: dict[str, int] = {}
+    for i, value in enumerate(ids):
+        if value in seen:
+            problems.append(
+                Problem(
+                    table,
+                    i + 1,
+                    what,
+                    f"duplicate {what} '{value}' (first used in record {seen[value]}).",
+                    "give every row its own id, or delete the repeated row.",
+                )
+            )
+        else:
+            seen[value] = i + 1
+
+
+def check_scenario(s: Scenario) -> list[Problem]:
+    """Run every cross-record check on a scenario.
+
+    Args:
+        s: a scenario whose records already passed field validation.
+
+    Returns:
+        All problems found (errors and warnings), in table order; empty when the scenario is
+        consistent. Locations use 1-based record numbers within each table.
+    """
+    p: list[Problem] = []
+    for table in REQUIRED_TABLES:
+        if not getattr(s, table):
+            p.append(
+                Problem(table, None, None, f"table '{table}' has no rows.", f"add at least one row to {table}.")
+            )
+
+    sites = {x.id for x in s.sites}
+    firms = {x.id: x for x in s.firms}
+    streams = {x.id: x for x in s.streams}
+    projects = {x.id: x for x in s.projects}
+    sinks = {x.id: x for x in s.sinks}
+    outlets: dict[str, object] = {**projects, **sinks}
+
+    for table in ("sites", "firms", "streams", "stockpiles", "projects", "sinks", "routes"):
+        _duplicates(p, table, [r.id for r in getattr(s, table)])
+    # projects and sinks are both outlets; one id must name one outlet
+    for i, sink in enumerate(s.sinks):
+        if sink.id in projects:
+            p.append(
+                Problem("sinks", i + 1, "id", f"id '{sink.id}' is also a project id.", "rename the sink or the project; outlet ids must be unique across both tables.")
+            )
+
+    for i, f in enumerate(s.firms):
+        _ref(p, "firms", i, "site", f.site, sites, "sites")
+    for i, st in enumerate(s.streams):
+        _ref(p, "streams", i, "firm", st.firm, firms, "firms")
+        _ref(p, "streams", i, "site", st.site, sites, "sites")
+        if st.generation_t > 0 and st.site is None and st.firm is None:
+            p.append(
+                Problem("streams", i + 1, "site", f"stream '{st.id}' is generated ({st.generation_t:g} t) but has neither a firm nor a site.", "fill in firm or site so transport distances are known.")
+            )
+
+    comp_seen: Counter[tuple[str, str]] = Counter()
+    comp_sum: dict[str, float] = defaultdict(float)
+    comp_first_row: dict[str, int] = {}
+    for i, c in enumerate(s.composition):
+        _ref(p, "composition", i, "stream", c.stream, streams, "streams")
+        comp_seen[(c.stream, c.component)] += 1
+        if comp_seen[(c.stream, c.component)] == 2:
+            p.append(
+                Problem("composition", i + 1, "component", f"component '{c.component}' of stream '{c.stream}' is given twice.", "keep one row per stream and component.")
+            )
+        comp_sum[c.stream] += c.fraction
+        comp_first_row.setdefault(c.stream, i + 1)
+    for stream_id, total in comp_sum.items():
+        if total > 1 + FRACTION_TOLERANCE:
+            p.append(
+                Problem("composition", comp_first_row[stream_id], "fraction", f"the fractions of stream '{stream_id}' sum to {total:.4f}, above 1.", "mass fractions of one stream must add up to at most 1; check for double-counted components (e.g. TFe and FeO).")
+            )
+
+    for i, k in enumerate(s.stockpiles):
+        _ref(p, "stockpiles", i, "stream", k.stream, streams, "streams")
+        _ref(p, "stockpiles", i, "site", k.site, sites, "sites")
+
+    for i, pr in enumerate(s.projects):
+        _ref(p, "projects", i, "site", pr.site, sites, "sites")
+        _ref(p, "projects", i, "firm", pr.firm, firms, "firms")
+        if pr.min_intake_t > pr.capacity_t:
+            p.append(
+                Problem("projects", i + 1, "min_intake_t", f"minimum intake {pr.min_intake_t:g} t exceeds capacity {pr.capacity_t:g} t.", "lower min_intake_t or raise capacity_t.")
+            )
+
+    for i, sk in enumerate(s.sinks):
+        _ref(p, "sinks", i, "site", sk.site, sites, "sites")
+
+    accept_seen: set[tuple[str, str]] = set()
+    for i, a in enumerate(s.accepts):
+        _ref(p, "accepts", i, "outlet", a.outlet, outlets, "projects or sinks")
+        if a.stream != "*":
+            _ref(p, "accepts", i, "stream", a.stream, streams, "streams")
+        if (a.outlet, a.stream) in accept_seen:
+            p.append(
+                Problem("accepts", i + 1, "stream", f"outlet '{a.outlet}' accepts '{a.stream}' twice.", "keep one row per outlet and stream.")
+            )
+        accept_seen.add((a.outlet, a.stream))
+
+    residue_sum: dict[str, float] = defaultdict(float)
+    for i, r in enumerate(s.residues):
+        _ref(p, "residues", i, "project", r.project, projects, "projects")
+        _ref(p, "residues", i, "stream", r.stream, streams, "streams")
+        residue_sum[r.project] += r.fraction
+    for i, pr in enumerate(s.projects):
+        total = pr.product_fraction + pr.loss_fraction + residue_sum.get(pr.id, 0.0)
+        if abs(total - 1) > FRACTION_TOLERANCE:
+            p.append(
+                Problem("projects", i + 1, "product_fraction", f"yields of project '{pr.id}' add up to {total:.6f} (product {pr.product_fraction:g} + loss {pr.loss_fraction:g} + residues {residue_sum.get(pr.id, 0.0):g}), not 1.", "make product_fraction + loss_fraction + the project's residues.csv fractions equal 1 so no mass is created or lost.")
+            )
+
+    composition = {(c.stream, c.component): c.fraction for c in s.composition}
+    accepted_by: dict[str, list[str]] = defaultdict(list)
+    for a in s.accepts:
+        if a.stream == "*":
+            accepted_by[a.outlet].extend(streams)
+        else:
+            accepted_by[a.outlet].append(a.stream)
+    limit_seen: set[tuple[str, str]] = set()
+    for i, q in enumerate(s.quality):
+        _ref(p, "quality", i, "project", q.project, projects, "projects")
+        if (q.project, q.component) in limit_seen:
+            p.append(Problem("quality", i + 1, "component", f"a limit on '{q.component}' for project '{q.project}' is given twice.", "merge the rows into one with min_fraction and max_fraction."))
+        limit_seen.add((q.project, q.component))
+        if q.min_fraction is None and q.max_fraction is None:
+            p.append(Problem("quality", i + 1, "max_fraction", "neither min_fraction nor max_fraction is given.", "fill in at least one of them, or delete the row."))
+        if q.min_fraction is not None and q.max_fraction is not None and q.min_fraction > q.max_fraction:
+            p.append(Problem("quality", i + 1, "min_fraction", f"min_fraction {q.min_fraction:g} is above max_fraction {q.max_fraction:g}.", "swap or correct the two limits."))
+        for stream_id in sorted(set(accepted_by.get(q.project, []))):
+            if stream_id in streams and (stream_id, q.component) not in composition:
+                p.append(
+                    Problem("quality", i + 1, "component", f"project '{q.project}' limits '{q.component}', but accepted stream '{stream_id}' has no '{q.component}' value in composition.", f"add a composition row ({stream_id}, {q.component}, fraction), using 0 if it is absent.")
+                )
+
+    pair_seen: set[frozenset[str]] = set()
+    for i, d in enumerate(s.distances):
+        _ref(p, "distances", i, "from_site", d.from_site, sites, "sites")
+        _ref(p, "distances", i, "to_site", d.to_site, sites, "sites")
+        key = frozenset((d.from_site, d.to_site))
+        if key in pair_seen:
+            p.append(Problem("distances", i + 1, "to_site", f"distance between '{d.from_site}' and '{d.to_site}' is given twice.", "keep one row per pair of sites (either direction)."))
+        pair_seen.add(key)
+
+    for i, rt in enumerate(s.routes):
+        _ref(p, "routes", i, "from_site", rt.from_site, sites, "sites")
+        _ref(p, "routes", i, "to_site", rt.to_site, sites, "sites")
+        _ref(p, "routes", i, "stream", rt.stream, streams, "streams")
+
+    # a stream with supply but no outlet at all can only be left unmanaged: almost surely a gap
+    accepting: dict[str, list[str]] = defaultdict(list)
+    for a in s.accepts:
+        if a.outlet in outlets:
+            for sid in streams if a.stream == "*" else [a.stream]:
+                accepting[sid].append(a.outlet)
+    supplied = {st.id for st in s.streams if st.generation_t > 0}
+    supplied |= {k.stream for k in s.stockpiles if k.max_reclaim_t > 0}
+    supplied |= {r.stream for r in s.residues if r.fraction > 0}
+    for i, st in enumerate(s.streams):
+        if st.id in supplied and not accepting.get(st.id):
+            p.append(
+                Problem("streams", i + 1, "id", f"no project, sink or storage accepts stream '{st.id}'.", f"add an accepts row with stream '{st.id}' (or '*') for a project or sink.")
+            )
+    return p
+
+
+def raise_for_problems(problems: Sequence[Problem], what: str = "The scenario is invalid") -> None:
+    """Raise :class:`InputError` if any problem is an error; warnings alone pass.
+
+    Args:
+        problems: findings from validation or checks.
+        what: first line of the error message.
+
+    Raises:
+        InputError: when at least one problem has severity ``error``.
+    """
+    errors = [x for x in problems if x.severity == "error"]
+    if errors:
+        n = len(errors)
+        msg = f"{what}: {n} problem{'s' if n != 1 else ''} found."
+        raise InputError(msg, problems)
+
+
+def validation_problems(exc: ValidationError, table: str, row: int | None = None) -> list[Problem]:
+    """Turn a pydantic ``ValidationError`` for one record into problems.
+
+    Args:
+        exc: the error raised while validating one record (or the manifest).
+        table: table the record belongs to.
+        row: 1-based record or line number, if any.
+
+    Returns:
+        One problem per pydantic error, with the field path as column and a fix hint.
+    """
+    out: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc = [str(x) for x in err["loc"]]
+        column = ".".join(loc) if loc else None
+        kind = err["type"]
+        got = err.get("input")
+        message = f"{err['msg']} (got {_short(got)})."
+        out.append(Problem(table, row, column, message, _HINTS.get(kind, "correct the value.")))
+    return out
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_HINTS: dict[str, str] = {
+    "extra_forbidden": "remove the field or check its spelling against the documented field names.",
+    "missing": "fill in the field; it is required.",
+    "finite_number": "use a finite number; NaN and infinity are not allowed.",
+    "greater_than_equal": "use a value within the allowed range (negative or absurdly large values are typing errors).",
+    "less_than_equal": "use a value within the allowed range; magnitudes above the limit are treated as typing errors.",
+    "greater_than": "use a value within the allowed range.",
+    "float_parsing": "write a plain number such as 1200000 or 0.25 (no units or thousands separators).",
+    "int_parsing": "write a whole number.",
+    "bool_parsing": "write true or false.",
+    "enum": "use one of the listed values.",
+    "string_pattern_mismatch": "ids start with a letter and contain only letters, digits and underscores.",
+    "string_too_long": "shorten the text.",
+}
+
+
+def validated(data: Mapping[str, Any]) -> Scenario:
+    """Validate a scenario given as one JSON-like mapping and run every cross-record check.
+
+    Args:
+        data: mapping with the manifest fields and one list of row mappings per table.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        InputError: listing every problem found, located by table, record number and field.
+    """
+    problems: list[Problem] = []
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = list(err["loc"])
+            table = str(loc[0]) if loc else "scenario"
+            row = loc[1] + 1 if len(loc) > 1 and isinstance(loc[1], int) else None
+            rest = loc[2:] if row is not None else loc[1:]
+            problems.append(
+                Problem(
+                    table,
+                    row,
+                    ".".join(str(x) for x in rest) or None,
+                    f"{err['msg']} (got {_short(err.get('input'))}).",
+                    _HINTS.get(err["type"], "correct the value."),
+                )
+            )
+        raise_for_problems(problems)
+        raise  # pragma: no cover - raise_for_problems always raises here
+    raise_for_problems(check_scenario(scenario))
+    return scenario

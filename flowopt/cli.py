@@ -1,0 +1,234 @@
+"""Command line: ``flowopt solve | validate | convert``.
+
+Exit codes: 0 solved (or valid), 1 not solvable as asked (infeasible target, unbounded, solver
+limit or failure, failed audit), 2 invalid input, 3 unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from flowopt.errors import AuditError, FlowoptError, InfeasibleError, InputError, SolveError
+from flowopt.io import atomic_path, load_scenario, write_scenario, write_workbook
+from flowopt.pipeline import default_data_dir, run
+from flowopt.results import Plan
+from flowopt.solve import SolveOptions
+
+EXIT_OK, EXIT_UNSOLVABLE, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="flowopt", description="Least-cost allocation of industrial solid waste to reuse, disposal and storage under a utilization target.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("solve", help="solve a scenario and print the plan")
+    s.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled Panzhihua East park data)")
+    s.add_argument("--target", type=float, help="target rate as a fraction (e.g. 0.75); overrides policy.target_rate")
+    s.add_argument("--json", action="store_true", help="print the plan as JSON (the dashboard contract)")
+    s.add_argument("--out", type=Path, help="also write plan.json and CSV tables to this folder")
+    s.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations in the text report")
+    s.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    s.add_argument("--all-flows", action="store_true", help="list every flow in the text report (default: the largest 25)")
+    s.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    v = sub.add_parser("validate", help="check a scenario's files and network without solving")
+    v.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook")
+    v.add_argument("--json", action="store_true", help="print the result as JSON")
+    c = sub.add_parser("convert", help="convert a scenario between a folder of CSVs and an .xlsx workbook")
+    c.add_argument("data", help="scenario folder or .xlsx workbook")
+    c.add_argument("output", type=Path, help="target .xlsx file or folder")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "solve":
+            return _solve(args)
+        if args.command == "validate":
+            return _validate(args)
+        return _convert(args)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_UNSOLVABLE
+    except Exception as exc:  # never a bare traceback for a user
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"Internal error: {type(exc).__name__}: {exc}\nThis is a bug in flowopt; rerun with --debug and report the output.", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _data(arg: str | None) -> Path:
+    return Path(arg) if arg else default_data_dir()
+
+
+def _emit_json(doc: dict[str, Any]) -> None:
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def _input_error(exc: InputError, as_json: bool) -> int:
+    if as_json:
+        _emit_json({"status": "invalid_input", "code": exc.code, "message": exc.message, "problems": [p.to_dict() for p in exc.problems]})
+    else:
+        print(str(exc), file=sys.stderr)
+    return EXIT_INPUT
+
+
+def _solve(args: argparse.Namespace) -> int:
+    data = _data(args.data)
+    try:
+        plan = run(data, target_rate=args.target, options=SolveOptions(time_limit_s=args.time_limit))
+    except InputError as exc:
+        return _input_error(exc, args.json)
+    except InfeasibleError as exc:
+        diag = getattr(exc, "diagnosis", None)
+        doc = {"status": "infeasible", "code": exc.code, "scenario": str(data), "target": args.target, "message": str(exc), "diagnosis": diag.to_dict() if diag else None}
+        if args.json:
+            _emit_json(doc)
+        else:
+            print("Target not reachable / 目标无法实现", file=sys.stderr)
+            print(f"  {exc}", file=sys.stderr)
+            if diag:
+                print(f"  {diag.statement_zh}", file=sys.stderr)
+        return EXIT_UNSOLVABLE
+    except (SolveError, AuditError) as exc:
+        if args.json:
+            _emit_json({"status": "error", "code": exc.code, "message": str(exc)})
+        else:
+            print(str(exc), file=sys.stderr)
+        return EXIT_UNSOLVABLE
+    if args.out:
+        write_plan(plan, args.out)
+    if args.json:
+        _emit_json(plan.model_dump(mode="json"))
+    else:
+        print(format_plan(plan, lang=args.lang, all_flows=args.all_flows))
+        if args.out:
+            print(f"\nWritten: {args.out}/plan.json and CSV tables.")
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from flowopt.graph import build_graph
+
+    data = _data(args.data)
+    try:
+        scenario = load_scenario(data)
+        g = build_graph(scenario)
+    except InputError as exc:
+        return _input_error(exc, args.json)
+    summary = {"status": "valid", "scenario": scenario.id, "streams": len(scenario.streams), "projects": len(scenario.projects), "sinks": len(scenario.sinks), "stockpiles": len(scenario.stockpiles), "lots": len(g.lots), "arcs": len(g.arcs), "warnings": [str(w) for w in g.warnings]}
+    if args.json:
+        _emit_json(summary)
+    else:
+        print(f"{data}: valid. {summary['streams']} streams, {summary['projects']} projects, {summary['sinks']} sinks, {summary['stockpiles']} stockpiles; {summary['arcs']} permitted movements.")
+        for w in g.warnings:
+            print(f"  warning: {w}")
+    return EXIT_OK
+
+
+def _convert(args: argparse.Namespace) -> int:
+    try:
+        scenario = load_scenario(args.data)
+    except FlowoptError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INPUT
+    if args.output.suffix.lower() == ".xlsx":
+        write_workbook(scenario, args.output)
+    else:
+        write_scenario(scenario, args.output)
+    print(f"Written: {args.output}")
+    return EXIT_OK
+
+
+def write_plan(plan: Plan, folder: Path) -> Path:
+    """Write ``plan.json`` and one CSV per plan table into ``folder``, atomically.
+
+    Args:
+        plan: the plan.
+        folder: target folder; replaced as a whole, so readers never see a half-written set.
+
+    Returns:
+        The folder.
+    """
+    with atomic_path(folder) as work:
+        work.mkdir()
+        (work / "plan.json").write_text(json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+        for name, frame in plan.tables().items():
+            frame.to_csv(work / f"{name}.csv", index=False)
+    return folder
+
+
+def _t(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def format_plan(plan: Plan, *, lang: str = "en", all_flows: bool = False) -> str:
+    """Render a plan as a readable text report.
+
+    Args:
+        plan: the plan.
+        lang: ``en`` or ``zh`` for the bottleneck explanations.
+        all_flows: list every flow instead of the 25 largest.
+
+    Returns:
+        The report text.
+    """
+    k = plan.kpis
+    met = k.target_rate_value + 1e-9 >= plan.target
+    lines = [
+        f"flowopt plan: {plan.scenario_id}",
+        "=" * 72,
+        f"Target: {plan.target:.1%} ({plan.rate_mode})  ->  reached {k.target_rate_value:.2%}  [{'met' if met else 'NOT met'}]",
+        f"Utilization rate (official, U/(G+U_prior)) 综合利用率: {k.utilization_rate:.2%}",
+        f"Total cost 总成本: {plan.objective_cny:,.0f} CNY/yr   (audit: {'passed' if plan.audit.passed else 'FAILED'})",
+        "",
+        "Tonnes per year 年吨数:",
+        f"  generated 产生量 G        {_t(k.generated_t):>14}",
+        f"  reclaimed from stock 回采 {_t(k.reclaimed_t):>14}",
+        f"  utilized 综合利用量 U     {_t(k.utilized_t):>14}  (prior-year stock 往年贮存 {_t(k.utilized_prior_t)})",
+        f"  disposed 处置量 D         {_t(k.disposed_t):>14}",
+        f"  stored 贮存量 S           {_t(k.stored_t):>14}",
+        f"  unmanaged 未妥善处置      {_t(k.unmanaged_t):>14}",
+        "",
+        "Cost terms (CNY/yr):",
+    ]
+    for name, value in plan.cost_terms.items():
+        sign = "-" if name == "revenue_cny" else "+"
+        lines.append(f"  {sign} {name:<24}{value:>18,.0f}")
+    flows = pd.DataFrame([f.model_dump() for f in plan.flows])
+    if not flows.empty:
+        flows = flows.sort_values(["tonnes", "stream"], ascending=[False, True])
+        shown = flows if all_flows else flows.head(25)
+        lines += ["", f"Flows ({len(shown)} of {len(flows)}, largest first; --all-flows for all):"]
+        view = shown[["stream", "source", "destination", "kind", "tonnes", "cost_cny"]].copy()
+        view["tonnes"] = view["tonnes"].map(_t)
+        view["cost_cny"] = view["cost_cny"].map(_t)
+        lines.append(view.to_string(index=False))
+    loads = [o for o in plan.outlet_loads if o.capacity_t]
+    if loads:
+        lines += ["", "Outlet loads:"]
+        lv = pd.DataFrame([{"outlet": o.outlet, "name": o.name_zh or o.name_en, "intake_t": _t(o.intake_t), "capacity_t": _t(o.capacity_t or 0), "load": f"{(o.load_share or 0):.0%}"} for o in loads])
+        lines.append(lv.to_string(index=False))
+    lines += ["", "Rates by waste category 分类综合利用率:"]
+    for r in plan.rates_by_category:
+        lines.append(f"  {r.group:<18} {('n/a' if r.rate is None else f'{r.rate:.1%}'):>7}   generated {_t(r.generated_t)} t, utilized {_t(r.utilized_t)} t")
+    lines += ["", f"Bottlenecks 瓶颈 ({len(plan.bottlenecks)} binding constraints, most valuable first):"]
+    for i, b in enumerate(plan.bottlenecks, 1):
+        lines.append(f"  {i:>2}. [{b.kind}] {b.explanation_zh if lang == 'zh' else b.explanation}")
+    if plan.warnings:
+        lines += ["", "Warnings:"] + [f"  - {w}" for w in plan.warnings]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

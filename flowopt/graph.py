@@ -1,0 +1,278 @@
+"""Material graph: ``Scenario`` -> ``MaterialGraph`` (lots, arcs, residue links) + structural checks.
+
+A *lot* is one source of one stream with one origin:
+
+* ``gen:<stream>``: current-year generation at the stream's site (origin ``new``);
+* ``stock:<stockpile>``: tonnes reclaimed from a legacy stockpile (origin ``legacy``);
+* ``res:<project>:<stream>:<origin>``: a residue of a project, produced from that project's
+  feed of the same origin.
+
+Origins are tracked so that prior-year stock keeps its statistical identity through residue
+chains: a residue of reclaimed slag that reaches a utilizing outlet is "prior-year stock
+utilized", never current-year utilization.
+
+An *arc* is a permitted movement of a lot to an outlet (project or sink) that accepts the lot's
+stream, with its transport cost per tonne. Everything is sorted, so models and results are
+deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import networkx as nx
+
+from flowopt.errors import GraphError, Problem
+from flowopt.schema import Project, Route, Scenario, Sink
+
+Origin = Literal["new", "legacy"]
+ORIGINS: tuple[Origin, ...] = ("new", "legacy")
+#: A residue cycle whose mass gain reaches this is treated as creating mass.
+CYCLE_GAIN_LIMIT = 1 - 1e-9
+
+
+@dataclass(frozen=True)
+class Lot:
+    """One source of one stream (see the module docstring)."""
+
+    id: str
+    stream: str
+    origin: Origin
+    kind: Literal["generation", "stock", "residue"]
+    source: str
+    """Stream id (generation), stockpile id (stock) or project id (residue)."""
+    site: str
+
+
+@dataclass(frozen=True)
+class Arc:
+    """A permitted movement of a lot to an outlet."""
+
+    lot: str
+    outlet: str
+    distance_km: float
+    transport_cny_per_t: float
+    routes: tuple[str, ...] = ()
+    """Ids of capacity-limited routes this arc counts toward."""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Index of the arc in the model: ``(lot, outlet)``."""
+        return (self.lot, self.outlet)
+
+
+@dataclass
+class MaterialGraph:
+    """The network a model is built from; derived from a scenario, never edited by hand."""
+
+    scenario: Scenario
+    lots: dict[str, Lot]
+    arcs: list[Arc]
+    projects: dict[str, Project]
+    sinks: dict[str, Sink]
+    project_origins: list[tuple[str, Origin]]
+    """(project, origin) pairs for which the project can receive feed of that origin."""
+    graph: nx.MultiDiGraph
+    warnings: list[Problem] = field(default_factory=list)
+
+    def arcs_into(self, outlet: str) -> list[Arc]:
+        """Return the arcs ending at ``outlet``."""
+        return self._into.get(outlet, [])
+
+    def arcs_from(self, lot: str) -> list[Arc]:
+        """Return the arcs leaving ``lot``."""
+        return self._from.get(lot, [])
+
+    def __post_init__(self) -> None:
+        self._into: dict[str, list[Arc]] = defaultdict(list)
+        self._from: dict[str, list[Arc]] = defaultdict(list)
+        for a in self.arcs:
+            self._into[a.outlet].append(a)
+            self._from[a.lot].append(a)
+
+
+def stream_site(s: Scenario, stream_id: str) -> str | None:
+    """Return the site where ``stream_id`` is generated (its own site, else its firm's)."""
+    stream = next(x for x in s.streams if x.id == stream_id)
+    if stream.site:
+        return stream.site
+    firm = next((f for f in s.firms if f.id == stream.firm), None)
+    return firm.site if firm else None
+
+
+class _Distances:
+    """Distance and tariff lookup between sites."""
+
+    def __init__(self, s: Scenario) -> None:
+        self.s = s
+        self.table = {}
+        for d in s.distances:
+            self.table[(d.from_site, d.to_site)] = d.distance_km
+            self.table[(d.to_site, d.from_site)] = d.distance_km
+        self.coords = {x.id: (x.x_km, x.y_km) for x in s.sites if x.x_km is not None and x.y_km is not None}
+
+    def km(self, a: str, b: str) -> float | None:
+        if a == b:
+            return 0.0
+        if (a, b) in self.table:
+            return self.table[(a, b)]
+        if a in self.coords and b in self.coords:
+            (x1, y1), (x2, y2) = self.coords[a], self.coords[b]
+            return round(math.hypot(x1 - x2, y1 - y2) * self.s.transport.road_winding_factor, 3)
+        return None
+
+    def cost(self, a: str, b: str, km: float) -> float:
+        t = self.s.transport
+        if a == b and not t.same_site_fixed:
+            return 0.0
+        return t.fixed_cny_per_t + t.variable_cny_per_t_km * km
+
+
+def _matching_routes(routes: Iterable[Route], a: str, b: str, stream: str) -> list[Route]:
+    hits = [r for r in routes if r.from_site == a and r.to_site == b and r.stream in (None, stream)]
+    # stream-specific rules override general ones
+    return sorted(hits, key=lambda r: (r.stream is None, r.id))
+
+
+def build_graph(s: Scenario, *, strict: bool = True) -> MaterialGraph:
+    """Build the material graph of a validated scenario and check its structure.
+
+    Args:
+        s: a scenario that passed :func:`flowopt.checks.check_scenario`.
+        strict: raise :class:`GraphError` on structural errors (default). With ``False`` the
+            errors are kept in ``warnings`` instead (for diagnostics only).
+
+    Returns:
+        The graph with its lots, arcs and warnings.
+
+    Raises:
+        GraphError: missing distances, streams whose every outlet is prohibited, residue cycles
+            that create mass, or projects with a minimum intake that nothing can supply.
+    """
+    problems: list[Problem] = []
+    projects = {p.id: p for p in sorted(s.projects, key=lambda x: x.id)}
+    sinks = {d.id: d for d in sorted(s.sinks, key=lambda x: x.id)}
+    outlet_site = {**{k: v.site for k, v in projects.items()}, **{k: v.site for k, v in sinks.items()}}
+    all_streams = sorted(x.id for x in s.streams)
+    accepts: dict[str, list[str]] = defaultdict(list)  # stream -> outlets
+    for a in s.accepts:
+        for sid in all_streams if a.stream == "*" else [a.stream]:
+            if a.outlet not in accepts[sid]:
+                accepts[sid].append(a.outlet)
+    residues: dict[str, list[tuple[str, float]]] = defaultdict(list)  # project -> (stream, frac)
+    for r in s.residues:
+        if r.fraction > 0:
+            residues[r.project].append((r.stream, r.fraction))
+
+    lots: dict[str, Lot] = {}
+    for st in sorted(s.streams, key=lambda x: x.id):
+        site = stream_site(s, st.id)
+        if st.generation_t > 0 and site is not None:
+            lots[f"gen:{st.id}"] = Lot(f"gen:{st.id}", st.id, "new", "generation", st.id, site)
+    for k in sorted(s.stockpiles, key=lambda x: x.id):
+        if min(k.max_reclaim_t, k.stock_t) > 0:
+            lots[f"stock:{k.id}"] = Lot(f"stock:{k.id}", k.stream, "legacy", "stock", k.id, k.site)
+
+    # residue lots: propagate origins until no new (project, origin) pair appears
+    project_origins: set[tuple[str, Origin]] = set()
+    changed = True
+    while changed:
+        changed = False
+        for lot in list(lots.values()):
+            for outlet in accepts.get(lot.stream, []):
+                if outlet in projects and (outlet, lot.origin) not in project_origins:
+                    project_origins.add((outlet, lot.origin))
+                    changed = True
+                    for stream_id, _ in residues.get(outlet, []):
+                        lid = f"res:{outlet}:{stream_id}:{lot.origin}"
+                        lots.setdefault(lid, Lot(lid, stream_id, lot.origin, "residue", outlet, projects[outlet].site))
+    lots = dict(sorted(lots.items()))
+
+    dist = _Distances(s)
+    arcs: list[Arc] = []
+    missing: set[tuple[str, str]] = set()
+    for lot in lots.values():
+        for outlet in sorted(accepts.get(lot.stream, [])):
+            to_site = outlet_site[outlet]
+            rules = _matching_routes(s.routes, lot.site, to_site, lot.stream)
+            if any(r.prohibited for r in rules):
+                continue
+            override_km = next((r.distance_km for r in rules if r.distance_km is not None), None)
+            explicit = next((r.cost_cny_per_t for r in rules if r.cost_cny_per_t is not None), None)
+            km = override_km if override_km is not None else dist.km(lot.site, to_site)
+            if km is None and explicit is None:
+                missing.add(tuple(sorted((lot.site, to_site))))  # type: ignore[arg-type]
+                continue
+            km = km if km is not None else 0.0
+            cost = explicit if explicit is not None else dist.cost(lot.site, to_site, km)
+            capped = tuple(r.id for r in rules if r.capacity_t is not None)
+            arcs.append(Arc(lot.id, outlet, km, cost, capped))
+
+    for a, b in sorted(missing):
+        problems.append(
+            Problem("distances", None, None, f"no distance between sites '{a}' and '{b}', which a stream may travel.", f"add a distances row ({a}, {b}, km), give both sites x_km/y_km, or add a route with cost_cny_per_t or prohibited=true.")
+        )
+
+    g = nx.MultiDiGraph()
+    for lot in lots.values():
+        g.add_node(lot.id, kind="lot", stream=lot.stream, origin=lot.origin)
+    for pid in projects:
+        g.add_node(pid, kind="project")
+    for did in sinks:
+        g.add_node(did, kind="sink")
+    for arc in arcs:
+        g.add_edge(arc.lot, arc.outlet, kind="flow", cost=arc.transport_cny_per_t)
+    for lot in lots.values():
+        if lot.kind == "residue":
+            g.add_edge(lot.source, lot.id, kind="residue")
+
+    # streams with supply whose every arc is prohibited (or unreachable)
+    has_arc = {a.lot for a in arcs}
+    for lot in lots.values():
+        if lot.id not in has_arc and not any(p.table == "distances" for p in problems):
+            problems.append(
+                Problem("routes", None, None, f"stream '{lot.stream}' from {lot.kind} source '{lot.source}' at site '{lot.site}' has no permitted outlet: every route from it is prohibited.", "lift a prohibition in routes or add an outlet for it at a reachable site.")
+            )
+
+    fed = {a.outlet for a in arcs}
+    for pid, p in projects.items():
+        if p.min_intake_t > 0 and pid not in fed:
+            problems.append(Problem("projects", None, "min_intake_t", f"project '{pid}' needs at least {p.min_intake_t:g} t but no supplied stream can reach it.", "set min_intake_t to 0, or add accepts rows for streams that are supplied."))
+    for oid in [*projects, *sinks]:
+        if oid not in fed:
+            problems.append(Problem("accepts", None, "outlet", f"outlet '{oid}' can receive nothing: it accepts no stream that is supplied and reachable.", "add accepts rows for it, or remove it if it is not meant to be used.", severity="warning"))
+
+    problems.extend(_cycle_problems(s, accepts, residues, projects))
+
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    if errors and strict:
+        n = len(errors)
+        msg = f"The material network is not usable: {n} problem{'s' if n != 1 else ''} found."
+        raise GraphError(msg, problems)
+    return MaterialGraph(s, lots, sorted(arcs, key=lambda a: a.key), projects, sinks, sorted(project_origins), g, warnings + (errors if not strict else []))
+
+
+def _cycle_problems(s: Scenario, accepts: dict[str, list[str]], residues: dict[str, list[tuple[str, float]]], projects: dict[str, Project]) -> list[Problem]:
+    """Find residue cycles (stream -> project -> residue stream -> …) that create mass."""
+    sg = nx.DiGraph()
+    for sid, outs in accepts.items():
+        for o in outs:
+            if o in projects:
+                sg.add_edge(("s", sid), ("p", o), gain=1.0)
+    for pid, outs in residues.items():
+        for sid, frac in outs:
+            sg.add_edge(("p", pid), ("s", sid), gain=frac)
+    out: list[Problem] = []
+    for cycle in sorted(nx.simple_cycles(sg, length_bound=40), key=str):
+        gain = 1.0
+        for u, v in zip(cycle, cycle[1:] + cycle[:1], strict=True):
+            gain *= sg.edges[u, v]["gain"]
+        if gain >= CYCLE_GAIN_LIMIT:
+            names = " -> ".join(n for _, n in cycle)
+            out.append(Problem("residues", None, "fraction", f"residue cycle {names} returns {gain:.3f} t per t fed: material could circulate for ever.", "lower a residue fraction in the cycle below 1, or stop a project from accepting its own residue."))
+    return out

@@ -1,0 +1,353 @@
+r"""Model: ``MaterialGraph`` -> Pyomo ``ConcreteModel`` (builds, never solves).
+
+One function per constraint family, each with its formula and symbols; ``models/README.md``
+is the reader's version of the same formulation and a test keeps the two in step (every
+component name of the model appears there, and every name there exists in the model).
+
+Symbols used throughout (t = tonnes per year):
+
+==================  ==========================  ==============================================
+symbol              Pyomo name                  meaning
+==================  ==========================  ==============================================
+:math:`x_{l,o}`     ``flow_t[l, o]``            tonnes of lot l sent to outlet o
+:math:`u_l`         ``unmanaged_t[l]``          tonnes of a current-year lot left unmanaged
+:math:`r_k`         ``reclaim_t[k]``            tonnes reclaimed from stockpile k
+:math:`F_p`         ``feed_t[p]``               feed of project p (expression)
+:math:`F_{p,g}`     ``feed_origin_t[p, g]``     feed of project p of origin g ∈ {new, legacy}
+==================  ==========================  ==============================================
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from flowopt.graph import MaterialGraph
+from flowopt.schema import ProjectBooking, RateMode, SinkBooking
+
+
+def build_model(g: MaterialGraph, *, target_rate: float | None = None, with_target: bool = True) -> pyo.ConcreteModel:
+    """Build the least-cost allocation LP for a material graph.
+
+    Args:
+        g: the material graph (from :func:`flowopt.graph.build_graph`).
+        target_rate: overrides the scenario's ``policy.target_rate`` when given.
+        with_target: add the utilization-target constraint (``False`` builds the model used to
+            find the maximum reachable rate and to diagnose an infeasible target).
+
+    Returns:
+        A ``ConcreteModel`` with sets, variables, constraints and the objective ``total_cost``.
+    """
+    m = pyo.ConcreteModel(name=g.scenario.id)
+    m.graph = g  # the solved model is read back against the same graph
+    _add_sets(m, g)
+    _add_variables(m, g)
+    _add_expressions(m, g)
+    add_lot_balance(m, g)
+    add_project_capacity(m, g)
+    add_project_min_intake(m, g)
+    add_feed_share(m, g)
+    add_quality_limits(m, g)
+    add_sink_capacity(m, g)
+    add_route_capacity(m, g)
+    add_stock_reclaim_limit(m, g)
+    rate = g.scenario.policy.target_rate if target_rate is None else target_rate
+    m.target_rate = pyo.Param(initialize=rate, mutable=True, doc="target for the chosen rate [-]")
+    if with_target:
+        add_utilization_target(m, g)
+    add_objective(m, g)
+    return m
+
+
+def _add_sets(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    s = g.scenario
+    m.LOTS = pyo.Set(initialize=list(g.lots), ordered=True, doc="sources of one stream with one origin")
+    m.ARCS = pyo.Set(initialize=[a.key for a in g.arcs], dimen=2, ordered=True, doc="permitted (lot, outlet) movements")
+    m.PROJECTS = pyo.Set(initialize=list(g.projects), ordered=True, doc="reuse projects")
+    m.SINKS = pyo.Set(initialize=list(g.sinks), ordered=True, doc="disposal and storage facilities")
+    m.STOCKPILES = pyo.Set(initialize=sorted(k.id for k in s.stockpiles if f"stock:{k.id}" in g.lots), ordered=True, doc="reclaimable legacy stockpiles")
+    m.UNMANAGED_LOTS = pyo.Set(initialize=[lid for lid, lot in g.lots.items() if lot.origin == "new"], ordered=True, doc="current-year lots that may be left unmanaged (taxed)")
+    m.PROJECT_ORIGINS = pyo.Set(initialize=g.project_origins, dimen=2, ordered=True, doc="(project, origin) pairs that can occur")
+
+
+def _add_variables(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    m.flow_t = pyo.Var(m.ARCS, domain=pyo.NonNegativeReals, doc="tonnes of a lot sent to an outlet [t/yr]")
+    m.unmanaged_t = pyo.Var(m.UNMANAGED_LOTS, domain=pyo.NonNegativeReals, doc="tonnes left unmanaged [t/yr]")
+    m.reclaim_t = pyo.Var(m.STOCKPILES, domain=pyo.NonNegativeReals, doc="tonnes reclaimed from a stockpile [t/yr]")
+
+
+def _add_expressions(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    into: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for a in g.arcs:
+        into[(a.outlet, g.lots[a.lot].origin)].append(a.key)
+    m.feed_origin_t = pyo.Expression(
+        m.PROJECT_ORIGINS,
+        rule=lambda m, p, o: sum(m.flow_t[k] for k in into[(p, o)]),
+        doc="feed of a project by origin [t/yr]",
+    )
+    m.feed_t = pyo.Expression(
+        m.PROJECTS,
+        rule=lambda m, p: sum(m.flow_t[a.key] for a in g.arcs_into(p)),
+        doc="total feed of a project [t/yr]",
+    )
+    m.inflow_t = pyo.Expression(
+        m.SINKS,
+        rule=lambda m, d: sum(m.flow_t[a.key] for a in g.arcs_into(d)),
+        doc="tonnes placed in a sink [t/yr]",
+    )
+    _add_rate_expressions(m, g)
+
+
+def _booked_factor(g: MaterialGraph, pid: str) -> float:
+    """Tonnes booked (as utilized or disposed) per tonne of project feed."""
+    p = g.projects[pid]
+    losses = p.loss_fraction if g.scenario.policy.count_losses_as_utilized else 0.0
+    return p.product_fraction + losses
+
+
+def _add_rate_expressions(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""Statistical quantities of the official rate, all linear in the flows.
+
+    .. math::
+        U_g = \sum_{p \in P^{U}} (\pi_p + \lambda_p) F_{p,g}, \qquad
+        D_g = \sum_{p \in P^{D}} (\pi_p + \lambda_p) F_{p,g} + \sum_{d \in D^{D}} \sum_{l: g(l)=g} x_{l,d}
+
+    with :math:`\pi_p` the product fraction, :math:`\lambda_p` the loss fraction (0 when
+    ``count_losses_as_utilized`` is false), :math:`P^U`/:math:`P^D` projects booked as
+    utilization/disposal and :math:`D^D` sinks booked as disposal.
+    """
+    utilizing = {p for p, x in g.projects.items() if x.counts_as == ProjectBooking.utilization}
+
+    def project_part(m: pyo.ConcreteModel, origin: str, booked: bool) -> pyo.Expression:
+        return sum(
+            _booked_factor(g, p) * m.feed_origin_t[p, o]
+            for p, o in g.project_origins
+            if o == origin and (p in utilizing) == booked
+        )
+
+    def sink_part(m: pyo.ConcreteModel, origin: str) -> pyo.Expression:
+        return sum(
+            m.flow_t[a.key]
+            for a in g.arcs
+            if a.outlet in g.sinks and g.sinks[a.outlet].counts_as == SinkBooking.disposal and g.lots[a.lot].origin == origin
+        )
+
+    m.utilized_new_t = pyo.Expression(expr=project_part(m, "new", True), doc="U_new: current-year tonnes utilized [t/yr]")
+    m.utilized_prior_t = pyo.Expression(expr=project_part(m, "legacy", True), doc="U_prior: prior-year stock utilized [t/yr]")
+    m.disposed_new_t = pyo.Expression(expr=project_part(m, "new", False) + sink_part(m, "new"), doc="D_new: current-year tonnes disposed [t/yr]")
+    m.disposed_prior_t = pyo.Expression(expr=project_part(m, "legacy", False) + sink_part(m, "legacy"), doc="D_prior: prior-year stock disposed [t/yr]")
+
+
+def generation_total_t(g: MaterialGraph) -> float:
+    """Return G, the tonnes generated in the year (residues and reclaim excluded)."""
+    return float(sum(x.generation_t for x in g.scenario.streams))
+
+
+def add_lot_balance(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""Every lot is fully routed: to outlets, or (current-year lots only) left unmanaged.
+
+    .. math::
+        \sum_{o} x_{l,o} + u_l = S_l \quad \forall l \in \mathrm{LOTS}
+
+    where the supply :math:`S_l` is :math:`G_s` for a generation lot of stream s,
+    :math:`r_k` for a stock lot of stockpile k, and :math:`\rho_{p,s} F_{p,g}` for the residue
+    lot of stream s from project p with origin g (:math:`\rho_{p,s}` the residue fraction).
+    :math:`u_l` exists only for origin ``new``: the plan never reclaims stock to dump it.
+    """
+    s = g.scenario
+    gen = {x.id: x.generation_t for x in s.streams}
+    frac = {(r.project, r.stream): r.fraction for r in s.residues}
+
+    @m.Constraint(m.LOTS, doc="outflow + unmanaged = supply of the lot [t/yr]")
+    def lot_balance(m: pyo.ConcreteModel, lid: str) -> pyo.Expression:
+        lot = g.lots[lid]
+        out = sum(m.flow_t[a.key] for a in g.arcs_from(lid))
+        if lot.origin == "new":
+            out = out + m.unmanaged_t[lid]
+        if lot.kind == "generation":
+            return out == gen[lot.stream]
+        if lot.kind == "stock":
+            return out == m.reclaim_t[lot.source]
+        return out == frac[(lot.source, lot.stream)] * m.feed_origin_t[lot.source, lot.origin]
+
+
+def add_project_capacity(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""A project's feed stays within its capacity.
+
+    .. math:: F_p \le \overline{C}_p \quad \forall p \in \mathrm{PROJECTS}
+    """
+    m.capacity_t = pyo.Param(m.PROJECTS, initialize={p: x.capacity_t for p, x in g.projects.items()}, mutable=True, doc="project capacity [t/yr]")
+    m.project_capacity = pyo.Constraint(m.PROJECTS, rule=lambda m, p: m.feed_t[p] <= m.capacity_t[p], doc="feed <= capacity [t/yr]")
+
+
+def add_project_min_intake(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""A project with a minimum intake receives at least that much.
+
+    .. math:: F_p \ge \underline{C}_p \quad \forall p : \underline{C}_p > 0
+    """
+    m.MIN_INTAKE_PROJECTS = pyo.Set(initialize=[p for p, x in g.projects.items() if x.min_intake_t > 0], ordered=True, doc="projects with a minimum intake")
+    m.min_intake_t = pyo.Param(m.MIN_INTAKE_PROJECTS, initialize={p: g.projects[p].min_intake_t for p in m.MIN_INTAKE_PROJECTS}, mutable=True, doc="minimum intake [t/yr]")
+    m.project_min_intake = pyo.Constraint(m.MIN_INTAKE_PROJECTS, rule=lambda m, p: m.feed_t[p] >= m.min_intake_t[p], doc="feed >= minimum intake [t/yr]")
+
+
+def add_feed_share(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""A stream forms at most a given share of an outlet's intake.
+
+    .. math:: \sum_{l: s(l)=s} x_{l,o} \le \sigma_{o,s} \sum_{l} x_{l,o} \quad \forall (o,s): \sigma_{o,s} < 1
+    """
+    limits = {(a.outlet, a.stream): a.max_share for a in g.scenario.accepts if a.max_share < 1 and a.stream != "*"}
+    keys = sorted(k for k in limits if g.arcs_into(k[0]))
+    m.SHARE_LIMITS = pyo.Set(initialize=keys, dimen=2, ordered=True, doc="(outlet, stream) pairs with a share cap")
+
+    @m.Constraint(m.SHARE_LIMITS, doc="tonnes of the stream <= share x intake of the outlet [t/yr]")
+    def feed_share(m: pyo.ConcreteModel, o: str, s: str) -> pyo.Expression:
+        arcs = g.arcs_into(o)
+        part = sum(m.flow_t[a.key] for a in arcs if g.lots[a.lot].stream == s)
+        return part - limits[(o, s)] * sum(m.flow_t[a.key] for a in arcs) <= 0
+
+
+def add_quality_limits(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""The blended feed of a project respects component limits.
+
+    .. math::
+        \sum_{l} (c_{s(l),k} - \overline{q}_{p,k})\, x_{l,p} \le 0, \qquad
+        \sum_{l} (c_{s(l),k} - \underline{q}_{p,k})\, x_{l,p} \ge 0
+
+    with :math:`c_{s,k}` the fraction of component k in stream s.
+    """
+    comp = {(c.stream, c.component): c.fraction for c in g.scenario.composition}
+    upper = {(q.project, q.component): q.max_fraction for q in g.scenario.quality if q.max_fraction is not None and g.arcs_into(q.project)}
+    lower = {(q.project, q.component): q.min_fraction for q in g.scenario.quality if q.min_fraction is not None and g.arcs_into(q.project)}
+    m.QUALITY_MAX = pyo.Set(initialize=sorted(upper), dimen=2, ordered=True, doc="(project, component) pairs with a maximum")
+    m.QUALITY_MIN = pyo.Set(initialize=sorted(lower), dimen=2, ordered=True, doc="(project, component) pairs with a minimum")
+
+    def blend(m: pyo.ConcreteModel, p: str, k: str, q: float) -> pyo.Expression:
+        return sum((comp[(g.lots[a.lot].stream, k)] - q) * m.flow_t[a.key] for a in g.arcs_into(p))
+
+    m.quality_max = pyo.Constraint(m.QUALITY_MAX, rule=lambda m, p, k: blend(m, p, k, upper[(p, k)]) <= 0, doc="component mass <= max fraction x feed [t/yr]")
+    m.quality_min = pyo.Constraint(m.QUALITY_MIN, rule=lambda m, p, k: blend(m, p, k, lower[(p, k)]) >= 0, doc="component mass >= min fraction x feed [t/yr]")
+
+
+def add_sink_capacity(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""A sink with a capacity accepts at most that much per year.
+
+    .. math:: \sum_{l} x_{l,d} \le \overline{K}_d \quad \forall d : \overline{K}_d \text{ given}
+    """
+    caps = {d: x.capacity_t for d, x in g.sinks.items() if x.capacity_t is not None}
+    m.CAPPED_SINKS = pyo.Set(initialize=sorted(caps), ordered=True, doc="sinks with an annual capacity")
+    m.sink_capacity_t = pyo.Param(m.CAPPED_SINKS, initialize=caps, mutable=True, doc="sink capacity [t/yr]")
+    m.sink_capacity = pyo.Constraint(m.CAPPED_SINKS, rule=lambda m, d: m.inflow_t[d] <= m.sink_capacity_t[d], doc="tonnes placed <= capacity [t/yr]")
+
+
+def add_route_capacity(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""A route with a capacity carries at most that much of its matching flows.
+
+    .. math:: \sum_{(l,o) \in A_r} x_{l,o} \le \overline{R}_r \quad \forall r : \overline{R}_r \text{ given}
+    """
+    caps = {r.id: r.capacity_t for r in g.scenario.routes if r.capacity_t is not None and not r.prohibited}
+    members: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for a in g.arcs:
+        for rid in a.routes:
+            members[rid].append(a.key)
+    m.CAPPED_ROUTES = pyo.Set(initialize=sorted(r for r in caps if members[r]), ordered=True, doc="routes with a capacity that carry some arc")
+    m.route_capacity_t = pyo.Param(m.CAPPED_ROUTES, initialize={r: caps[r] for r in m.CAPPED_ROUTES}, mutable=True, doc="route capacity [t/yr]")
+    m.route_capacity = pyo.Constraint(m.CAPPED_ROUTES, rule=lambda m, r: sum(m.flow_t[k] for k in members[r]) <= m.route_capacity_t[r], doc="tonnes on the route <= capacity [t/yr]")
+
+
+def add_stock_reclaim_limit(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""Reclaim from a stockpile stays within the yearly limit and the tonnes held.
+
+    .. math:: r_k \le \min(\overline{r}_k, H_k) \quad \forall k \in \mathrm{STOCKPILES}
+    """
+    limit = {k.id: min(k.max_reclaim_t, k.stock_t) for k in g.scenario.stockpiles}
+    m.reclaim_limit_t = pyo.Param(m.STOCKPILES, initialize={k: limit[k] for k in m.STOCKPILES}, mutable=True, doc="reclaim limit [t/yr]")
+    m.stock_reclaim_limit = pyo.Constraint(m.STOCKPILES, rule=lambda m, k: m.reclaim_t[k] <= m.reclaim_limit_t[k], doc="tonnes reclaimed <= limit [t/yr]")
+
+
+def add_utilization_target(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""The chosen rate reaches the target T.
+
+    ``utilization`` (default, the official 综合利用率):
+
+    .. math:: U_{new} + U_{prior} \ge T\,(G + U_{prior})
+
+    ``utilization_plus_disposal``:
+
+    .. math:: U + D \ge T\,(G + U_{prior} + D_{prior})
+
+    ``disposal_only``:
+
+    .. math:: D_{new} + D_{prior} \ge T\,G
+
+    G is the year's generation; residues are not generated again, and reclaimed stock enters
+    the denominator only through the tonnes that are actually utilized (or disposed).
+    """
+    m.target = pyo.Constraint(expr=rate_numerator(m, g) - m.target_rate * rate_extra_denominator(m, g) >= m.target_rate * generation_total_t(g), doc="rate numerator >= target x rate denominator [t/yr]")
+
+
+def rate_numerator(m: pyo.ConcreteModel, g: MaterialGraph) -> pyo.Expression:
+    """Return the numerator of the chosen rate as an expression of the model."""
+    mode = g.scenario.policy.rate_mode
+    if mode == RateMode.utilization:
+        return m.utilized_new_t + m.utilized_prior_t
+    if mode == RateMode.utilization_plus_disposal:
+        return m.utilized_new_t + m.utilized_prior_t + m.disposed_new_t + m.disposed_prior_t
+    return m.disposed_new_t + m.disposed_prior_t
+
+
+def rate_extra_denominator(m: pyo.ConcreteModel, g: MaterialGraph) -> pyo.Expression:
+    """Return the denominator of the chosen rate minus G (the prior-year terms)."""
+    mode = g.scenario.policy.rate_mode
+    if mode == RateMode.utilization:
+        return m.utilized_prior_t
+    if mode == RateMode.utilization_plus_disposal:
+        return m.utilized_prior_t + m.disposed_prior_t
+    return 0.0 * m.utilized_prior_t
+
+
+def add_objective(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""Total yearly cost of the plan, to be minimized.
+
+    .. math::
+        \min\; \sum_{(l,o)} \tau_{l,o} x_{l,o}
+        + \sum_p (\kappa_p - \beta_p) F_p
+        + \sum_d f_d \sum_l x_{l,d}
+        + \sum_k \eta_k r_k
+        + \sum_l (\theta_{c(l)} + \psi) u_l
+
+    transport :math:`\tau` (CNY/t), processing cost :math:`\kappa` and revenue :math:`\beta`
+    per tonne of feed, sink fee :math:`f`, reclaim cost :math:`\eta`, environmental tax
+    :math:`\theta` by category and unmanaged penalty :math:`\psi`. Each term is also an
+    ``Expression`` so results can report the breakdown.
+    """
+    s = g.scenario
+    category = {x.id: x.category for x in s.streams}
+    tax = s.policy.environmental_tax_cny_per_t
+    rc = {k.id: k.reclaim_cost_cny_per_t for k in s.stockpiles}
+    m.transport_cny = pyo.Expression(expr=sum(a.transport_cny_per_t * m.flow_t[a.key] for a in g.arcs), doc="transport cost [CNY/yr]")
+    m.processing_cny = pyo.Expression(expr=sum(x.processing_cost_cny_per_t * m.feed_t[p] for p, x in g.projects.items()), doc="processing cost [CNY/yr]")
+    m.revenue_cny = pyo.Expression(expr=sum(x.revenue_cny_per_t * m.feed_t[p] for p, x in g.projects.items()), doc="product revenue [CNY/yr]")
+    m.disposal_fees_cny = pyo.Expression(expr=sum(x.fee_cny_per_t * m.inflow_t[d] for d, x in g.sinks.items() if x.counts_as == SinkBooking.disposal), doc="fees at disposal sinks [CNY/yr]")
+    m.storage_fees_cny = pyo.Expression(expr=sum(x.fee_cny_per_t * m.inflow_t[d] for d, x in g.sinks.items() if x.counts_as == SinkBooking.storage), doc="fees at storage sinks [CNY/yr]")
+    m.reclaim_cny = pyo.Expression(expr=sum(rc[k] * m.reclaim_t[k] for k in m.STOCKPILES), doc="stock reclaim cost [CNY/yr]")
+    m.environmental_tax_cny = pyo.Expression(expr=sum(tax.rate(category[g.lots[lid].stream]) * m.unmanaged_t[lid] for lid in m.UNMANAGED_LOTS), doc="environmental tax on unmanaged tonnes [CNY/yr]")
+    m.unmanaged_penalty_cny = pyo.Expression(expr=sum(s.policy.unmanaged_penalty_cny_per_t * m.unmanaged_t[lid] for lid in m.UNMANAGED_LOTS), doc="penalty on unmanaged tonnes [CNY/yr]")
+    m.total_cost = pyo.Objective(
+        expr=m.transport_cny + m.processing_cny - m.revenue_cny + m.disposal_fees_cny + m.storage_fees_cny + m.reclaim_cny + m.environmental_tax_cny + m.unmanaged_penalty_cny,
+        sense=pyo.minimize,
+        doc="total yearly cost of the plan [CNY/yr]",
+    )
+
+
+#: Names of the cost terms, in the order results report them (revenue enters with a minus sign).
+COST_TERMS = (
+    "transport_cny",
+    "processing_cny",
+    "revenue_cny",
+    "disposal_fees_cny",
+    "storage_fees_cny",
+    "reclaim_cny",
+    "environmental_tax_cny",
+    "unmanaged_penalty_cny",
+)

@@ -1,0 +1,477 @@
+"""Input contract: the validated, immutable ``Scenario`` and its records.
+
+Stage: records (dicts from CSV/XLSX/JSON) -> ``Scenario``. Field-level rules (types, units,
+ranges, finiteness) live here; cross-record rules (unknown ids, fractions that must sum to 1,
+quality limits on components a stream does not declare) live in :mod:`flowopt.checks`, so that
+every problem can be reported with its file, row and column at once.
+
+Every table of a scenario folder maps to one tuple field of :class:`Scenario`, and every CSV
+header equals a field name of the record type. Units ride in the names: ``_t`` is tonnes per
+year, ``_cny_per_t`` yuan per tonne, ``_km`` kilometres; fractions are mass fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+#: Largest tonnage accepted anywhere (10 Gt/yr). Larger values are typing errors, and HiGHS
+#: treats bounds from 1e20 as infinite and drops rows with coefficients from 1e15.
+MAX_TONNES = 1e10
+#: Largest absolute unit price accepted (CNY per tonne).
+MAX_CNY_PER_T = 1e6
+#: Longest distance accepted (km).
+MAX_KM = 2e4
+
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64, strip_whitespace=True),
+]
+"""Stable id: a letter, then letters, digits or underscores (``W01``, ``west_slag_yard``)."""
+
+Tonnes = Annotated[float, Field(ge=0, le=MAX_TONNES, allow_inf_nan=False)]
+"""Tonnes per year, finite, between 0 and 1e10."""
+
+CnyPerTonne = Annotated[float, Field(ge=-MAX_CNY_PER_T, le=MAX_CNY_PER_T, allow_inf_nan=False)]
+"""Yuan per tonne, finite, between -1e6 and 1e6."""
+
+NonNegCnyPerTonne = Annotated[float, Field(ge=0, le=MAX_CNY_PER_T, allow_inf_nan=False)]
+"""Yuan per tonne, finite, between 0 and 1e6."""
+
+Km = Annotated[float, Field(ge=0, le=MAX_KM, allow_inf_nan=False)]
+"""Kilometres, finite, between 0 and 20,000."""
+
+Coordinate = Annotated[float, Field(ge=-MAX_KM, le=MAX_KM, allow_inf_nan=False)]
+"""Planar coordinate in km, finite."""
+
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+"""Mass fraction in [0, 1]."""
+
+Label = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)]
+"""Free-text label (a name in Chinese or English)."""
+
+Source = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
+"""Where the numbers of a row come from: a cited reference or ``estimate``."""
+
+
+class Record(BaseModel):
+    """Base for every input record: immutable, unknown keys rejected, fields documented."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_attribute_docstrings=True, str_strip_whitespace=True
+    )
+
+
+class Category(StrEnum):
+    """Waste category; decides the environmental-protection-tax rate on unmanaged tonnes."""
+
+    smelting_slag = "smelting_slag"
+    tailings = "tailings"
+    fly_ash = "fly_ash"
+    coal_gangue = "coal_gangue"
+    byproduct_gypsum = "byproduct_gypsum"
+    other = "other"
+
+
+class RateMode(StrEnum):
+    """Which rate the target applies to (see ``models/README.md``, section "Target")."""
+
+    utilization = "utilization"
+    """Official 综合利用率: U / (G + U_prior)."""
+    utilization_plus_disposal = "utilization_plus_disposal"
+    """(U + D) / (G + U_prior + D_prior)."""
+    disposal_only = "disposal_only"
+    """D / G, D including prior-year stock disposed."""
+
+
+class ProjectBooking(StrEnum):
+    """How the product tonnes of a project are booked in the statistics."""
+
+    utilization = "utilization"
+    disposal = "disposal"
+
+
+class SinkBooking(StrEnum):
+    """How tonnes placed in a sink are booked: 处置 (disposal) or 贮存 (storage)."""
+
+    disposal = "disposal"
+    storage = "storage"
+
+
+class SinkKind(StrEnum):
+    """Kind of disposal or storage facility."""
+
+    landfill = "landfill"
+    slag_yard = "slag_yard"
+    tailings_dam = "tailings_dam"
+    other = "other"
+
+
+# ---------------------------------------------------------------------------------------------
+# Records, one class per table
+# ---------------------------------------------------------------------------------------------
+
+
+class Site(Record):
+    """A place where waste arises or is handled; transport distances are between sites."""
+
+    id: Identifier
+    """Unique site id."""
+    name_zh: Label = ""
+    """Chinese name."""
+    name_en: Label = ""
+    """English name."""
+    x_km: Coordinate | None = None
+    """Optional planar x coordinate (km); used for distances missing from ``distances``."""
+    y_km: Coordinate | None = None
+    """Optional planar y coordinate (km)."""
+    source: Source = ""
+    """Source of the coordinates."""
+
+
+class Firm(Record):
+    """A company that generates waste or runs a project."""
+
+    id: Identifier
+    """Unique firm id."""
+    name_zh: Label = ""
+    """Chinese name."""
+    name_en: Label = ""
+    """English name."""
+    site: Identifier
+    """Main site of the firm (id in ``sites``)."""
+    source: Source = ""
+    """Source of the record."""
+
+
+class Stream(Record):
+    """A waste stream: a material with one composition and one tax category.
+
+    A stream is supplied by current generation (``generation_t`` at the firm's site), by
+    reclaiming a legacy stockpile (``stockpiles``), or as the residue of a project
+    (``residues``). Streams that only arise as residues have ``generation_t`` 0.
+    """
+
+    id: Identifier
+    """Unique stream id."""
+    name_zh: Label = ""
+    """Chinese name."""
+    name_en: Label = ""
+    """English name."""
+    firm: Identifier | None = None
+    """Generating firm (id in ``firms``); empty for residue-only streams."""
+    site: Identifier | None = None
+    """Site where the stream is generated; defaults to the firm's site."""
+    category: Category
+    """Waste category (decides the environmental tax on unmanaged tonnes)."""
+    generation_t: Tonnes = 0.0
+    """Tonnes generated per year (current year)."""
+    source: Source = ""
+    """Source of the tonnage."""
+
+
+class Component(Record):
+    """The mass fraction of one named component (TiO2, TFe, V2O5, H2O, …) in a stream."""
+
+    stream: Identifier
+    """Stream id."""
+    component: Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+    """Component name, as used in ``quality`` (case-sensitive)."""
+    fraction: Fraction
+    """Mass fraction of the component in the stream, 0 to 1."""
+    source: Source = ""
+    """Source of the value."""
+
+
+class Stockpile(Record):
+    """A legacy stockpile (e.g. the West slag yard) that can be reclaimed.
+
+    Reclaimed tonnes are "prior-year stock utilized" when they reach a utilizing outlet: they
+    enter both the numerator and the denominator of the official utilization rate.
+    """
+
+    id: Identifier
+    """Unique stockpile id."""
+    name_zh: Label = ""
+    """Chinese name."""
+    name_en: Label = ""
+    """English name."""
+    stream: Identifier
+    """Stream id giving the reclaimed material's composition and category."""
+    site: Identifier
+    """Site of the stockpile."""
+    stock_t: Tonnes
+    """Tonnes held in the stockpile."""
+    max_reclaim_t: Tonnes
+    """Most tonnes that can be reclaimed per year (the bound used is min(stock, this))."""
+    reclaim_cost_cny_per_t: NonNegCnyPerTonne = 0.0
+    """Excavation and loading cost per tonne reclaimed."""
+    source: Source = ""
+    """Source of the numbers."""
+
+
+class Project(Record):
+    """A reuse project: takes accepted streams as feed, sells products, passes on residues.
+
+    Per tonne of feed, ``product_fraction`` leaves as product (utilized), ``loss_fraction``
+    is lost (e.g. moisture driven off) and each ``residues`` row gives a fraction that leaves
+    as another stream to be routed again. The three must add up to 1.
+    """
+
+    id: Identifier
+    """Unique outlet id (projects and sinks share one id space)."""
+    name_zh: Label = ""
+    """Chinese name."""
+    name_en: Label = ""
+    """English name."""
+    firm: Identifier | None = None
+    """Operating firm (id in ``firms``), if known."""
+    site: Identifier
+    """Site of the plant."""
+    capacity_t: Tonnes
+    """Most feed tonnes per year."""
+    min_intake_t: Tonnes = 0.0
+    """Least feed tonnes per year (contracted or technical minimum); 0 for none."""
+    processing_cost_cny_per_t: CnyPerTonne = 0.0
+    """Processing cost per tonne of feed."""
+    revenue_cny_per_t: CnyPerTonne = 0.0
+    """Product revenue per tonne of feed."""
+    product_fraction: Fraction
+    """Fraction of the feed that leaves as product (counted as utilized or disposed)."""
+    loss_fraction: Fraction = 0.0
+    """Fraction of the feed lost in processing (moisture, ignition loss)."""
+    counts_as: ProjectBooking = ProjectBooking.utilization
+    """How the product tonnes are booked: ``utilization`` (default) or ``disposal`` (e.g.
+    backfill that is reported as 处置)."""
+    source: Source = ""
+    """Source of the numbers."""
+
+
+class Sink(Record):
+    """A disposal or storage facility: landfill, slag yard, tailings dam."""
+
+    id: Identifier
+    """Unique outlet id (projects and sinks share one id space)."""
+    name_zh: Label = ""
+    """Chinese name."""
+    name_en: Label = ""
+    """English name."""
+    site: Identifier
+    """Site of the facility."""
+    kind: SinkKind = SinkKind.other
+    """Kind of facility."""
+    counts_as: SinkBooking
+    """``disposal`` (处置) or ``storage`` (贮存, counts as neither utilization nor disposal)."""
+    capacity_t: Tonnes | None = None
+    """Most tonnes accepted per year; empty for no limit."""
+    fee_cny_per_t: CnyPerTonne = 0.0
+    """Gate fee or operating cost per tonne placed."""
+    source: Source = ""
+    """Source of the numbers."""
+
+
+class Accept(Record):
+    """An outlet (project or sink) accepts a stream, optionally up to a share of its feed."""
+
+    outlet: Identifier
+    """Project or sink id."""
+    stream: Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z][A-Za-z0-9_]*)$")]
+    """Stream id, or ``*`` for every stream."""
+    max_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
+    """Largest share of the outlet's total intake this stream may form (1 = no limit)."""
+    source: Source = ""
+    """Source of the rule."""
+
+
+class Residue(Record):
+    """A project passes a fraction of its feed on as another stream."""
+
+    project: Identifier
+    """Project id."""
+    stream: Identifier
+    """Residue stream id (must be routed onward like any stream)."""
+    fraction: Fraction
+    """Tonnes of residue per tonne of feed."""
+    source: Source = ""
+    """Source of the yield."""
+
+
+class QualityLimit(Record):
+    """A limit on the blended feed of a project: min and/or max fraction of a component."""
+
+    project: Identifier
+    """Project id."""
+    component: Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
+    """Component name (as in ``composition``)."""
+    min_fraction: Fraction | None = None
+    """Least fraction of the component in the blended feed; empty for none."""
+    max_fraction: Fraction | None = None
+    """Largest fraction of the component in the blended feed; empty for none."""
+    source: Source = ""
+    """Source of the limit (a standard, a process requirement)."""
+
+
+class Distance(Record):
+    """Road distance between two sites (either direction)."""
+
+    from_site: Identifier
+    """Site id."""
+    to_site: Identifier
+    """Site id."""
+    distance_km: Km
+    """Road distance in km."""
+    source: Source = ""
+    """Source of the distance."""
+
+
+class Route(Record):
+    """A rule for transport from one site to another, optionally for one stream only.
+
+    A route can override the distance, set an explicit cost per tonne (replacing the tariff),
+    cap the tonnes carried per year, or prohibit the transport altogether.
+    """
+
+    id: Identifier
+    """Unique route id."""
+    from_site: Identifier
+    """Origin site id."""
+    to_site: Identifier
+    """Destination site id."""
+    stream: Identifier | None = None
+    """Stream id the rule applies to; empty for every stream."""
+    distance_km: Km | None = None
+    """Distance override in km."""
+    cost_cny_per_t: NonNegCnyPerTonne | None = None
+    """Explicit transport cost per tonne (replaces the tariff)."""
+    capacity_t: Tonnes | None = None
+    """Most tonnes carried per year on this route (all matching streams together)."""
+    prohibited: bool = False
+    """True forbids the transport."""
+    source: Source = ""
+    """Source of the rule."""
+
+
+class EnvironmentalTax(Record):
+    """Environmental-protection-tax rates per waste category (环境保护税法, 税目税额表).
+
+    The tax applies only to unmanaged tonnes; compliant storage, disposal and utilization are
+    not taxed.
+    """
+
+    smelting_slag: NonNegCnyPerTonne = 25.0
+    """冶炼渣, 25 CNY/t."""
+    tailings: NonNegCnyPerTonne = 15.0
+    """尾矿, 15 CNY/t."""
+    fly_ash: NonNegCnyPerTonne = 25.0
+    """粉煤灰, 25 CNY/t."""
+    coal_gangue: NonNegCnyPerTonne = 5.0
+    """煤矸石, 5 CNY/t."""
+    byproduct_gypsum: NonNegCnyPerTonne = 25.0
+    """Byproduct gypsum (其他固体废物), 25 CNY/t."""
+    other: NonNegCnyPerTonne = 25.0
+    """其他固体废物, 25 CNY/t."""
+
+    def rate(self, category: Category) -> float:
+        """Return the tax in CNY/t for ``category``."""
+        return float(getattr(self, category.value))
+
+
+class Policy(Record):
+    """The target and the prices of leaving waste unmanaged."""
+
+    target_rate: Fraction = 0.70
+    """Target for the rate chosen by ``rate_mode`` (0.70 = 70 %)."""
+    rate_mode: RateMode = RateMode.utilization
+    """Which rate the target applies to; default the official utilization rate."""
+    count_losses_as_utilized: bool = True
+    """Book process losses (moisture driven off) of a project's feed like its product."""
+    environmental_tax_cny_per_t: EnvironmentalTax = EnvironmentalTax()
+    """Tax per unmanaged tonne, by category."""
+    unmanaged_penalty_cny_per_t: NonNegCnyPerTonne = 0.0
+    """Extra cost per unmanaged tonne on top of the tax (fines, remediation)."""
+
+
+class Tariff(Record):
+    """Road transport tariff: cost per tonne = fixed + variable × distance."""
+
+    fixed_cny_per_t: NonNegCnyPerTonne = 5.0
+    """Handling and loading per tonne moved between sites."""
+    variable_cny_per_t_km: Annotated[float, Field(ge=0, le=1e4, allow_inf_nan=False)] = 0.8
+    """Haulage per tonne-kilometre."""
+    road_winding_factor: Annotated[float, Field(ge=1, le=5, allow_inf_nan=False)] = 1.4
+    """Road km per straight-line km, used when a distance comes from coordinates."""
+    same_site_fixed: bool = True
+    """Charge the fixed handling cost also when source and outlet share a site."""
+
+
+class Scenario(Record):
+    """The complete input for one optimization: the park's material network and its policy.
+
+    Tables are tuples in a deterministic order (as read). Build one with
+    :func:`flowopt.io.load_scenario` (files) or :func:`flowopt.checks.validated` (dicts), which
+    also run the cross-record checks.
+    """
+
+    id: Identifier = "scenario"
+    """Scenario id."""
+    name_zh: Label = ""
+    """Chinese title."""
+    name_en: Label = ""
+    """English title."""
+    year: Annotated[int, Field(ge=1900, le=2200)] | None = None
+    """Year the scenario describes."""
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    """Free text."""
+    sources: dict[str, Annotated[str, StringConstraints(max_length=500)]] = {}
+    """Sources of the scalar values in the manifest, keyed by a dotted field path
+    (``policy.unmanaged_penalty_cny_per_t``) or a free key."""
+    policy: Policy = Policy()
+    """Target and unmanaged-waste prices."""
+    transport: Tariff = Tariff()
+    """Road transport tariff."""
+    sites: tuple[Site, ...] = ()
+    """Sites."""
+    firms: tuple[Firm, ...] = ()
+    """Firms."""
+    streams: tuple[Stream, ...] = ()
+    """Waste streams."""
+    composition: tuple[Component, ...] = ()
+    """Stream compositions (long format: stream, component, fraction)."""
+    stockpiles: tuple[Stockpile, ...] = ()
+    """Legacy stockpiles."""
+    projects: tuple[Project, ...] = ()
+    """Reuse projects."""
+    sinks: tuple[Sink, ...] = ()
+    """Disposal and storage facilities."""
+    accepts: tuple[Accept, ...] = ()
+    """Which outlet accepts which stream."""
+    residues: tuple[Residue, ...] = ()
+    """Residue streams produced by projects."""
+    quality: tuple[QualityLimit, ...] = ()
+    """Quality limits on project feeds."""
+    distances: tuple[Distance, ...] = ()
+    """Road distances between sites."""
+    routes: tuple[Route, ...] = ()
+    """Route overrides, capacities and prohibitions."""
+
+
+#: Table name -> record type, in the order tables are read and reported.
+TABLES: dict[str, type[Record]] = {
+    "sites": Site,
+    "firms": Firm,
+    "streams": Stream,
+    "composition": Component,
+    "stockpiles": Stockpile,
+    "projects": Project,
+    "sinks": Sink,
+    "accepts": Accept,
+    "residues": Residue,
+    "quality": QualityLimit,
+    "distances": Distance,
+    "routes": Route,
+}
+
+#: Tables a scenario must have at least one row in.
+REQUIRED_TABLES = ("sites", "streams", "projects", "accepts")
