@@ -42,6 +42,27 @@ TINY: dict[str, Any] = {
     ],
 }
 
+#: Two slags and a cement line with TiO2 <= 10 %: the optimum blends 100 t B with 50 t A and
+#: landfills the other 50 t of A (20 CNY/t, cheaper than the 25 CNY/t tax on unmanaged slag).
+BLEND: dict[str, Any] = {
+    "id": "blend",
+    "policy": {"target_rate": 0.0},
+    "transport": {"fixed_cny_per_t": 0, "variable_cny_per_t_km": 0},
+    "sites": [{"id": "A"}],
+    "streams": [
+        {"id": "slag_a", "site": "A", "category": "smelting_slag", "generation_t": 100},
+        {"id": "slag_b", "site": "A", "category": "smelting_slag", "generation_t": 100},
+    ],
+    "composition": [
+        {"stream": "slag_a", "component": "TiO2", "fraction": 0.20},
+        {"stream": "slag_b", "component": "TiO2", "fraction": 0.05},
+    ],
+    "projects": [{"id": "cement", "site": "A", "capacity_t": 1000, "revenue_cny_per_t": 30, "product_fraction": 1}],
+    "quality": [{"project": "cement", "component": "TiO2", "max_fraction": 0.10}],
+    "sinks": [{"id": "landfill", "site": "A", "counts_as": "disposal", "fee_cny_per_t": 20}],
+    "accepts": [{"outlet": "cement", "stream": "*"}, {"outlet": "landfill", "stream": "*"}],
+}
+
 
 def make(base: dict[str, Any] | None = None, **changes: Any) -> Scenario:
     """Return a validated scenario from ``base`` (default TINY) with top-level keys replaced."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, TINY, make
+from conftest import BLEND, ROOT, TINY, make
 
 from flowopt.errors import InfeasibleError
 from flowopt.pipeline import run
@@ -54,25 +54,7 @@ def test_quality_limit_caps_the_blend():
     # Cement line takes A (TiO2 20 %) and B (TiO2 5 %) with TiO2 <= 10 %: x_A <= 0.5 x_B, so
     # 100 t B + 50 t A, the other 50 t of A are landfilled (20 CNY/t, cheaper than the 25 CNY/t
     # tax on unmanaged slag). Revenue 30 CNY/t: -150 * 30 + 50 * 20 = -3500.
-    data = {
-        "id": "blend",
-        "policy": {"target_rate": 0.0},
-        "transport": {"fixed_cny_per_t": 0, "variable_cny_per_t_km": 0},
-        "sites": [{"id": "A"}],
-        "streams": [
-            {"id": "slag_a", "site": "A", "category": "smelting_slag", "generation_t": 100},
-            {"id": "slag_b", "site": "A", "category": "smelting_slag", "generation_t": 100},
-        ],
-        "composition": [
-            {"stream": "slag_a", "component": "TiO2", "fraction": 0.20},
-            {"stream": "slag_b", "component": "TiO2", "fraction": 0.05},
-        ],
-        "projects": [{"id": "cement", "site": "A", "capacity_t": 1000, "revenue_cny_per_t": 30, "product_fraction": 1}],
-        "quality": [{"project": "cement", "component": "TiO2", "max_fraction": 0.10}],
-        "sinks": [{"id": "landfill", "site": "A", "counts_as": "disposal", "fee_cny_per_t": 20}],
-        "accepts": [{"outlet": "cement", "stream": "*"}, {"outlet": "landfill", "stream": "*"}],
-    }
-    plan = run(make(data))
+    plan = run(make(BLEND))
     assert plan.objective_cny == pytest.approx(-3500)
     assert flow(plan, "slag_a", "cement") == pytest.approx(50)
     assert flow(plan, "slag_b", "cement") == pytest.approx(100)

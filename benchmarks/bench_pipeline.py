@@ -1,0 +1,115 @@
+"""Time each stage of the pipeline (load, graph, build, solve, results, audit).
+
+Not a test: run it by hand and copy the table into the README.
+
+    python benchmarks/bench_pipeline.py                  # bundled park data, 5 repetitions
+    python benchmarks/bench_pipeline.py --synthetic 400  # a synthetic park with 400 streams
+
+Each repetition runs the whole pipeline in this process; the first repetition also pays for
+imports and is reported separately as "cold". Medians of the remaining runs are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from flowopt.checks import validated
+from flowopt.io import write_scenario
+from flowopt.pipeline import StageTimes, default_data_dir, run
+
+STAGES = ("load", "graph", "build", "solve", "results", "audit")
+
+
+def synthetic_park(n_streams: int, seed: int = 7) -> dict:
+    """Return a scenario dict: ``n_streams`` streams, ``n_streams // 4`` projects, 3 sinks.
+
+    Sites are random points on a 60 km square (distances from coordinates); each project
+    accepts about 12 random streams and has a TiO2 limit; a quarter of the projects pass on a
+    residue stream; a 0.70 target applies.
+    """
+    rng = random.Random(seed)
+    n_proj = max(4, n_streams // 4)
+    sites = [{"id": f"N{i}", "x_km": rng.uniform(0, 60), "y_km": rng.uniform(0, 60)} for i in range(max(8, n_streams // 10))]
+    cats = ["smelting_slag", "tailings", "fly_ash", "byproduct_gypsum", "other"]
+    streams, comp = [], []
+    for i in range(n_streams):
+        streams.append({"id": f"W{i}", "site": rng.choice(sites)["id"], "category": rng.choice(cats), "generation_t": round(rng.uniform(1e4, 5e5))})
+        comp.append({"stream": f"W{i}", "component": "TiO2", "fraction": round(rng.uniform(0, 0.25), 3)})
+    projects, accepts, residues, quality = [], [], [], []
+    total = sum(s["generation_t"] for s in streams)
+    for j in range(n_proj):
+        pid = f"R{j}"
+        res = j % 4 == 0
+        projects.append({"id": pid, "site": rng.choice(sites)["id"], "capacity_t": round(total * 0.9 / n_proj * rng.uniform(0.6, 1.4)), "processing_cost_cny_per_t": round(rng.uniform(10, 80)), "revenue_cny_per_t": round(rng.uniform(0, 90)), "product_fraction": 0.8 if res else 1.0})
+        if res:
+            rid = f"W{pid}_res"
+            streams.append({"id": rid, "category": "tailings"})
+            comp.append({"stream": rid, "component": "TiO2", "fraction": 0.05})
+            residues.append({"project": pid, "stream": rid, "fraction": 0.2})
+        for sid in sorted(rng.sample(range(n_streams), min(12, n_streams))):
+            accepts.append({"outlet": pid, "stream": f"W{sid}"})
+        quality.append({"project": pid, "component": "TiO2", "max_fraction": round(rng.uniform(0.1, 0.2), 3)})
+    # residues may feed the next project in line
+    for j in range(0, n_proj, 4):
+        accepts.append({"outlet": f"R{(j + 1) % n_proj}", "stream": f"WR{j}_res"})
+    sinks = [
+        {"id": "landfill", "site": sites[0]["id"], "counts_as": "disposal", "fee_cny_per_t": 50},
+        {"id": "dam", "site": sites[1]["id"], "counts_as": "disposal", "fee_cny_per_t": 10, "capacity_t": round(total * 0.3)},
+        {"id": "yard", "site": sites[2]["id"], "counts_as": "storage", "fee_cny_per_t": 15},
+    ]
+    accepts += [{"outlet": "landfill", "stream": "*"}, {"outlet": "yard", "stream": "*"}]
+    accepts += [{"outlet": "dam", "stream": s["id"]} for s in streams if s["category"] == "tailings"]
+    return {"id": f"synthetic_{n_streams}", "policy": {"target_rate": 0.7, "unmanaged_penalty_cny_per_t": 300}, "sites": sites, "streams": streams, "composition": comp, "projects": projects, "sinks": sinks, "accepts": accepts, "residues": residues, "quality": quality}
+
+
+def bench(path: Path, reps: int) -> tuple[dict[str, float], list[dict[str, float]], str]:
+    """Run the pipeline ``reps`` + 1 times on ``path``; return cold stage times, warm runs, size."""
+    runs = []
+    size = ""
+    for _ in range(reps + 1):
+        times = StageTimes()
+        t0 = time.perf_counter()
+        plan = run(path, times=times)
+        times.seconds["total"] = time.perf_counter() - t0
+        runs.append(times.seconds)
+        size = f"{len(plan.flows)} flows in plan"
+    return runs[0], runs[1:], size
+
+
+def main() -> int:
+    """Parse arguments, run the benchmark and print a Markdown table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("data", nargs="?", type=Path, help="scenario (default: bundled park data)")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--synthetic", type=int, metavar="N", help="benchmark a synthetic park with N streams instead")
+    args = ap.parse_args()
+    if args.synthetic:
+        tmp = Path(tempfile.mkdtemp())
+        path = write_scenario(validated(synthetic_park(args.synthetic)), tmp / f"synthetic_{args.synthetic}")
+    else:
+        path = args.data or default_data_dir()
+    from flowopt.graph import build_graph
+    from flowopt.io import load_scenario
+
+    g = build_graph(load_scenario(path))
+    cold, warm, size = bench(path, args.reps)
+    print(f"# {path.name}: {len(g.lots)} lots, {len(g.arcs)} arcs ({size}); "
+          f"Python {platform.python_version()}, {platform.machine()}, {sys.platform}")
+    print()
+    print(f"| stage | first run (s) | median of next {args.reps} (s) |")
+    print("|---|---:|---:|")
+    for stage in (*STAGES, "total"):
+        med = statistics.median(r.get(stage, 0.0) for r in warm)
+        print(f"| {stage} | {cold.get(stage, 0.0):.3f} | {med:.3f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
