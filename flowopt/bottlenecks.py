@@ -21,6 +21,9 @@ For the limits whose coefficients hold the limit (quality, share, target) the de
 follows from d objective / d θ = y (d b/d θ − (d a/d θ) · x*), with x* the optimal flows; E is
 the prior-year part of the rate's denominator at the optimum. Values hold for small changes;
 the valid ranges come with the ranging work.
+
+Cards are ranked by ``value_cny``: the CNY/yr at stake when the limit moves by a like-for-like
+step, 1 % of a tonnage limit or one percentage point of a fraction limit or of the target.
 """
 
 from __future__ import annotations
@@ -52,8 +55,15 @@ def _names(g: MaterialGraph, kind: str, subject: str) -> tuple[str, str]:
     return zh, en
 
 
+#: Kinds whose limit is a tonnage; their ``value_cny`` is the price of relaxing by 1 % of it.
+_TONNAGE_KINDS = {"project_capacity", "project_min_intake", "sink_capacity", "route_capacity", "stock_reclaim_limit"}
+
+
 def _card(constraint: str, kind: str, subject: str, names: tuple[str, str], price: float, unit: str, limit: float, en: str, zh: str) -> Bottleneck:
-    return Bottleneck(constraint=constraint, kind=kind, subject=subject, subject_name_zh=names[0], subject_name_en=names[1], shadow_price=price, unit=unit, limit=limit, explanation=en, explanation_zh=zh)
+    # tonnage limits and percentage limits have different units; ranking compares the money of
+    # a like-for-like step: 1 % of a tonnage limit, or one percentage point of a fraction limit
+    value = price * 0.01 * limit if kind in _TONNAGE_KINDS else price
+    return Bottleneck(constraint=constraint, kind=kind, subject=subject, subject_name_zh=names[0], subject_name_en=names[1], shadow_price=price, unit=unit, limit=limit, value_cny=value, explanation=en, explanation_zh=zh)
 
 
 def _value(outcome: SolveOutcome, expr: Any) -> float:
@@ -73,7 +83,8 @@ def find_bottlenecks(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutco
         outcome: its optimal outcome (with duals).
 
     Returns:
-        Bottleneck cards sorted by the absolute shadow price (descending), then by name.
+        Bottleneck cards sorted by ``value_cny`` (money of a 1 % / one-point relaxation,
+        largest magnitude first), then by constraint name.
     """
     d = outcome.duals
     cards: list[Bottleneck] = []
@@ -163,5 +174,5 @@ def find_bottlenecks(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutco
             cards.append(_card(m.target.name, "target", "park", ("园区", "park"), price, "CNY/yr per percentage point of the target", t,
                                f"The {t:.0%} {mode} target binds: each extra percentage point costs the park {price:,.0f} CNY/yr (and each point less saves about as much).",
                                f"{t:.0%} 的综合利用率目标起约束作用：目标每提高 1 个百分点，园区年成本增加 {price:,.0f} 元。" if mode == "utilization" else f"{t:.0%} 的目标（{mode}）起约束作用：目标每提高 1 个百分点，园区年成本增加 {price:,.0f} 元。"))
-    cards.sort(key=lambda c: (-abs(c.shadow_price), c.constraint))
+    cards.sort(key=lambda c: (-abs(c.value_cny), c.constraint))
     return cards

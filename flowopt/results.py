@@ -127,6 +127,10 @@ class Bottleneck(_Out):
     shadow_price: float
     unit: str
     limit: float
+    """The limit's current value (t/yr, or a fraction for quality, share and target)."""
+    value_cny: float
+    """CNY/yr at stake for a like-for-like step: 1 % of a tonnage limit, or one percentage
+    point of a fraction limit or of the target; the ranking key."""
     explanation: str
     explanation_zh: str
 
