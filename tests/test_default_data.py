@@ -99,3 +99,14 @@ def test_cli_out_writes_plan_and_tables(tmp_path):
     assert "plan.json" in names and "flows.csv" in names and "bottlenecks.csv" in names
     doc = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert doc["audit"]["passed"]
+
+
+def test_park_workbook_round_trip_and_cli_convert_validate(tmp_path):
+    book = tmp_path / "park.xlsx"
+    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "convert", str(PARK_2025), str(book)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert load_scenario(book) == load_scenario(PARK_2025)
+    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "validate", str(book), "--json"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["status"] == "valid" and doc["projects"] == 12
