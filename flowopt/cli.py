@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a scenario's files and network without solving")
     v.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook")
     v.add_argument("--json", action="store_true", help="print the result as JSON")
+    sv = sub.add_parser("serve", help="run the HTTP API (settings from FLOWOPT_* environment variables)")
+    sv.add_argument("--host", help="address to bind (default: FLOWOPT_HOST or 127.0.0.1)")
+    sv.add_argument("--port", type=int, help="port (default: FLOWOPT_PORT or 8000)")
     c = sub.add_parser("convert", help="convert a scenario between a folder of CSVs and an .xlsx workbook")
     c.add_argument("data", help="scenario folder or .xlsx workbook")
     c.add_argument("output", type=Path, help="target .xlsx file or folder")
@@ -55,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             return _solve(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "serve":
+            return _serve(args)
         return _convert(args)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
@@ -147,6 +152,20 @@ def _convert(args: argparse.Namespace) -> int:
     else:
         write_scenario(scenario, args.output)
     print(f"Written: {args.output}")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    # the API lives beside the package in the repository (api/), not inside the wheel
+    root = Path(__file__).resolve().parent.parent
+    if (root / "api").is_dir() and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    try:
+        from api.main import serve
+    except ImportError as exc:
+        print(f"The HTTP API is not available: {exc}. Install it with: pip install -e '.[api]' (from the repository).", file=sys.stderr)
+        return EXIT_INPUT
+    serve(host=args.host, port=args.port)
     return EXIT_OK
 
 

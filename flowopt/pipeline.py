@@ -29,6 +29,7 @@ from flowopt.results import (
     extract_flows,
     group_rates,
     kpis,
+    labels,
     outlet_loads,
     stream_fates,
 )
@@ -197,4 +198,5 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
         audit=report,
         warnings=warnings,
         solver={"name": "HiGHS", "status": outcome.status.value, "message": outcome.message, "runtime_s": outcome.runtime_s},
+        labels=labels(scenario),
     )

@@ -34,6 +34,8 @@ class FlowRow(_Out):
     """Tonnes of one lot sent to one destination, with the costs they carry (CNY/yr)."""
 
     stream: str
+    category: str
+    """Waste category of the stream."""
     origin: Literal["new", "legacy"]
     source_kind: Literal["generation", "stock", "residue"]
     source: str
@@ -175,6 +177,9 @@ class Plan(_Out):
     audit: AuditReport
     warnings: list[str]
     solver: dict[str, Any]
+    labels: dict[str, dict[str, str]] = {}
+    """Display names per id (streams, stockpiles, projects, sinks, firms, sites):
+    ``{"W01": {"name_zh": …, "name_en": …}}``."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the plan's tables as pandas DataFrames keyed by table name."""
@@ -187,6 +192,15 @@ class Plan(_Out):
             "bottlenecks": pd.DataFrame([b.model_dump() for b in self.bottlenecks]),
             "audit": pd.DataFrame([c.model_dump() for c in self.audit.checks]),
         }
+
+
+def labels(s: Scenario) -> dict[str, dict[str, str]]:
+    """Return ``{id: {"name_zh", "name_en"}}`` for every named record of the scenario."""
+    out: dict[str, dict[str, str]] = {}
+    for table in ("sites", "firms", "streams", "stockpiles", "projects", "sinks"):
+        for r in getattr(s, table):
+            out[r.id] = {"name_zh": r.name_zh, "name_en": r.name_en}
+    return dict(sorted(out.items()))
 
 
 #: Flows below this many tonnes are solver noise and are not reported.
@@ -230,14 +244,14 @@ def extract_flows(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutcome)
             handling, revenue = d.fee_cny_per_t * t, 0.0
             kind = "disposal" if d.counts_as == SinkBooking.disposal else "storage"
             dkind = "sink"
-        rows.append(FlowRow(stream=lot.stream, origin=lot.origin, source_kind=lot.kind, source=lot.source, from_site=lot.site, destination=arc.outlet, destination_kind=dkind, kind=kind, tonnes=t, distance_km=arc.distance_km, transport_cny=transport, handling_cny=handling, revenue_cny=revenue, tax_cny=0.0, penalty_cny=0.0, cost_cny=transport + handling - revenue))
+        rows.append(FlowRow(stream=lot.stream, category=category[lot.stream].value, origin=lot.origin, source_kind=lot.kind, source=lot.source, from_site=lot.site, destination=arc.outlet, destination_kind=dkind, kind=kind, tonnes=t, distance_km=arc.distance_km, transport_cny=transport, handling_cny=handling, revenue_cny=revenue, tax_cny=0.0, penalty_cny=0.0, cost_cny=transport + handling - revenue))
     for lid in m.UNMANAGED_LOTS:
         t = _value(outcome, m.unmanaged_t[lid])
         if t <= 0:
             continue
         lot = g.lots[lid]
         tx, pen = tax.rate(category[lot.stream]) * t, penalty * t
-        rows.append(FlowRow(stream=lot.stream, origin=lot.origin, source_kind=lot.kind, source=lot.source, from_site=lot.site, destination="unmanaged", destination_kind="unmanaged", kind="unmanaged", tonnes=t, distance_km=0.0, transport_cny=0.0, handling_cny=0.0, revenue_cny=0.0, tax_cny=tx, penalty_cny=pen, cost_cny=tx + pen))
+        rows.append(FlowRow(stream=lot.stream, category=category[lot.stream].value, origin=lot.origin, source_kind=lot.kind, source=lot.source, from_site=lot.site, destination="unmanaged", destination_kind="unmanaged", kind="unmanaged", tonnes=t, distance_km=0.0, transport_cny=0.0, handling_cny=0.0, revenue_cny=0.0, tax_cny=tx, penalty_cny=pen, cost_cny=tx + pen))
     reclaim = {k: _value(outcome, m.reclaim_t[k]) for k in m.STOCKPILES}
     rows.sort(key=lambda r: (r.stream, r.source_kind, r.source, r.origin, r.destination))
     return rows, reclaim
