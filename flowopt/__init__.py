@@ -16,6 +16,7 @@ Quick use::
     plan.utilization_rate, plan.objective_cny, plan.bottlenecks[:3]
 """
 
+from flowopt.diagnosis import Diagnosis
 from flowopt.errors import (
     AuditError,
     FlowoptError,
@@ -26,15 +27,15 @@ from flowopt.errors import (
     SolveError,
 )
 from flowopt.io import load_scenario, write_scenario, write_workbook
-from flowopt.pipeline import Infeasibility, run
+from flowopt.pipeline import run
 from flowopt.results import Plan
 from flowopt.schema import Scenario
 
 __all__ = [
     "AuditError",
+    "Diagnosis",
     "FlowoptError",
     "GraphError",
-    "Infeasibility",
     "InfeasibleError",
     "InputError",
     "Plan",

@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
     s.add_argument("--all-flows", action="store_true", help="list every flow in the text report (default: the largest 25)")
     s.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    e = sub.add_parser("explain", help="explain a plan: bottleneck cards, why-not projects, the target's price; or why the target is out of reach")
+    e.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
+    e.add_argument("--target", type=float, help="target rate as a fraction; overrides policy.target_rate")
+    e.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    e.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the explanations")
+    e.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    e.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     v = sub.add_parser("validate", help="check a scenario's files and network without solving")
     v.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook")
     v.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -54,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        if args.command == "solve":
+        if args.command in ("solve", "explain"):
             return _solve(args)
         if args.command == "validate":
             return _validate(args)
@@ -96,14 +103,11 @@ def _solve(args: argparse.Namespace) -> int:
         return _input_error(exc, args.json)
     except InfeasibleError as exc:
         diag = getattr(exc, "diagnosis", None)
-        doc = {"status": "infeasible", "code": exc.code, "scenario": str(data), "target": args.target, "message": str(exc), "diagnosis": diag.to_dict() if diag else None}
+        doc = {"status": "infeasible", "code": exc.code, "scenario": str(data), "target": diag.target if diag else args.target, "message": str(exc), "diagnosis": diag.model_dump(mode="json") if diag else None}
         if args.json:
             _emit_json(doc)
         else:
-            print("Target not reachable / 目标无法实现", file=sys.stderr)
-            print(f"  {exc}", file=sys.stderr)
-            if diag:
-                print(f"  {diag.statement_zh}", file=sys.stderr)
+            print(format_diagnosis(diag, lang=args.lang) if diag else str(exc), file=sys.stderr)
         return EXIT_UNSOLVABLE
     except (SolveError, AuditError) as exc:
         if args.json:
@@ -111,13 +115,19 @@ def _solve(args: argparse.Namespace) -> int:
         else:
             print(str(exc), file=sys.stderr)
         return EXIT_UNSOLVABLE
-    if args.out:
+    if getattr(args, "out", None):
         write_plan(plan, args.out)
     if args.json:
-        _emit_json(plan.model_dump(mode="json"))
+        if args.command == "explain":
+            keys = ("scenario_id", "status", "target", "rate_mode", "utilization_rate", "objective_cny", "max_utilization_rate", "target_marginal_cost", "bottlenecks", "why_not", "audit")
+            _emit_json({k: v for k, v in plan.model_dump(mode="json").items() if k in keys})
+        else:
+            _emit_json(plan.model_dump(mode="json"))
+    elif args.command == "explain":
+        print(format_explanation(plan, lang=args.lang))
     else:
         print(format_plan(plan, lang=args.lang, all_flows=args.all_flows))
-        if args.out:
+        if getattr(args, "out", None):
             print(f"\nWritten: {args.out}/plan.json and CSV tables.")
     return EXIT_OK
 
@@ -246,6 +256,68 @@ def format_plan(plan: Plan, *, lang: str = "en", all_flows: bool = False) -> str
         lines.append(f"  {i:>2}. [{b.kind}] {b.explanation_zh if lang == 'zh' else b.explanation}")
     if plan.warnings:
         lines += ["", "Warnings:"] + [f"  - {w}" for w in plan.warnings]
+    return "\n".join(lines)
+
+
+def _money(x: float | None) -> str:
+    return "unbounded" if x is None else f"{x:,.0f}"
+
+
+def format_explanation(plan: Plan, *, lang: str = "en") -> str:
+    """Render the explanation of a plan: target price, headroom, cards and why-not entries.
+
+    Args:
+        plan: the plan.
+        lang: ``en`` or ``zh``.
+
+    Returns:
+        The text.
+    """
+    zh = lang == "zh"
+    k = plan.kpis
+    lines = [f"flowopt explain: {plan.scenario_id}", "=" * 72]
+    lines.append(f"{'目标' if zh else 'Target'} {plan.target:.1%} ({plan.rate_mode}); {'达到' if zh else 'reached'} {k.target_rate_value:.2%}; {'总成本' if zh else 'total cost'} {plan.objective_cny:,.0f} CNY/yr")
+    if plan.max_utilization_rate is not None:
+        lines.append(("不计成本时最高可达 " if zh else "Highest reachable rate (cost ignored): ") + f"{plan.max_utilization_rate:.2%}")
+    tm = plan.target_marginal_cost
+    if tm is not None:
+        lines.append(tm.explanation_zh if zh else tm.explanation)
+    lines += ["", f"{'瓶颈' if zh else 'Bottlenecks'} ({len(plan.bottlenecks)}, {'按涉及金额排序' if zh else 'ranked by money at stake'}):"]
+    for i, b in enumerate(plan.bottlenecks, 1):
+        stake = f"{'涉及' if zh else 'at stake'} {_money(b.cny_at_stake)} CNY/yr"
+        lines.append(f"  {i:>2}. {b.explanation_zh if zh else b.explanation} [{stake}]")
+    lines += ["", f"{'未用足的项目' if zh else 'Why not? Projects unused or below capacity'} ({len(plan.why_not)}):"]
+    for w in plan.why_not:
+        lines.append(f"   - {w.explanation_zh if zh else w.explanation}")
+    return "\n".join(lines)
+
+
+def format_diagnosis(diag: Any, *, lang: str = "en") -> str:
+    """Render why a target cannot be met and the cheapest fix.
+
+    Args:
+        diag: a :class:`flowopt.diagnosis.Diagnosis`.
+        lang: ``en`` or ``zh``.
+
+    Returns:
+        The text.
+    """
+    zh = lang == "zh"
+    lines = ["目标无法实现" if zh else "Target not reachable", "=" * 72, diag.statement_zh if zh else diag.statement]
+    if diag.relaxations:
+        lines += ["", "最经济的调整（按模型中的放宽代价排序）：" if zh else f"Cheapest relaxation (ranked at an assumed {diag.expansion_cost_cny_per_t:,.0f} CNY per t/yr of new capacity):"]
+        for r in diag.relaxations:
+            where = f" [{r.where}]" if r.where else ""
+            lines.append(f"   - {r.explanation_zh if zh else r.explanation}{where}")
+    if diag.screens:
+        lines += ["", "预检查：" if zh else "Screens (no solver needed):"]
+        lines += [f"   - {f.message_zh if zh else f.message}" for f in diag.screens]
+    if diag.min_cut:
+        lines += ["", "最小割（限制综合利用的产能）：" if zh else "Minimum cut (the capacities that limit utilization):"]
+        lines += [f"   - {f.message_zh if zh else f.message}" + (f" [{f.where}]" if f.where else "") for f in diag.min_cut]
+    if diag.conflict:
+        lines += ["", "相互冲突的约束（不可行子集）：" if zh else "Conflicting limits (irreducible infeasible subset):"]
+        lines += [f"   - {f.message_zh if zh else f.message}" + (f" [{f.where}]" if f.where else "") for f in diag.conflict]
     return "\n".join(lines)
 
 

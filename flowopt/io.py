@@ -116,6 +116,7 @@ class _Reader:
             self.problems.extend(self.locate(p) for p in check_scenario(scenario))
         raise_for_problems(self.problems, "The scenario could not be loaded")
         assert scenario is not None  # raise_for_problems raised otherwise
+        scenario._locations = {t: [(self.files[t], line) for line in self.rows[t]] for t in self.rows}
         return scenario
 
 

@@ -4,25 +4,25 @@
 
 Each stage is public in its own module so tests, notebooks and the API can stop between
 stages. An infeasible target is an answer, not a crash: :func:`run` raises
-:class:`~flowopt.errors.InfeasibleError` carrying an :class:`Infeasibility` that states the
-target, the highest reachable rate and what limits it.
+:class:`~flowopt.errors.InfeasibleError` carrying a :class:`~flowopt.diagnosis.Diagnosis`: the
+highest reachable rate, what limits it and the cheapest relaxation that would fix it.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowopt.audit import audit_plan
-from flowopt.bottlenecks import find_bottlenecks
+from flowopt.bottlenecks import find_bottlenecks, target_marginal_cost, why_not
+from flowopt.diagnosis import diagnose, max_reachable_rate
 from flowopt.errors import AuditError, InfeasibleError, InputError, Problem
-from flowopt.graph import MaterialGraph, build_graph
+from flowopt.graph import build_graph
 from flowopt.io import load_scenario
-from flowopt.model import build_model, generation_total_t, rate_extra_denominator, rate_numerator
+from flowopt.model import build_model
 from flowopt.results import (
     Plan,
     cost_terms,
@@ -34,33 +34,9 @@ from flowopt.results import (
     stream_fates,
 )
 from flowopt.schema import Scenario
-from flowopt.solve import SolveOptions, SolveStatus, maximize_ratio, solve_model
+from flowopt.solve import SolveOptions, SolveStatus, solve_model
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Infeasibility:
-    """Why a target cannot be met.
-
-    Attributes:
-        target: the target asked for.
-        rate_mode: the rate it applies to.
-        max_rate: the highest rate the network can reach (``None`` if even the network without
-            a target has no plan, e.g. because of minimum intakes).
-        statement: one plain sentence in English.
-        statement_zh: the same in Chinese.
-    """
-
-    target: float
-    rate_mode: str
-    max_rate: float | None
-    statement: str
-    statement_zh: str
-
-    def to_dict(self) -> dict[str, object]:
-        """Return a JSON-ready dict."""
-        return {"target": self.target, "rate_mode": self.rate_mode, "max_rate": self.max_rate, "statement": self.statement, "statement_zh": self.statement_zh}
 
 
 @dataclass
@@ -84,39 +60,6 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "panzhihua_east"
 
 
-def max_reachable_rate(g: MaterialGraph, options: SolveOptions | None = None) -> float | None:
-    """Return the highest value of the scenario's rate any plan can reach, cost ignored.
-
-    Args:
-        g: the material graph.
-        options: solver settings.
-
-    Returns:
-        The maximum rate, or ``None`` when the network has no feasible plan at all.
-    """
-    m = build_model(g, with_target=False)
-    gen = generation_total_t(g)
-    if gen <= 0:
-        return None
-    rate, outcome = maximize_ratio(m, rate_numerator(m, g), rate_extra_denominator(m, g), gen, options)
-    if outcome.status != SolveStatus.optimal or math.isnan(rate):
-        return None
-    return rate
-
-
-def diagnose_target(g: MaterialGraph, target: float, options: SolveOptions | None = None) -> Infeasibility:
-    """Explain why ``target`` cannot be met on graph ``g``."""
-    mode = g.scenario.policy.rate_mode.value
-    best = max_reachable_rate(g, options)
-    if best is None:
-        return Infeasibility(target, mode, None,
-                             "No plan exists even without the target: minimum intakes of projects cannot all be supplied. Lower min_intake_t or add supply.",
-                             "即使不设目标也无可行方案：各项目的最低进料量无法同时满足。请降低 min_intake_t 或增加来料。")
-    return Infeasibility(target, mode, best,
-                         f"The {target:.1%} {mode} target cannot be met: the highest rate this network can reach is {best:.2%}. More reuse capacity, more reclaimable stock or a lower target is needed.",
-                         f"{target:.1%} 的目标（{mode}）无法实现：现有网络最高只能达到 {best:.2%}。需要增加综合利用产能、可回采存量，或降低目标。")
-
-
 def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate: float | None = None, options: SolveOptions | None = None, times: StageTimes | None = None) -> Plan:
     """Solve one scenario and return its audited plan.
 
@@ -131,7 +74,7 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
 
     Raises:
         InputError: invalid input (every problem listed).
-        InfeasibleError: the target cannot be met; ``exc.diagnosis`` is an :class:`Infeasibility`.
+        InfeasibleError: the target cannot be met; ``exc.diagnosis`` is a :class:`Diagnosis`.
         SolveError: any other non-optimal end of the solver.
         AuditError: the solver's plan breaks the input's constraints (never shown as a plan).
     """
@@ -157,7 +100,7 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
     t = times.mark("solve", t)
     target = scenario.policy.target_rate
     if outcome.status in (SolveStatus.infeasible, SolveStatus.infeasible_or_unbounded):
-        diagnosis = diagnose_target(g, target, options)
+        diagnosis = diagnose(g, target, options)
         times.mark("diagnose", t)
         err = InfeasibleError(diagnosis.statement, outcome)
         err.diagnosis = diagnosis  # type: ignore[attr-defined]
@@ -168,8 +111,13 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
     fates = stream_fates(scenario, flows, reclaim)
     k = kpis(scenario, fates)
     terms = cost_terms(scenario, flows, reclaim)
-    bottlenecks = find_bottlenecks(g, m, outcome)
     t = times.mark("results", t)
+    bottlenecks = find_bottlenecks(g, m, outcome, options)
+    idle = why_not(g, m, outcome)
+    marginal = target_marginal_cost(g, m, outcome, options)
+    t = times.mark("explain", t)
+    best = max_reachable_rate(g, options)
+    t = times.mark("max_rate", t)
     report = audit_plan(scenario, flows, reclaim, outcome.objective, target)
     t = times.mark("audit", t)
     if not report.passed:
@@ -195,6 +143,9 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
         rates_by_firm=group_rates(scenario, fates, "firm"),
         reclaim_t=reclaim,
         bottlenecks=bottlenecks,
+        why_not=idle,
+        target_marginal_cost=marginal,
+        max_utilization_rate=best,
         audit=report,
         warnings=warnings,
         solver={"name": "HiGHS", "status": outcome.status.value, "message": outcome.message, "runtime_s": outcome.runtime_s},

@@ -119,20 +119,63 @@ class Kpis(_Out):
 
 
 class Bottleneck(_Out):
-    """A binding constraint and what relaxing it is worth."""
+    """A binding constraint: what relaxing it is worth, over which range, and how much is at stake."""
 
     constraint: str
+    """Model constraint name (for tools; explanations never need it)."""
     kind: str
+    """``project_capacity``, ``project_min_intake``, ``sink_capacity``, ``route_capacity``,
+    ``stock_reclaim_limit``, ``quality_max``, ``quality_min``, ``feed_share`` or ``target``."""
     subject: str
+    """Id of the project, sink, route or stockpile (``park`` for the target)."""
     subject_name_zh: str
     subject_name_en: str
     shadow_price: float
+    """CNY/yr saved per unit of relaxation (for the target: CNY/yr cost per extra point)."""
     unit: str
     limit: float
     """The limit's current value (t/yr, or a fraction for quality, share and target)."""
-    value_cny: float
-    """CNY/yr at stake for a like-for-like step: 1 % of a tonnage limit, or one percentage
-    point of a fraction limit or of the target; the ranking key."""
+    valid_from: float | None = None
+    """Lowest limit value for which the price holds (None: no lower end / not computed)."""
+    valid_to: float | None = None
+    """Highest limit value for which the price holds (None: unbounded / not computed)."""
+    tonnes_at_stake: float | None = None
+    """For tonnage limits: t/yr the limit can be relaxed before the price changes."""
+    cny_at_stake: float | None = None
+    """CNY/yr saved by relaxing the limit to the edge of its valid range (None: unbounded)."""
+    explanation: str
+    explanation_zh: str
+
+
+class WhyNot(_Out):
+    """Why a reuse project (or a capped route) is unused or below capacity."""
+
+    subject: str
+    kind: Literal["project", "route"]
+    status: Literal["unused", "below_capacity"]
+    name_zh: str
+    name_en: str
+    intake_t: float
+    capacity_t: float
+    reduced_cost_cny_per_t: float | None
+    """Smallest reduced cost among its unused movements (CNY/t)."""
+    break_even_cny_per_t: float | None
+    """Cost cut, revenue rise or subsidy per tonne beyond which it takes more (None: supply-limited)."""
+    entering_stream: str | None
+    """The stream it would take first."""
+    entering_source: str | None
+    explanation: str
+    explanation_zh: str
+
+
+class TargetMarginalCost(_Out):
+    """The price of the target and where it holds."""
+
+    target: float
+    cny_per_point: float
+    """CNY/yr per extra percentage point of the target (0 when it does not bind)."""
+    valid_from_target: float
+    valid_to_target: float
     explanation: str
     explanation_zh: str
 
@@ -174,6 +217,10 @@ class Plan(_Out):
     rates_by_firm: list[RateRow]
     reclaim_t: dict[str, float]
     bottlenecks: list[Bottleneck]
+    why_not: list[WhyNot] = []
+    target_marginal_cost: TargetMarginalCost | None = None
+    max_utilization_rate: float | None = None
+    """Highest value of the chosen rate any plan can reach (cost ignored)."""
     audit: AuditReport
     warnings: list[str]
     solver: dict[str, Any]
@@ -190,6 +237,7 @@ class Plan(_Out):
             "rates_by_category": pd.DataFrame([r.model_dump() for r in self.rates_by_category]),
             "rates_by_firm": pd.DataFrame([r.model_dump() for r in self.rates_by_firm]),
             "bottlenecks": pd.DataFrame([b.model_dump() for b in self.bottlenecks]),
+            "why_not": pd.DataFrame([w.model_dump() for w in self.why_not]),
             "audit": pd.DataFrame([c.model_dump() for c in self.audit.checks]),
         }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
 
 #: Largest tonnage accepted anywhere (10 Gt/yr). Larger values are typing errors, and HiGHS
 #: treats bounds from 1e20 as infinite and drops rows with coefficients from 1e15.
@@ -455,6 +455,33 @@ class Scenario(Record):
     """Road distances between sites."""
     routes: tuple[Route, ...] = ()
     """Route overrides, capacities and prohibitions."""
+
+    # where each record was read from: table -> [(file, line)], set by flowopt.io; not data
+    _locations: dict[str, list[tuple[str, int]]] = PrivateAttr(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        # two scenarios are equal when their data are, wherever they were read from
+        return isinstance(other, Scenario) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # holds dicts; never a dict key
+
+    def where(self, table: str, record_id: str) -> str | None:
+        """Return where the record ``record_id`` of ``table`` was read (``projects.csv row 5``).
+
+        Args:
+            table: table name (``projects``, ``sinks`` …).
+            record_id: the record's ``id``.
+
+        Returns:
+            A location text, or ``None`` when the scenario did not come from files.
+        """
+        rows = getattr(self, table, ())
+        index = next((i for i, r in enumerate(rows) if getattr(r, "id", None) == record_id), None)
+        locs = self._locations.get(table)
+        if index is None or not locs or index >= len(locs):
+            return None
+        file, line = locs[index]
+        return f"{file.rsplit('/', 1)[-1]} row {line}"
 
 
 #: Table name -> record type, in the order tables are read and reported.

@@ -64,6 +64,16 @@ class SolveOptions:
 
 
 @dataclass
+class CompiledLP:
+    """A model in matrix form, ready for HiGHS, with the maps back to Pyomo."""
+
+    lp: Any
+    columns: list[Any]
+    rows: list[Any]
+    offset: float
+
+
+@dataclass
 class SolveOutcome:
     """What the solver reported, mapped back to Pyomo components.
 
@@ -88,6 +98,15 @@ class SolveOutcome:
     highs: Any = field(default=None, repr=False)
     columns: list[Any] = field(default_factory=list, repr=False)
     rows: list[Any] = field(default_factory=list, repr=False)
+    compiled: CompiledLP | None = field(default=None, repr=False)
+
+    def row_index(self) -> dict[str, int]:
+        """Map each constraint name to its row in the compiled LP."""
+        return {con.name: i for i, (con, _) in enumerate(self.rows)}
+
+    def column_index(self) -> dict[str, int]:
+        """Map each variable name to its column in the compiled LP."""
+        return {var.name: j for j, var in enumerate(self.columns)}
 
     @property
     def ok(self) -> bool:
@@ -123,16 +142,6 @@ _STATUS = {
     highspy.HighsModelStatus.kTimeLimit: SolveStatus.time_limit,
     highspy.HighsModelStatus.kIterationLimit: SolveStatus.iteration_limit,
 }
-
-
-@dataclass
-class CompiledLP:
-    """A model in matrix form, ready for HiGHS, with the maps back to Pyomo."""
-
-    lp: Any
-    columns: list[Any]
-    rows: list[Any]
-    offset: float
 
 
 def compile_model(model: pyo.ConcreteModel) -> CompiledLP:
@@ -242,7 +251,7 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions | None = None) -
         result = _STATUS.get(model_status, SolveStatus.error)
     runtime = time.perf_counter() - start
     message = h.modelStatusToString(model_status)
-    outcome = SolveOutcome(result, message, runtime_s=runtime, highs=h, columns=compiled.columns, rows=compiled.rows)
+    outcome = SolveOutcome(result, message, runtime_s=runtime, highs=h, columns=compiled.columns, rows=compiled.rows, compiled=compiled)
     if result != SolveStatus.optimal:
         return outcome
     sol = h.getSolution()
