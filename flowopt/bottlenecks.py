@@ -30,9 +30,11 @@ a warm-started copy of the LP and bisecting for the point where the basis change
 price × (distance to that edge): tonnes for capacities, percentage points for fractions.
 Cards are ranked by that amount.
 
-**Why not?** A project below capacity takes no more because every stream it could take still
-has a positive reduced cost; the smallest of them is the cost cut (or revenue rise, or subsidy
-per tonne) at which the project takes more.
+**Why not?** A project below capacity takes no more because taking more would cost more than
+the plan's alternatives. Its break-even is the cut in its cost per tonne (or rise in revenue,
+or subsidy per tonne) at which it takes more: no cut below the smallest reduced cost of its
+unused movements can change the plan, and from there warm-started re-solves find the exact
+point.
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import highspy
+import numpy as np
 import pyomo.environ as pyo
 
 from flowopt.graph import MaterialGraph
@@ -381,45 +384,103 @@ def target_marginal_cost(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveO
                               explanation_zh=f"目标为 {t:.1%} 时，每提高 1 个百分点年成本增加 {price:,.0f} 元；目标在 {lo:.2%}–{hi:.2%} 之间时起约束作用的条件不变。")
 
 
-def why_not(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutcome) -> list[WhyNot]:
+class _CostSearch:
+    """Find the cost cut on a set of movements at which they carry more (warm-started LPs)."""
+
+    #: Cuts beyond this (CNY/t) are treated as "never".
+    MAX_CUT = 1e5
+
+    def __init__(self, outcome: SolveOutcome, options: SolveOptions) -> None:
+        assert outcome.compiled is not None
+        self.h = new_highs(options)
+        self.h.passModel(outcome.compiled.lp)
+        self.basis = outcome.highs.getBasis()
+        self.cost0 = [float(c) for c in outcome.compiled.lp.col_cost_]
+
+    def carried(self, cols: list[int], cut: float) -> list[float]:
+        """Tonnes on each of ``cols`` when their costs are lowered by ``cut`` CNY/t."""
+        self.h.changeColsCost(len(cols), np.array(cols, dtype=np.int32), np.array([self.cost0[j] - cut for j in cols]))
+        self.h.setBasis(self.basis)
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return [math.nan] * len(cols)
+        x = self.h.getSolution().col_value
+        return [float(x[j]) for j in cols]
+
+    def threshold(self, cols: list[int], current: float, start: float) -> tuple[float | None, list[float]]:
+        """Smallest cut (CNY/t) above ``start`` at which ``cols`` carry more than ``current``.
+
+        Returns the cut (``None`` if no cut up to ``MAX_CUT`` does it) and the tonnes per
+        column just past it.
+        """
+        tol = max(1.0, 1e-6 * current)
+
+        def more(cut: float) -> tuple[bool, list[float]]:
+            x = self.carried(cols, cut)
+            return sum(x) > current + tol, x
+
+        lo = max(start * (1 - 1e-9), 0.0)
+        hi = max(2 * lo, lo + 1.0)
+        ok, x = more(hi)
+        while not ok:
+            lo, hi = hi, 2 * hi + 1
+            if hi > self.MAX_CUT:
+                self.carried(cols, 0.0)
+                return None, []
+            ok, x = more(hi)
+        while hi - lo > max(1e-4, 1e-7 * hi):
+            mid = (lo + hi) / 2
+            ok_mid, x_mid = more(mid)
+            if ok_mid:
+                hi, x = mid, x_mid
+            else:
+                lo = mid
+        self.carried(cols, 0.0)
+        return hi, x
+
+
+def why_not(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutcome, options: SolveOptions | None = None) -> list[WhyNot]:
     """Explain each reuse project (and capped route) that is unused or below capacity.
 
-    The break-even is the smallest reduced cost among the project's unused movements: lowering
-    the project's processing cost (or raising its revenue, or paying a subsidy) by more than
-    that per tonne makes it take more; by less, the plan does not change.
+    The break-even is the smallest cut in the cost per tonne of everything the project takes
+    (a lower processing cost, a higher revenue, or a subsidy per tonne) at which it takes
+    more. It is found by re-solving with the project's costs lowered (warm-started), starting
+    from the smallest reduced cost of its unused movements, below which nothing can change.
 
     Returns:
         Entries sorted by break-even (smallest first, ``None`` last), then by id.
     """
+    options = options or SolveOptions()
     out: list[WhyNot] = []
     rc = outcome.reduced_costs
+    col = outcome.column_index()
+    search = _CostSearch(outcome, options)
     for p, proj in g.projects.items():
-        feed = sum(outcome.values.get(m.flow_t[a.key].name, 0.0) for a in g.arcs_into(p))
-        if feed >= proj.capacity_t * (1 - 1e-9) - ZERO_T:
+        arcs = g.arcs_into(p)
+        feed = sum(outcome.values.get(m.flow_t[a.key].name, 0.0) for a in arcs)
+        if feed >= proj.capacity_t * (1 - 1e-9) - ZERO_T or not arcs:
             continue
-        status = "unused" if feed <= ZERO_T else "below_capacity"
-        idle = [(max(rc.get(m.flow_t[a.key].name, 0.0), 0.0), a) for a in g.arcs_into(p) if outcome.values.get(m.flow_t[a.key].name, 0.0) <= ZERO_T]
+        status: Literal["unused", "below_capacity"] = "unused" if feed <= ZERO_T else "below_capacity"
+        idle = [max(rc.get(m.flow_t[a.key].name, 0.0), 0.0) for a in arcs if outcome.values.get(m.flow_t[a.key].name, 0.0) <= ZERO_T]
+        rc_min = min(idle) if idle else None
+        cols = [col[m.flow_t[a.key].name] for a in arcs]
+        cut, x = search.threshold(cols, feed, rc_min or 0.0)
         nm = _names(g, "project", p)
-        if not idle:
-            out.append(WhyNot(subject=p, kind="project", status=status, name_zh=nm[0], name_en=nm[1], intake_t=feed, capacity_t=proj.capacity_t, reduced_cost_cny_per_t=None, break_even_cny_per_t=None, entering_stream=None, entering_source=None,
-                              explanation=f"{nm[1]} ({p}) takes {feed:,.0f} of {proj.capacity_t:,.0f} t/yr: it already receives every stream that can reach it; more would need more supply, not a lower cost.",
+        if cut is None:
+            out.append(WhyNot(subject=p, kind="project", status=status, name_zh=nm[0], name_en=nm[1], intake_t=feed, capacity_t=proj.capacity_t, reduced_cost_cny_per_t=rc_min, break_even_cny_per_t=None, entering_stream=None, entering_source=None,
+                              explanation=f"{nm[1]} ({p}) takes {feed:,.0f} of {proj.capacity_t:,.0f} t/yr: it already receives everything that can reach it; more would need more supply, not a lower cost.",
                               explanation_zh=f"{nm[0]}（{p}）进料 {feed:,.0f} / {proj.capacity_t:,.0f} 吨/年：可进入的物料已全部接收，增加进料需要更多来料而非降低成本。"))
             continue
-        best, arc = min(idle, key=lambda x: (x[0], x[1].key))
-        lot = g.lots[arc.lot]
+        gain = {a.key: x[i] - outcome.values.get(m.flow_t[a.key].name, 0.0) for i, a in enumerate(arcs)}
+        first = max(arcs, key=lambda a: (gain[a.key], a.key))
+        lot = g.lots[first.lot]
         sn = _names(g, "stream", lot.stream)
         src = f" from {lot.source}" if lot.kind != "generation" else ""
         verb = "enter the plan" if status == "unused" else "take more"
         verb_zh = "进入方案" if status == "unused" else "增加进料"
-        if best < 0.005:
-            # a zero reduced cost: another plan of the same total cost uses it more
-            out.append(WhyNot(subject=p, kind="project", status=status, name_zh=nm[0], name_en=nm[1], intake_t=feed, capacity_t=proj.capacity_t, reduced_cost_cny_per_t=best, break_even_cny_per_t=0.0, entering_stream=lot.stream, entering_source=lot.source,
-                              explanation=f"{nm[1]} ({p}) takes {feed:,.0f} of {proj.capacity_t:,.0f} t/yr and is at the margin: a plan of the same total cost could send it more {sn[1]} ({lot.stream}), and any cut in its cost per tonne would.",
-                              explanation_zh=f"{nm[0]}（{p}）进料 {feed:,.0f} / {proj.capacity_t:,.0f} 吨/年，处于临界：总成本相同的方案可向其多送{sn[0]}（{lot.stream}），每吨成本稍有降低即会增加进料。"))
-            continue
-        out.append(WhyNot(subject=p, kind="project", status=status, name_zh=nm[0], name_en=nm[1], intake_t=feed, capacity_t=proj.capacity_t, reduced_cost_cny_per_t=best, break_even_cny_per_t=best, entering_stream=lot.stream, entering_source=lot.source,
-                          explanation=f"{nm[1]} ({p}) takes {feed:,.0f} of {proj.capacity_t:,.0f} t/yr. It would {verb} if its cost per tonne fell (or revenue or a subsidy rose) by more than {best:,.2f} CNY/t; it would first take {sn[1]} ({lot.stream}){src}.",
-                          explanation_zh=f"{nm[0]}（{p}）进料 {feed:,.0f} / {proj.capacity_t:,.0f} 吨/年。若每吨成本降低（或收入、补贴增加）超过 {best:,.2f} 元，将{verb_zh}，首先接收{sn[0]}（{lot.stream}）。"))
+        out.append(WhyNot(subject=p, kind="project", status=status, name_zh=nm[0], name_en=nm[1], intake_t=feed, capacity_t=proj.capacity_t, reduced_cost_cny_per_t=rc_min, break_even_cny_per_t=cut, entering_stream=lot.stream, entering_source=lot.source,
+                          explanation=f"{nm[1]} ({p}) takes {feed:,.0f} of {proj.capacity_t:,.0f} t/yr. It would {verb} if its cost per tonne fell (or its revenue or a subsidy rose) by more than {cut:,.2f} CNY/t; it would first take more {sn[1]} ({lot.stream}){src}.",
+                          explanation_zh=f"{nm[0]}（{p}）进料 {feed:,.0f} / {proj.capacity_t:,.0f} 吨/年。若每吨成本降低（或收入、补贴增加）超过 {cut:,.2f} 元，将{verb_zh}，首先多接收{sn[0]}（{lot.stream}）。"))
     for r in m.CAPPED_ROUTES:
         members = [a for a in g.arcs if r in a.routes]
         carried = sum(outcome.values.get(m.flow_t[a.key].name, 0.0) for a in members)
@@ -427,10 +488,11 @@ def why_not(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutcome) -> li
         if carried >= cap - ZERO_T:
             continue
         idle = [max(rc.get(m.flow_t[a.key].name, 0.0), 0.0) for a in members if outcome.values.get(m.flow_t[a.key].name, 0.0) <= ZERO_T]
-        best = min(idle) if idle else None
+        rc_min = min(idle) if idle else None
+        cut, _ = search.threshold([col[m.flow_t[a.key].name] for a in members], carried, rc_min or 0.0)
         nm = _names(g, "route", r)
-        out.append(WhyNot(subject=r, kind="route", status="unused" if carried <= ZERO_T else "below_capacity", name_zh=nm[0], name_en=nm[1], intake_t=carried, capacity_t=cap, reduced_cost_cny_per_t=best, break_even_cny_per_t=best, entering_stream=None, entering_source=None,
-                          explanation=f"Route {nm[1]} ({r}) carries {carried:,.0f} of {cap:,.0f} t/yr" + (f"; it would carry more if transport on it cost {best:,.2f} CNY/t less." if best is not None else "; all that can use it already does."),
-                          explanation_zh=f"运输线路 {nm[0]}（{r}）运量 {carried:,.0f} / {cap:,.0f} 吨/年" + (f"；运费每吨降低超过 {best:,.2f} 元时运量将增加。" if best is not None else "；可用的物料已全部经由该线路。")))
+        out.append(WhyNot(subject=r, kind="route", status="unused" if carried <= ZERO_T else "below_capacity", name_zh=nm[0], name_en=nm[1], intake_t=carried, capacity_t=cap, reduced_cost_cny_per_t=rc_min, break_even_cny_per_t=cut, entering_stream=None, entering_source=None,
+                          explanation=f"Route {nm[1]} ({r}) carries {carried:,.0f} of {cap:,.0f} t/yr" + (f"; it would carry more if transport on it cost more than {cut:,.2f} CNY/t less." if cut is not None else "; all that can use it already does."),
+                          explanation_zh=f"运输线路 {nm[0]}（{r}）运量 {carried:,.0f} / {cap:,.0f} 吨/年" + (f"；运费每吨降低超过 {cut:,.2f} 元时运量将增加。" if cut is not None else "；可用的物料已全部经由该线路。")))
     out.sort(key=lambda w: (w.break_even_cny_per_t is None, w.break_even_cny_per_t or 0.0, w.subject))
     return out
