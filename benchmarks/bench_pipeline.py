@@ -24,7 +24,7 @@ from flowopt.checks import validated
 from flowopt.io import write_scenario
 from flowopt.pipeline import StageTimes, default_data_dir, run
 
-STAGES = ("load", "graph", "build", "solve", "results", "audit")
+STAGES = ("load", "graph", "build", "solve", "results", "explain", "max_rate", "audit")
 
 
 def synthetic_park(n_streams: int, seed: int = 7) -> dict:

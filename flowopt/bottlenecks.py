@@ -55,8 +55,8 @@ from flowopt.solve import SolveOptions, SolveOutcome, linear_coefficients, new_h
 
 #: Duals smaller than this (CNY per unit) are treated as zero.
 ZERO_DUAL = 1e-6
-#: Bisection stops when the bracket on a fraction limit is narrower than this.
-RANGE_TOL = 1e-7
+#: Bisection stops when the bracket on a fraction limit is narrower than this (1e-4 points).
+RANGE_TOL = 1e-6
 #: Flows below this are treated as zero when looking for projects' unused arcs.
 ZERO_T = 1e-6
 
@@ -102,7 +102,6 @@ class _Ranger:
         self.compiled = outcome.compiled
         self.options = options
         self.basis = outcome.highs.getBasis()
-        self.ref = (list(self.basis.col_status), list(self.basis.row_status))
         status, self.ranging = outcome.highs.getRanging()
         self.ranging_ok = status == highspy.HighsStatus.kOk
         self.rows = outcome.row_index()
@@ -131,8 +130,8 @@ class _Ranger:
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return False
-        b = h.getBasis()
-        return (list(b.col_status), list(b.row_status)) == self.ref
+        # started from the reference basis: no simplex iteration means it is still optimal
+        return int(h.getInfo().simplex_iteration_count) == 0
 
     def coef_range(self, apply: Callable[[Any, float], None], theta0: float, lo: float, hi: float) -> tuple[float, float]:
         """Interval around ``theta0`` (within [lo, hi]) where the basis stays optimal.
@@ -142,9 +141,20 @@ class _Ranger:
         """
 
         def edge(bound: float) -> float:
-            if self._same_basis(apply, bound):
-                return bound
-            inside, outside = theta0, bound
+            # gallop away from theta0 (near points re-solve in a pivot or two), then bisect
+            inside, step = theta0, 1e-4
+            direction = 1.0 if bound >= theta0 else -1.0
+            while True:
+                probe = theta0 + direction * step
+                if direction * (probe - bound) >= 0:
+                    probe = bound
+                if not self._same_basis(apply, probe):
+                    outside = probe
+                    break
+                inside = probe
+                if probe == bound:
+                    return bound
+                step *= 4
             while abs(outside - inside) > RANGE_TOL:
                 mid = (inside + outside) / 2
                 if self._same_basis(apply, mid):
@@ -420,7 +430,8 @@ class _CostSearch:
             return sum(x) > current + tol, x
 
         lo = max(start * (1 - 1e-9), 0.0)
-        hi = max(2 * lo, lo + 1.0)
+        # the threshold is often right at the smallest reduced cost: try just past it first
+        hi = lo + max(1e-3, 1e-6 * lo)
         ok, x = more(hi)
         while not ok:
             lo, hi = hi, 2 * hi + 1

@@ -193,13 +193,14 @@ def min_cut(g: MaterialGraph) -> list[Finding]:
     return out
 
 
-def _elastic_columns(g: MaterialGraph, m: pyo.ConcreteModel, rows: dict[str, int], expansion: float) -> list[tuple[str, str, Any, int, float, float]]:
-    """(kind, subject, constraint, row, coefficient, cost) of each elastic column to add."""
-    cols: list[tuple[str, str, Any, int, float, float]] = []
+def _elastic_columns(g: MaterialGraph, m: pyo.ConcreteModel, rows: dict[str, int], expansion: float) -> list[tuple[str, str, Any, int, float, float, float]]:
+    """(kind, subject, constraint, row, coefficient, cost, upper bound) of each elastic column."""
+    cols: list[tuple[str, str, Any, int, float, float, float]] = []
+    held = {k.id: k.stock_t for k in g.scenario.stockpiles}
 
-    def add(kind: str, subject: str, con: Any, coef: float, cost: float) -> None:
+    def add(kind: str, subject: str, con: Any, coef: float, cost: float, upper: float = highspy.kHighsInf) -> None:
         if con.name in rows:
-            cols.append((kind, subject, con, rows[con.name], coef, cost))
+            cols.append((kind, subject, con, rows[con.name], coef, cost, upper))
 
     for p in m.PROJECTS:
         add("project_capacity", p, m.project_capacity[p], -1.0, expansion)
@@ -210,7 +211,8 @@ def _elastic_columns(g: MaterialGraph, m: pyo.ConcreteModel, rows: dict[str, int
     for r in m.CAPPED_ROUTES:
         add("route_capacity", r, m.route_capacity[r], -1.0, expansion)
     for k in m.STOCKPILES:
-        add("stock_reclaim_limit", k, m.stock_reclaim_limit[k], -1.0, expansion)
+        # no relaxation can reclaim more than the stockpile holds
+        add("stock_reclaim_limit", k, m.stock_reclaim_limit[k], -1.0, expansion, held[k] - float(pyo.value(m.reclaim_limit_t[k])))
     for p, c in m.QUALITY_MAX:
         add("quality_max", f"{p}:{c}", m.quality_max[p, c], -1.0, expansion)
     for p, c in m.QUALITY_MIN:
@@ -246,14 +248,14 @@ def elastic_relaxations(g: MaterialGraph, target: float, expansion_cost: float =
     # phase 1: the smallest relaxation, plan costs ignored (else cheap capacity would be
     # "relaxed" merely because using it earns money)
     h.changeColsCost(n0, np.arange(n0, dtype=np.int32), np.zeros(n0))
-    for _, _, _, row, coef, cost in extra:
-        h.addCol(cost, 0.0, highspy.kHighsInf, 1, np.array([row], dtype=np.int32), np.array([coef]))
+    for _, _, _, row, coef, cost, upper in extra:
+        h.addCol(cost, 0.0, upper, 1, np.array([row], dtype=np.int32), np.array([coef]))
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return []
     least = float(h.getInfo().objective_function_value)
     # phase 2: among relaxations that cheap, the least-cost plan
-    weights = np.array([cost for *_, cost in extra])
+    weights = np.array([col[5] for col in extra])
     idx = np.arange(n0, n0 + len(extra), dtype=np.int32)
     h.addRow(-highspy.kHighsInf, least * (1 + 1e-9) + 1e-6, len(extra), idx, weights)
     h.changeColsCost(n0, np.arange(n0, dtype=np.int32), plan_cost)
@@ -264,13 +266,13 @@ def elastic_relaxations(g: MaterialGraph, target: float, expansion_cost: float =
     x = np.asarray(h.getSolution().col_value)
     values = {v.name: float(x[j]) for j, v in enumerate(compiled.columns)}
     out: list[Relaxation] = []
-    for i, (kind, subject, con, _, _, cost) in enumerate(extra):
+    for i, (kind, subject, con, _, _, cost, _) in enumerate(extra):
         size = float(x[n0 + i])
         if size <= 1e-3:  # below a kilogram (or a gram of component): solver round-off
             continue
         relax = _relaxation(g, m, kind, subject, con, size, cost * size, values, target)
-        # drop round-off: under half a tonne of capacity or a millionth of a fraction
-        if abs(relax.change) >= (0.5 if relax.unit == "t/yr" else 1e-6):
+        # drop round-off: a couple of tonnes of capacity or a millionth of a fraction
+        if abs(relax.change) > (2.0 if relax.unit == "t/yr" else 1e-6):
             out.append(relax)
     out.sort(key=lambda r: (-r.cost_cny, r.kind, r.subject))
     return out

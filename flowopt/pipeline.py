@@ -60,7 +60,7 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "panzhihua_east"
 
 
-def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate: float | None = None, options: SolveOptions | None = None, times: StageTimes | None = None) -> Plan:
+def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate: float | None = None, options: SolveOptions | None = None, times: StageTimes | None = None, explain: bool = True) -> Plan:
     """Solve one scenario and return its audited plan.
 
     Args:
@@ -68,6 +68,9 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
         target_rate: overrides ``policy.target_rate``.
         options: solver settings.
         times: filled with seconds per stage when given.
+        explain: compute valid ranges, why-not break-evens, the target's price range and the
+            highest reachable rate (extra warm-started solves). With ``False`` the plan still
+            carries its bottleneck cards and shadow prices, without ranges.
 
     Returns:
         The optimal, audited plan.
@@ -112,11 +115,11 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
     k = kpis(scenario, fates)
     terms = cost_terms(scenario, flows, reclaim)
     t = times.mark("results", t)
-    bottlenecks = find_bottlenecks(g, m, outcome, options)
-    idle = why_not(g, m, outcome, options)
-    marginal = target_marginal_cost(g, m, outcome, options)
+    bottlenecks = find_bottlenecks(g, m, outcome, options, ranges=explain)
+    idle = why_not(g, m, outcome, options) if explain else []
+    marginal = target_marginal_cost(g, m, outcome, options) if explain else None
     t = times.mark("explain", t)
-    best = max_reachable_rate(g, options)
+    best = max_reachable_rate(g, options) if explain else None
     t = times.mark("max_rate", t)
     report = audit_plan(scenario, flows, reclaim, outcome.objective, target)
     t = times.mark("audit", t)

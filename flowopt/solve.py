@@ -100,13 +100,20 @@ class SolveOutcome:
     rows: list[Any] = field(default_factory=list, repr=False)
     compiled: CompiledLP | None = field(default=None, repr=False)
 
+    _row_index: dict[str, int] | None = field(default=None, repr=False)
+    _column_index: dict[str, int] | None = field(default=None, repr=False)
+
     def row_index(self) -> dict[str, int]:
-        """Map each constraint name to its row in the compiled LP."""
-        return {con.name: i for i, (con, _) in enumerate(self.rows)}
+        """Map each constraint name to its row in the compiled LP (computed once)."""
+        if self._row_index is None:
+            self._row_index = {con.name: i for i, (con, _) in enumerate(self.rows)}
+        return self._row_index
 
     def column_index(self) -> dict[str, int]:
-        """Map each variable name to its column in the compiled LP."""
-        return {var.name: j for j, var in enumerate(self.columns)}
+        """Map each variable name to its column in the compiled LP (computed once)."""
+        if self._column_index is None:
+            self._column_index = {var.name: j for j, var in enumerate(self.columns)}
+        return self._column_index
 
     @property
     def ok(self) -> bool:
