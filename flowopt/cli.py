@@ -1,4 +1,4 @@
-"""Command line: ``flowopt solve | validate | convert``.
+"""Command line: ``flowopt solve | explain | report | template | validate | convert | serve``.
 
 Exit codes: 0 solved (or valid), 1 not solvable as asked (infeasible target, unbounded, solver
 limit or failure, failed audit), 2 invalid input, 3 unexpected internal error.
@@ -19,8 +19,12 @@ import pandas as pd
 from flowopt.errors import AuditError, FlowoptError, InfeasibleError, InputError, SolveError
 from flowopt.io import atomic_path, load_scenario, write_scenario, write_workbook
 from flowopt.pipeline import default_data_dir, run
+from flowopt.report import write_report
 from flowopt.results import Plan
+from flowopt.sankey import write_sankey
+from flowopt.schema import Scenario
 from flowopt.solve import SolveOptions
+from flowopt.workbook import write_plan_workbook, write_template
 
 EXIT_OK, EXIT_UNSOLVABLE, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -32,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled Panzhihua East park data)")
     s.add_argument("--target", type=float, help="target rate as a fraction (e.g. 0.75); overrides policy.target_rate")
     s.add_argument("--json", action="store_true", help="print the plan as JSON (the dashboard contract)")
-    s.add_argument("--out", type=Path, help="also write plan.json and CSV tables to this folder")
-    s.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations in the text report")
+    s.add_argument("--out", type=Path, help="also write plan.json, CSV tables, plan.xlsx, the Sankey (SVG, HTML) and the report (HTML, Markdown) to this folder")
+    s.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations in the text report and of the files written by --out")
     s.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
     s.add_argument("--all-flows", action="store_true", help="list every flow in the text report (default: the largest 25)")
     s.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -44,6 +48,16 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the explanations")
     e.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
     e.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    r = sub.add_parser("report", help="solve a scenario and write its report (.html or .md) in Chinese or English")
+    r.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
+    r.add_argument("--out", type=Path, required=True, help="report file: .html (self-contained) or .md (writes <name>.sankey.svg beside it)")
+    r.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the report")
+    r.add_argument("--target", type=float, help="target rate as a fraction; overrides policy.target_rate")
+    r.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    r.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    r.set_defaults(json=False)
+    t = sub.add_parser("template", help="write a blank scenario workbook (.xlsx) with a data dictionary, to fill in and solve")
+    t.add_argument("output", type=Path, help="target .xlsx file")
     v = sub.add_parser("validate", help="check a scenario's files and network without solving")
     v.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook")
     v.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -61,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        if args.command in ("solve", "explain"):
+        if args.command in ("solve", "explain", "report"):
             return _solve(args)
+        if args.command == "template":
+            return _template(args)
         if args.command == "validate":
             return _validate(args)
         if args.command == "serve":
@@ -97,8 +113,12 @@ def _input_error(exc: InputError, as_json: bool) -> int:
 
 def _solve(args: argparse.Namespace) -> int:
     data = _data(args.data)
+    if args.command == "report" and args.out.suffix.lower() not in (".html", ".htm", ".md"):
+        print(f"Cannot write a report to '{args.out}': use a .html or .md file name.", file=sys.stderr)
+        return EXIT_INPUT
     try:
-        plan = run(data, target_rate=args.target, options=SolveOptions(time_limit_s=args.time_limit))
+        scenario = load_scenario(data)
+        plan = run(scenario, target_rate=args.target, options=SolveOptions(time_limit_s=args.time_limit))
     except InputError as exc:
         return _input_error(exc, args.json)
     except InfeasibleError as exc:
@@ -115,8 +135,12 @@ def _solve(args: argparse.Namespace) -> int:
         else:
             print(str(exc), file=sys.stderr)
         return EXIT_UNSOLVABLE
+    if args.command == "report":
+        write_report(plan, args.out, scenario, lang=args.lang)
+        print(f"Written: {args.out}")
+        return EXIT_OK
     if getattr(args, "out", None):
-        write_plan(plan, args.out)
+        write_plan(plan, args.out, scenario=scenario, lang=args.lang)
     if args.json:
         if args.command == "explain":
             keys = ("scenario_id", "status", "target", "rate_mode", "utilization_rate", "objective_cny", "max_utilization_rate", "target_marginal_cost", "bottlenecks", "why_not", "audit")
@@ -128,7 +152,7 @@ def _solve(args: argparse.Namespace) -> int:
     else:
         print(format_plan(plan, lang=args.lang, all_flows=args.all_flows))
         if getattr(args, "out", None):
-            print(f"\nWritten: {args.out}/plan.json and CSV tables.")
+            print(f"\nWritten to {args.out}/: plan.json, CSV tables, plan.xlsx, sankey.svg, sankey.html, report.html, report.md.")
     return EXIT_OK
 
 
@@ -165,6 +189,15 @@ def _convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _template(args: argparse.Namespace) -> int:
+    if args.output.suffix.lower() != ".xlsx":
+        print(f"Cannot write a template to '{args.output}': use an .xlsx file name.", file=sys.stderr)
+        return EXIT_INPUT
+    write_template(args.output)
+    print(f"Written: {args.output} (fill in the table sheets, see the 'dictionary' sheet; then: flowopt solve {args.output})")
+    return EXIT_OK
+
+
 def _serve(args: argparse.Namespace) -> int:
     # the API lives beside the package in the repository (api/), not inside the wheel
     root = Path(__file__).resolve().parent.parent
@@ -179,12 +212,18 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def write_plan(plan: Plan, folder: Path) -> Path:
-    """Write ``plan.json`` and one CSV per plan table into ``folder``, atomically.
+def write_plan(plan: Plan, folder: Path, *, scenario: Scenario | None = None, lang: str = "en") -> Path:
+    """Write a plan's files into ``folder``, atomically.
+
+    ``plan.json``, one CSV per plan table, ``plan.xlsx``, ``sankey.svg`` (static),
+    ``sankey.html`` (interactive, offline), ``report.html`` and ``report.md`` (linking
+    ``sankey.svg``).
 
     Args:
         plan: the plan.
         folder: target folder; replaced as a whole, so readers never see a half-written set.
+        scenario: the scenario the plan was solved from (names and sources in the report).
+        lang: ``en`` or ``zh`` for the Sankey and the report.
 
     Returns:
         The folder.
@@ -194,6 +233,11 @@ def write_plan(plan: Plan, folder: Path) -> Path:
         (work / "plan.json").write_text(json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
         for name, frame in plan.tables().items():
             frame.to_csv(work / f"{name}.csv", index=False)
+        write_plan_workbook(plan, work / "plan.xlsx")
+        write_sankey(plan, work / "sankey.svg", lang=lang)
+        write_sankey(plan, work / "sankey.html", lang=lang)
+        write_report(plan, work / "report.html", scenario, lang=lang)
+        write_report(plan, work / "report.md", scenario, lang=lang, sankey_href="sankey.svg")
     return folder
 
 

@@ -1,0 +1,471 @@
+"""Plan report: one self-contained HTML page (or Markdown) in Chinese or English.
+
+Stage: results -> presentation. A report holds the headline (target met or not, the official
+rate, total cost), key figures and cost terms, the Sankey diagram (inline SVG), the bottleneck
+cards, the why-not entries for projects left unused or below capacity, outlet loads, rates per
+waste category and firm, and the assumptions with their sources: every record's ``source``
+field and the manifest's ``sources``, each classed as cited or containing estimates.
+
+The content is built once as a list of blocks and rendered to HTML or Markdown, so both say the
+same. The HTML has no scripts and no external ``src``/``href``: it works offline and prints.
+Output is deterministic (no timestamps).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from flowopt import __version__
+from flowopt._render import (
+    COST_TERM_NAMES,
+    FONT_FAMILY,
+    category_name,
+    check_lang,
+    esc,
+    money_short,
+    percent,
+    pick,
+    thousands,
+)
+from flowopt.io import atomic_path
+from flowopt.results import Plan
+from flowopt.sankey import sankey_svg
+from flowopt.schema import TABLES, Scenario
+
+SourceClass = Literal["cited", "estimate", "none"]
+
+#: Words that mark a source text as (partly) an estimate rather than a citation.
+ESTIMATE_MARKERS = ("estimate", "[e]", "assum", "估算", "估计", "假设", "待核")
+
+#: Fields that identify a record of a table without an ``id``.
+_KEY_FIELDS = {
+    "composition": ("stream", "component"),
+    "accepts": ("outlet", "stream"),
+    "residues": ("project", "stream"),
+    "quality": ("project", "component"),
+    "distances": ("from_site", "to_site"),
+}
+
+_TABLE_NAMES = {
+    "sites": ("场地", "sites"),
+    "firms": ("企业", "firms"),
+    "streams": ("固废物料流", "waste streams"),
+    "composition": ("成分", "composition"),
+    "stockpiles": ("历史堆存", "stockpiles"),
+    "projects": ("综合利用项目", "reuse projects"),
+    "sinks": ("处置/贮存设施", "disposal and storage sites"),
+    "accepts": ("接收关系", "accepted streams"),
+    "residues": ("项目残渣", "residues"),
+    "quality": ("进料品质限值", "quality limits"),
+    "distances": ("距离", "distances"),
+    "routes": ("运输路线规则", "route rules"),
+}
+
+_KIND_NAMES = {
+    "target": ("目标", "target"),
+    "project_capacity": ("项目产能", "project capacity"),
+    "project_min_intake": ("最低进料", "minimum intake"),
+    "sink_capacity": ("设施容量", "site capacity"),
+    "route_capacity": ("路线运力", "route capacity"),
+    "stock_reclaim_limit": ("回采上限", "reclaim limit"),
+    "quality_max": ("品质上限", "quality maximum"),
+    "quality_min": ("品质下限", "quality minimum"),
+    "feed_share": ("进料占比", "feed share"),
+}
+
+_CLASS_NAMES = {"cited": ("引用", "cited"), "estimate": ("含估算", "contains estimates"), "none": ("无来源", "no source")}
+
+
+def source_class(text: str) -> SourceClass:
+    """Class a ``source`` text as cited, estimate or none.
+
+    ``estimate`` if it mentions an estimate or assumption anywhere (a row mixing cited and
+    estimated numbers counts as an estimate), ``cited`` if it names a source and no estimate,
+    ``none`` if empty.
+
+    Args:
+        text: a record's ``source`` field or a manifest ``sources`` value.
+
+    Returns:
+        ``cited``, ``estimate`` or ``none``.
+    """
+    t = (text or "").strip().lower()
+    if not t:
+        return "none"
+    return "estimate" if any(m in t for m in ESTIMATE_MARKERS) else "cited"
+
+
+def _record_key(table: str, record: object) -> str:
+    if hasattr(record, "id"):
+        return str(record.id)
+    fields = _KEY_FIELDS.get(table, ())
+    return " / ".join(str(getattr(record, f, "")) for f in fields)
+
+
+def sources_table(scenario: Scenario) -> list[tuple[str, str, str, SourceClass]]:
+    """Every sourced item of a scenario: ``(table, key, source text, class)``.
+
+    Args:
+        scenario: the scenario the plan was solved from.
+
+    Returns:
+        Manifest ``sources`` first (table ``scenario``), then each table's records in order.
+    """
+    rows: list[tuple[str, str, str, SourceClass]] = [("scenario", k, v, source_class(v)) for k, v in scenario.sources.items()]
+    for table in TABLES:
+        for r in getattr(scenario, table):
+            text = str(getattr(r, "source", "") or "")
+            rows.append((table, _record_key(table, r), text, source_class(text)))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocks: the report's content, rendered to HTML or Markdown
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Heading:
+    level: int
+    text: str
+
+
+@dataclass
+class _Para:
+    text: str
+    style: str = ""
+
+
+@dataclass
+class _Table:
+    head: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    numeric: Sequence[bool] = ()
+
+
+@dataclass
+class _Card:
+    title: str
+    badge: str
+    lines: Sequence[str]
+
+
+@dataclass
+class _Cards:
+    cards: Sequence[_Card]
+
+
+@dataclass
+class _Figure:
+    svg: str
+    caption: str
+    href: str | None = None
+
+
+@dataclass
+class _Details:
+    summary: str
+    blocks: list[object] = field(default_factory=list)
+
+
+_Block = _Heading | _Para | _Table | _Cards | _Figure | _Details
+
+
+def _blocks(plan: Plan, scenario: Scenario | None, lang: str, sankey_href: str | None) -> tuple[str, list[_Block]]:
+    zh = lang == "zh"
+    k = plan.kpis
+
+    def tr(zh_text: str, en_text: str) -> str:
+        return zh_text if zh else en_text
+
+    name = (scenario.name_zh if zh else scenario.name_en) if scenario else ""
+    title = tr(f"{name or plan.scenario_id}：工业固废综合利用方案报告", f"{name or plan.scenario_id}: solid-waste utilization plan")
+    met = k.target_rate_value + 1e-9 >= plan.target
+    out: list[_Block] = [_Heading(1, title)]
+    if name:
+        out.append(_Para(tr(f"方案编号 {plan.scenario_id}", f"Scenario {plan.scenario_id}") + (f"，{scenario.year} 年" if zh and scenario and scenario.year else f", year {scenario.year}" if scenario and scenario.year else ""), "meta"))
+    # headline
+    rate_text = percent(k.utilization_rate)
+    gain = plan.objective_cny < 0
+    cost = money_short(plan.objective_cny, lang)
+    mode_note = "" if plan.rate_mode == "utilization" else tr(f"（目标适用于 {plan.rate_mode} 口径：{percent(k.target_rate_value)}）", f" (the target applies to the {plan.rate_mode} rate: {percent(k.target_rate_value)})")
+    if zh:
+        head = f"{'目标已实现' if met else '目标未实现'}：综合利用率（官方口径 U/(G+U_prior)）为 {rate_text}，目标 {percent(plan.target, 1)}{mode_note}；年总成本 {cost}/年{'（净收益：产品收入高于各项成本）' if gain else ''}。"
+        head += f"审计{'通过' if plan.audit.passed else '未通过'}。"
+    else:
+        head = f"Target {'met' if met else 'NOT met'}: the utilization rate (official, U/(G+U_prior)) is {rate_text} against a target of {percent(plan.target, 1)}{mode_note}, at a total cost of {cost}/yr{' (a net gain: product revenue exceeds all costs)' if gain else ''}. "
+        head += f"Audit {'passed' if plan.audit.passed else 'FAILED'}."
+    out.append(_Para(head, "headline met" if met else "headline missed"))
+    extra = []
+    if plan.target_marginal_cost is not None:
+        extra.append(plan.target_marginal_cost.explanation_zh if zh else plan.target_marginal_cost.explanation)
+    if plan.max_utilization_rate is not None:
+        extra.append(tr(f"不计成本时最高可达 {percent(plan.max_utilization_rate)}。", f"The highest rate the network can reach, cost ignored, is {percent(plan.max_utilization_rate)}."))
+    if extra:
+        out.append(_Para(" ".join(extra)))
+    # key figures
+    out.append(_Heading(2, tr("关键数字", "Key figures")))
+    figures = [
+        (tr("产生量 G", "generated G"), k.generated_t),
+        (tr("历史堆存回采量", "reclaimed from legacy stock"), k.reclaimed_t),
+        (tr("综合利用量 U", "utilized U"), k.utilized_t),
+        (tr("其中往年贮存 U_prior", "of which prior-year stock U_prior"), k.utilized_prior_t),
+        (tr("处置量 D", "disposed D"), k.disposed_t),
+        (tr("贮存量 S", "stored S"), k.stored_t),
+        (tr("未妥善处置", "unmanaged"), k.unmanaged_t),
+        (tr("工艺损失（未计入利用）", "process losses (not booked as utilized)"), k.lost_t),
+    ]
+    rows = [[lbl, thousands(v)] for lbl, v in figures]
+    rows += [[tr("综合利用率", "utilization rate"), percent(k.utilization_rate)], [tr("综合利用+处置率", "utilization plus disposal rate"), percent(k.utilization_plus_disposal_rate)], [tr("处置率", "disposal rate"), percent(k.disposal_rate)]]
+    out.append(_Table([tr("项目", "item"), tr("吨/年或比率", "t/yr or rate")], rows, (False, True)))
+    out.append(_Heading(2, tr("成本构成", "Cost terms")))
+    cost_rows = [[pick(COST_TERM_NAMES.get(t, (t, t)), lang), thousands(-v if t == "revenue_cny" else v)] for t, v in plan.cost_terms.items()]
+    cost_rows.append([tr("年总成本", "total cost"), thousands(plan.objective_cny)])
+    out.append(_Table([tr("项目", "term"), tr("元/年（收入为负）", "CNY/yr (revenue negative)")], cost_rows, (False, True)))
+    # Sankey
+    out.append(_Heading(2, tr("物料流向（桑基图）", "Material flows (Sankey diagram)")))
+    out.append(_Figure(sankey_svg(plan, lang, title=""), tr("带宽为年吨数，颜色为固废类别；悬停可查看精确吨数。", "Band width is tonnes per year, colour the waste category; hover for exact tonnes."), sankey_href))
+    # bottlenecks
+    out.append(_Heading(2, tr(f"瓶颈（{len(plan.bottlenecks)} 个起约束作用的条件，按涉及金额排序）", f"Bottlenecks ({len(plan.bottlenecks)} binding limits, largest money at stake first)")))
+    if plan.bottlenecks:
+        cards = []
+        for i, b in enumerate(plan.bottlenecks, 1):
+            lines = [b.explanation_zh if zh else b.explanation]
+            stake = tr("涉及金额", "money at stake") + ": " + (f"{thousands(b.cny_at_stake)} {tr('元/年', 'CNY/yr')}" if b.cny_at_stake is not None else tr("无上限", "unbounded"))
+            lines.append(f"{tr('影子价格', 'shadow price')}: {thousands(b.shadow_price, 2)} {b.unit}; {stake}")
+            subject = b.subject_name_zh if zh else b.subject_name_en
+            heading = tr("园区综合利用率目标", "the park's utilization target") if b.kind == "target" else f"{subject or b.subject}" + (f" ({b.subject})" if subject and subject != b.subject else "")
+            cards.append(_Card(f"{i}. {heading}", pick(_KIND_NAMES.get(b.kind, (b.kind, b.kind)), lang), lines))
+        out.append(_Cards(cards))
+    else:
+        out.append(_Para(tr("没有起约束作用的限制。", "No limit binds.")))
+    # why not
+    out.append(_Heading(2, tr("未用足的项目（为何不用）", "Why not? Projects unused or below capacity")))
+    if plan.why_not:
+        status = {"unused": ("未使用", "unused"), "below_capacity": ("未满负荷", "below capacity")}
+        out.append(_Cards([_Card(f"{(w.name_zh if zh else w.name_en) or w.subject} ({w.subject})", pick(status.get(w.status, (w.status, w.status)), lang), [w.explanation_zh if zh else w.explanation]) for w in plan.why_not]))
+    else:
+        out.append(_Para(tr("所有项目均满负荷运行。", "Every project runs at capacity.")))
+    # loads
+    out.append(_Heading(2, tr("项目与设施负荷", "Project and site loads")))
+    out.append(_Table(
+        [tr("编号", "id"), tr("名称", "name"), tr("类型", "kind"), tr("进料（吨/年）", "intake (t/yr)"), tr("能力（吨/年）", "capacity (t/yr)"), tr("负荷率", "load")],
+        [[o.outlet, (o.name_zh if zh else o.name_en) or o.outlet, tr("项目", "project") if o.kind == "project" else tr("设施", "site"), thousands(o.intake_t), thousands(o.capacity_t) if o.capacity_t is not None else tr("不限", "no limit"), percent(o.load_share, 1)] for o in plan.outlet_loads],
+        (False, False, False, True, True, True),
+    ))
+    # rates
+    out.append(_Heading(2, tr("分类与分企业综合利用率", "Utilization rates by waste category and by firm")))
+    rate_head = [tr("分组", "group"), tr("产生量（吨/年）", "generated (t/yr)"), tr("综合利用量（吨/年）", "utilized (t/yr)"), tr("综合利用率", "rate")]
+    out.append(_Heading(3, tr("按固废类别", "By waste category")))
+    out.append(_Table(rate_head, [[category_name(r.group, lang), thousands(r.generated_t), thousands(r.utilized_t), percent(r.rate, 1)] for r in plan.rates_by_category], (False, True, True, True)))
+    firm_name = {g: v.get("name_zh" if zh else "name_en", "") for g, v in plan.labels.items()}
+    out.append(_Heading(3, tr("按企业", "By firm")))
+    out.append(_Table(rate_head, [[f"{firm_name.get(r.group) or r.group} ({r.group})", thousands(r.generated_t), thousands(r.utilized_t), percent(r.rate, 1)] for r in plan.rates_by_firm], (False, True, True, True)))
+    # assumptions
+    out.append(_Heading(2, tr("假设与数据来源", "Assumptions and sources")))
+    if scenario is None:
+        out.append(_Para(tr("未提供方案数据，无法列出来源。", "The scenario was not given, so its sources cannot be listed.")))
+    else:
+        out.extend(_source_blocks(scenario, lang))
+    if plan.warnings:
+        out.append(_Heading(2, tr("警告", "Warnings")))
+        out.extend(_Para(w) for w in plan.warnings)
+    out.append(_Para(tr(f"由 flowopt {__version__} 生成；求解器 {plan.solver.get('name', 'HiGHS')}；结果已按原始输入审计。", f"Made by flowopt {__version__}; solver {plan.solver.get('name', 'HiGHS')}; the plan was audited against the original input."), "meta"))
+    return title, out
+
+
+def _source_blocks(scenario: Scenario, lang: str) -> list[_Block]:
+    zh = lang == "zh"
+    items = sources_table(scenario)
+    out: list[_Block] = []
+    n = {c: sum(1 for *_, cls in items if cls == c) for c in ("cited", "estimate", "none")}
+    if zh:
+        out.append(_Para(f"共 {len(items)} 条有来源说明的数据：{n['cited']} 条为引用，{n['estimate']} 条含估算，{n['none']} 条无来源。来源说明中出现 “estimate”、“[E]”、“assumed” 等字样的记为含估算（同一行中引用与估算并存时也记为含估算）。用于决策前，应以园区台账数据替换估算值。"))
+    else:
+        out.append(_Para(f"{len(items)} sourced items: {n['cited']} cited, {n['estimate']} containing estimates, {n['none']} without a source. An item counts as an estimate when its source mentions an estimate or assumption (“estimate”, “[E]”, “assumed”), also when it mixes cited and estimated numbers. Replace estimates with the park's own ledger data before using a plan for decisions."))
+    summary_rows = []
+    for table in ("scenario", *TABLES):
+        sub = [x for x in items if x[0] == table]
+        if not sub:
+            continue
+        label = ("方案参数" if zh else "manifest settings") if table == "scenario" else pick(_TABLE_NAMES.get(table, (table, table)), lang)
+        summary_rows.append([f"{label} ({table})", str(len(sub)), *(str(sum(1 for x in sub if x[3] == c)) for c in ("cited", "estimate", "none"))])
+    head = ["表" if zh else "table", "条数" if zh else "items", *(pick(_CLASS_NAMES[c], lang) for c in ("cited", "estimate", "none"))]
+    out.append(_Table(head, summary_rows, (False, True, True, True, True)))
+    for table in ("scenario", *TABLES):
+        sub = [x for x in items if x[0] == table]
+        if not sub:
+            continue
+        label = ("方案参数" if zh else "manifest settings") if table == "scenario" else pick(_TABLE_NAMES.get(table, (table, table)), lang)
+        rows = [[key, pick(_CLASS_NAMES[cls], lang), text or "—"] for _, key, text, cls in sub]
+        out.append(_Details(f"{label} ({table}): {len(sub)}", [_Table(["键" if zh else "key", "类别" if zh else "class", "来源" if zh else "source"], rows)]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Renderers
+# ---------------------------------------------------------------------------------------------
+
+_CSS = """
+body{margin:0;background:#f6f7f9;color:#1d1d1f;font:15px/1.55 %s}
+main{max-width:1240px;margin:0 auto;padding:24px 20px 48px;background:#fff}
+h1{font-size:24px;margin:0 0 4px}h3{font-size:15px;margin:14px 0 4px}h2{font-size:19px;margin:28px 0 10px;border-bottom:1px solid #e2e2e2;padding-bottom:4px}
+.meta{color:#666;font-size:13px}
+.headline{font-size:17px;padding:12px 16px;border-radius:6px;border-left:6px solid}
+.headline.met{background:#eef7ee;border-color:#2e7d32}.headline.missed{background:#fdeeee;border-color:#c62828}
+table{border-collapse:collapse;margin:8px 0 12px;font-size:14px}
+th,td{border-bottom:1px solid #e6e6e6;padding:4px 10px;text-align:left;vertical-align:top}
+th{background:#f1f4f8}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:10px}
+.card{border:1px solid #dde3ea;border-radius:6px;padding:10px 12px;background:#fbfcfe}
+.card h3{font-size:15px;margin:0 0 6px}.card p{margin:4px 0;font-size:14px}
+.badge{display:inline-block;font-size:12px;background:#e3ecf7;color:#1f4e79;border-radius:10px;padding:1px 8px;margin-left:6px;font-weight:normal}
+figure{margin:0}figure svg{max-width:100%%;height:auto;border:1px solid #e2e2e2}
+figcaption{color:#666;font-size:13px}
+details{margin:6px 0}summary{cursor:pointer;font-weight:bold}
+@media print{body{background:#fff}main{padding:0}details{display:block}}
+"""
+
+
+def _html_block(b: object) -> str:
+    if isinstance(b, _Heading):
+        return f"<h{b.level}>{esc(b.text)}</h{b.level}>"
+    if isinstance(b, _Para):
+        cls = f' class="{esc(b.style)}"' if b.style else ""
+        return f"<p{cls}>{esc(b.text)}</p>"
+    if isinstance(b, _Table):
+        num = list(b.numeric) + [False] * (len(b.head) - len(b.numeric))
+        head = "".join(f"<th>{esc(h)}</th>" for h in b.head)
+        tds = ('<td class="n">', "<td>")
+        body = "\n".join("<tr>" + "".join(f"{tds[0] if num[i] else tds[1]}{esc(c)}</td>" for i, c in enumerate(r)) + "</tr>" for r in b.rows)
+        return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+    if isinstance(b, _Cards):
+        cards = "\n".join(f'<div class="card"><h3>{esc(c.title)}<span class="badge">{esc(c.badge)}</span></h3>' + "".join(f"<p>{esc(x)}</p>" for x in c.lines) + "</div>" for c in b.cards)
+        return f'<div class="cards">\n{cards}\n</div>'
+    if isinstance(b, _Figure):
+        return f'<figure class="sankey">\n{b.svg}<figcaption>{esc(b.caption)}</figcaption>\n</figure>'
+    if isinstance(b, _Details):
+        inner = "\n".join(_html_block(x) for x in b.blocks)
+        return f"<details>\n<summary>{esc(b.summary)}</summary>\n{inner}\n</details>"
+    msg = f"unknown report block {type(b).__name__}"
+    raise TypeError(msg)
+
+
+def _md_cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _md_block(b: object) -> str:
+    if isinstance(b, _Heading):
+        return "#" * b.level + " " + b.text
+    if isinstance(b, _Para):
+        return f"**{b.text}**" if b.style.startswith("headline") else f"*{b.text}*" if b.style == "meta" else b.text
+    if isinstance(b, _Table):
+        num = list(b.numeric) + [False] * (len(b.head) - len(b.numeric))
+        lines = ["| " + " | ".join(_md_cell(h) for h in b.head) + " |", "|" + "|".join("---:" if n else "---" for n in num) + "|"]
+        lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in b.rows]
+        return "\n".join(lines)
+    if isinstance(b, _Cards):
+        return "\n".join(f"- **{_md_cell(c.title)}** ({_md_cell(c.badge)})" + "".join(f"<br>\n  {_md_cell(x)}" for x in c.lines) for c in b.cards)
+    if isinstance(b, _Figure):
+        return f"![{b.caption}]({b.href})\n\n*{b.caption}*" if b.href else f"*{b.caption}* (see the HTML report or `sankey.svg` for the diagram)"
+    if isinstance(b, _Details):
+        return f"<details><summary>{esc(b.summary)}</summary>\n\n" + "\n\n".join(_md_block(x) for x in b.blocks) + "\n\n</details>"
+    msg = f"unknown report block {type(b).__name__}"
+    raise TypeError(msg)
+
+
+def _check(plan: Plan, scenario: Scenario | None) -> None:
+    if scenario is not None and scenario.id != plan.scenario_id:
+        msg = f"The plan is of scenario '{plan.scenario_id}' but the scenario given is '{scenario.id}'; pass the scenario the plan was solved from."
+        raise ValueError(msg)
+
+
+def report_html(plan: Plan, scenario: Scenario | None = None, *, lang: str = "en") -> str:
+    """Return the plan report as one self-contained HTML page.
+
+    Args:
+        plan: an optimal plan.
+        scenario: the scenario it was solved from (for names and the sources section); ``None``
+            leaves the sources section empty with a note.
+        lang: ``zh`` or ``en``.
+
+    Returns:
+        HTML text: inline CSS and SVG, no scripts, no external links or sources.
+
+    Raises:
+        ValueError: unknown ``lang``, or ``scenario`` is not the plan's scenario.
+    """
+    lang = check_lang(lang)
+    _check(plan, scenario)
+    title, blocks = _blocks(plan, scenario, lang, None)
+    body = "\n".join(_html_block(b) for b in blocks)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>{_CSS % FONT_FAMILY}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def report_markdown(plan: Plan, scenario: Scenario | None = None, *, lang: str = "en", sankey_href: str | None = None) -> str:
+    """Return the plan report as Markdown (GitHub-flavoured tables).
+
+    Args:
+        plan: an optimal plan.
+        scenario: the scenario it was solved from (names, sources); ``None`` for none.
+        lang: ``zh`` or ``en``.
+        sankey_href: relative link to the Sankey SVG to show as an image; ``None`` for a note
+            instead.
+
+    Returns:
+        Markdown text with the same content as :func:`report_html`.
+
+    Raises:
+        ValueError: unknown ``lang``, or ``scenario`` is not the plan's scenario.
+    """
+    lang = check_lang(lang)
+    _check(plan, scenario)
+    _, blocks = _blocks(plan, scenario, lang, sankey_href)
+    return "\n\n".join(_md_block(b) for b in blocks) + "\n"
+
+
+def write_report(plan: Plan, path: str | os.PathLike[str], scenario: Scenario | None = None, *, lang: str = "en", sankey_href: str | None = None) -> Path:
+    """Write the report as ``.html`` or ``.md`` (the suffix decides), atomically.
+
+    A Markdown report links an SVG Sankey diagram: ``sankey_href`` if given (e.g. a
+    ``sankey.svg`` written beside it already), otherwise it writes one beside the report as
+    ``<name>.sankey.svg``.
+
+    Args:
+        plan: an optimal plan.
+        path: target file (``.html``/``.htm`` or ``.md``).
+        scenario: the scenario it was solved from; ``None`` for no sources section.
+        lang: ``zh`` or ``en``.
+        sankey_href: Markdown only: relative link to an existing Sankey SVG.
+
+    Returns:
+        The report path.
+
+    Raises:
+        ValueError: another suffix, unknown ``lang`` or a scenario that is not the plan's.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix in (".html", ".htm"):
+        text = report_html(plan, scenario, lang=lang)
+    elif suffix == ".md":
+        text = report_markdown(plan, scenario, lang=lang, sankey_href=sankey_href or target.stem + ".sankey.svg")
+        if sankey_href is None:
+            with atomic_path(target.with_name(target.stem + ".sankey.svg")) as work:
+                work.write_text(sankey_svg(plan, lang), encoding="utf-8")
+    else:
+        msg = f"Cannot write a report to '{target.name}': use a .html or .md file name."
+        raise ValueError(msg)
+    with atomic_path(target) as work:
+        work.write_text(text, encoding="utf-8")
+    return target
