@@ -52,7 +52,8 @@ class Problem:
         """Return a human-readable location such as ``projects.csv row 4, column capacity_t``."""
         parts = [self.file or self.table]
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            # overrides files list changes, not rows
+            parts.append(f"change {self.row}" if self.table == "changes" else f"row {self.row}")
         if self.column:
             parts.append(f"column {self.column}")
         return ", ".join(parts)

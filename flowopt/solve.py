@@ -71,6 +71,17 @@ class CompiledLP:
     columns: list[Any]
     rows: list[Any]
     offset: float
+    column_names: list[str] = field(default_factory=list)
+    row_names: list[str] = field(default_factory=list)
+    column_index: dict[str, int] = field(default_factory=dict)
+    row_index: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Pyomo builds names on request and that is slow: do it once per compile
+        self.column_names = [v.name for v in self.columns]
+        self.row_names = [c.name for c, _ in self.rows]
+        self.column_index = {n: j for j, n in enumerate(self.column_names)}
+        self.row_index = {n: i for i, n in enumerate(self.row_names)}
 
 
 @dataclass
@@ -245,6 +256,19 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions | None = None) -
     status = h.passModel(compiled.lp)
     if status == highspy.HighsStatus.kError:
         return SolveOutcome(SolveStatus.error, "HiGHS rejected the model (check for huge or non-finite coefficients)")
+    return run_highs(h, compiled)
+
+
+def run_highs(h: Any, compiled: CompiledLP) -> SolveOutcome:
+    """Run HiGHS on the LP it holds (warm from its current basis, if any) and read the outcome.
+
+    Args:
+        h: a ``Highs`` instance holding ``compiled``'s LP (possibly modified in place).
+        compiled: the maps from LP columns and rows back to Pyomo components.
+
+    Returns:
+        The outcome.
+    """
     start = time.perf_counter()
     h.run()
     model_status = h.getModelStatus()
@@ -254,6 +278,7 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions | None = None) -
         h.setOptionValue("presolve", "off")
         h.clearSolver()
         h.run()
+        h.setOptionValue("presolve", "choose")
         model_status = h.getModelStatus()
         result = _STATUS.get(model_status, SolveStatus.error)
     runtime = time.perf_counter() - start
@@ -273,14 +298,12 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions | None = None) -
         outcome.message = "HiGHS returned a non-finite objective"
         return outcome
     outcome.objective = objective
-    col_value = list(sol.col_value)
-    col_dual = list(sol.col_dual)
-    row_dual = list(sol.row_dual)
-    for var, value, rc in zip(compiled.columns, col_value, col_dual, strict=True):
-        outcome.values[var.name] = float(value)
-        outcome.reduced_costs[var.name] = float(rc)
-    for (con, _), dual in zip(compiled.rows, row_dual, strict=True):
-        outcome.duals[con.name] = float(dual)
+    names = compiled.column_names
+    outcome.values = dict(zip(names, map(float, sol.col_value), strict=True))
+    outcome.reduced_costs = dict(zip(names, map(float, sol.col_dual), strict=True))
+    outcome.duals = dict(zip(compiled.row_names, map(float, sol.row_dual), strict=True))
+    outcome._column_index = compiled.column_index
+    outcome._row_index = compiled.row_index
     return outcome
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PARK_2025, TINY, make
+from support import PARK_2025, TINY, make
 
 from flowopt.charts import comparison_svg, cost_curve_svg, nice_ticks, write_svg
 from flowopt.errors import InputError

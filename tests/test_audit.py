@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make
+from support import make
 
 from flowopt.audit import audit_plan
 from flowopt.pipeline import run

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pandas as pd
 import pytest
-from conftest import PARK_2023, PARK_2025, make
+from support import PARK_2023, PARK_2025, make
 from test_artifacts import _fill_template, assert_offline, parse_html
 
 from flowopt.cli import EXIT_INPUT, EXIT_OK, main

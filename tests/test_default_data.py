@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PARK_2023, PARK_2025
+from support import PARK_2023, PARK_2025
 
 from flowopt.errors import InfeasibleError
 from flowopt.io import load_scenario

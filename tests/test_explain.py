@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PARK_2025, make
+from support import PARK_2025, make
 from test_shadow_prices import relaxed
 
 from flowopt.errors import InfeasibleError
@@ -180,7 +180,7 @@ def test_unreachable_target_names_capacities_and_its_relaxation_makes_it_feasibl
 def test_relaxation_of_a_quality_limit_and_the_target_on_a_hand_network():
     # the cement line needs TiO2 <= 2 %: only slag_b (5 %) ... nothing qualifies; the elastic
     # re-solve must loosen the limit (or expand) to reach a 75 % target
-    from conftest import BLEND
+    from support import BLEND
 
     s = make(BLEND, policy={"target_rate": 0.75}, quality=[{"project": "cement", "component": "TiO2", "max_fraction": 0.02}])
     with pytest.raises(InfeasibleError) as info:

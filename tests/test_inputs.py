@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TINY, make
+from support import TINY, make
 
 from flowopt.errors import GraphError, InputError
 from flowopt.io import atomic_path, load_scenario, write_scenario, write_workbook

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BLEND, ROOT, TINY, make
+from support import BLEND, ROOT, TINY, make
 
 from flowopt.errors import InfeasibleError
 from flowopt.pipeline import run

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pyomo.environ as pyo
-from conftest import ROOT, make
+from support import ROOT, make
 
 from flowopt.graph import build_graph
 from flowopt.model import build_model

@@ -7,7 +7,7 @@ the one-sided difference quotients (equal to both except at a breakpoint).
 from __future__ import annotations
 
 import pytest
-from conftest import BLEND, PARK_2025, make
+from support import BLEND, PARK_2025, make
 
 from flowopt.io import load_scenario
 from flowopt.pipeline import run
