@@ -1,4 +1,4 @@
-"""Command line: ``flowopt solve | explain | report | template | validate | convert | serve``.
+"""Command line: ``flowopt solve | explain | compare | sweep | report | template | validate | convert | serve``.
 
 Exit codes: 0 solved (or valid), 1 not solvable as asked (infeasible target, unbounded, solver
 limit or failure, failed audit), 2 invalid input, 3 unexpected internal error.
@@ -58,6 +58,24 @@ def _parser() -> argparse.ArgumentParser:
     r.set_defaults(json=False)
     t = sub.add_parser("template", help="write a blank scenario workbook (.xlsx) with a data dictionary, to fill in and solve")
     t.add_argument("output", type=Path, help="target .xlsx file")
+    cp = sub.add_parser("compare", help="compare a base scenario with a what-if (an overrides file or another scenario)")
+    cp.add_argument("base", help="base scenario folder or .xlsx workbook")
+    cp.add_argument("whatif", help="overrides file (.yaml/.json with 'changes') or a scenario folder/workbook")
+    cp.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    cp.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the explanations")
+    cp.add_argument("--write-scenario", type=Path, metavar="DIR", help="also write the what-if scenario (overrides applied) as a folder")
+    cp.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    cp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sw = sub.add_parser("sweep", help="least cost as a function of the target, with exact breakpoints")
+    sw.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
+    sw.add_argument("--from", dest="t_from", type=float, default=0.5, help="first target (default 0.5)")
+    sw.add_argument("--to", dest="t_to", type=float, default=0.9, help="last target (default 0.9; capped at the highest reachable rate)")
+    sw.add_argument("--step", type=float, default=0.005, help="spacing of the plotted grid (default 0.005)")
+    sw.add_argument("--out", type=Path, help="write curve.csv, segments.csv and curve.svg to this folder")
+    sw.add_argument("--json", action="store_true", help="print the curve as JSON")
+    sw.add_argument("--lang", choices=["en", "zh"], default="en", help="language of labels")
+    sw.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    sw.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     v = sub.add_parser("validate", help="check a scenario's files and network without solving")
     v.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook")
     v.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -79,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             return _solve(args)
         if args.command == "template":
             return _template(args)
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "sweep":
+            return _sweep(args)
         if args.command == "validate":
             return _validate(args)
         if args.command == "serve":
@@ -186,6 +208,105 @@ def _convert(args: argparse.Namespace) -> int:
     else:
         write_scenario(scenario, args.output)
     print(f"Written: {args.output}")
+    return EXIT_OK
+
+
+def _load_whatif(base: Scenario, arg: str) -> Scenario:
+    from flowopt.overrides import load_whatif
+
+    path = Path(arg)
+    if path.is_file() and path.suffix.lower() in (".yaml", ".yml", ".json") and path.name != "scenario.yaml":
+        return load_whatif(path, base)
+    return load_scenario(path)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from flowopt.whatif import run_whatif
+
+    try:
+        base = load_scenario(args.base)
+        whatif = _load_whatif(base, args.whatif)
+        if args.write_scenario:
+            write_scenario(whatif, args.write_scenario)
+        result = run_whatif(base, whatif, options=SolveOptions(time_limit_s=args.time_limit))
+    except InputError as exc:
+        return _input_error(exc, args.json)
+    except InfeasibleError as exc:
+        diag = getattr(exc, "diagnosis", None)
+        if args.json:
+            _emit_json({"status": "infeasible", "code": exc.code, "message": str(exc), "diagnosis": diag.model_dump(mode="json") if diag else None})
+        else:
+            print(format_diagnosis(diag, lang=args.lang) if diag else str(exc), file=sys.stderr)
+        return EXIT_UNSOLVABLE
+    except (SolveError, AuditError) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_UNSOLVABLE
+    c = result.comparison
+    if args.json:
+        _emit_json({"status": "optimal", "comparison": c.model_dump(mode="json"), "solve": {"warm": result.stats.warm, "seconds": result.stats.seconds, "simplex_iterations": result.stats.simplex_iterations}, "base": result.base.model_dump(mode="json"), "whatif": result.whatif.model_dump(mode="json")})
+        return EXIT_OK
+    zh = args.lang == "zh"
+    lines = [f"flowopt compare: {c.base_id} -> {c.whatif_id}", "=" * 72, c.explanation_zh if zh else c.explanation, ""]
+    kv = pd.DataFrame([{"metric": r.metric, "base": r.base, "what-if": r.whatif, "change": r.delta} for r in c.kpis])
+    lines.append(kv.to_string(index=False, float_format=lambda x: f"{x:,.4f}" if abs(x) < 10 else f"{x:,.0f}"))
+    lines += ["", "Cost terms (effect on cost, CNY/yr):" if not zh else "成本分项（对成本的影响，元/年）："]
+    tv = pd.DataFrame([{"term": r.metric, "base": r.base, "what-if": r.whatif, "change": r.delta} for r in c.cost_terms])
+    lines.append(tv.to_string(index=False, float_format=lambda x: f"{x:,.0f}"))
+    if c.flows:
+        lines += ["", f"Flows that changed ({len(c.flows)}, largest first):" if not zh else f"变化的流向（{len(c.flows)} 条）："]
+        fv = pd.DataFrame([{"stream": f.stream, "source": f.source, "destination": f.destination, "base_t": f.base_t, "whatif_t": f.whatif_t, "change_t": f.delta_t} for f in c.flows[:20]])
+        lines.append(fv.to_string(index=False, float_format=lambda x: f"{x:,.0f}"))
+    if c.bottlenecks:
+        lines += ["", "Bottlenecks that changed:" if not zh else "瓶颈变化："]
+        lines += [f"  - [{b.change}] {b.explanation_zh if zh else b.explanation}" for b in c.bottlenecks]
+    lines += ["", f"What-if solved {'warm (the base model updated in place)' if result.stats.warm else 'after a rebuild (the network changed)'}: {result.stats.seconds * 1000:,.1f} ms, {result.stats.simplex_iterations} simplex iterations."]
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from flowopt.charts import cost_curve_svg
+    from flowopt.sweep import target_cost_curve
+
+    try:
+        scenario = load_scenario(_data(args.data))
+        curve = target_cost_curve(scenario, args.t_from, args.t_to, step=args.step, options=SolveOptions(time_limit_s=args.time_limit))
+    except InputError as exc:
+        return _input_error(exc, args.json)
+    except ValueError as exc:
+        print(f"Invalid range: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    if not curve.points:
+        print(f"No target in [{args.t_from:.1%}, {args.t_to:.1%}] is reachable: the highest reachable rate is {curve.max_rate:.2%}.", file=sys.stderr)
+        return EXIT_UNSOLVABLE
+    table = curve.table()
+    if args.out:
+        segs = pd.DataFrame([s.model_dump() for s in curve.segments])
+        labels = {s.index: (s.label_zh if args.lang == "zh" else s.label) for s in curve.segments}
+        plot = table.assign(segment=table["segment"].map(labels))
+        svg = cost_curve_svg(plot, lang=args.lang, current_target=scenario.policy.target_rate if args.t_from <= scenario.policy.target_rate <= args.t_to else None, max_rate=curve.max_rate)
+        with atomic_path(args.out) as work:
+            work.mkdir()
+            table.to_csv(work / "curve.csv", index=False)
+            segs.to_csv(work / "segments.csv", index=False)
+            (work / "curve.svg").write_text(svg, encoding="utf-8")
+    if args.json:
+        _emit_json(curve.model_dump(mode="json"))
+        return EXIT_OK
+    zh = args.lang == "zh"
+    lines = [f"flowopt sweep: {curve.scenario_id} ({curve.rate_mode}), targets {args.t_from:.1%}–{args.t_to:.1%}", "=" * 72]
+    if curve.max_rate is not None:
+        lines.append(("最高可达 " if zh else "Highest reachable rate: ") + f"{curve.max_rate:.2%}")
+    lines.append(("断点：" if zh else "Breakpoints: ") + (", ".join(f"{b:.3%}" for b in curve.breakpoints) or "none"))
+    lines.append("")
+    for seg in curve.segments:
+        pts = [p for p in curve.points if p.segment == seg.index]
+        prices = f"{min(p.cny_per_point for p in pts):,.0f}–{max(p.cny_per_point for p in pts):,.0f}" if pts else "-"
+        lines.append(f"  {seg.start_target:.3%} – {seg.end_target:.3%}: {seg.label_zh if zh else seg.label} [{'每百分点' if zh else 'CNY/yr per point'} {prices}]")
+    lines += ["", table[["target", "objective_cny", "cny_per_point", "segment"]].to_string(index=False, float_format=lambda x: f"{x:,.4f}" if abs(x) < 1 else f"{x:,.0f}")]
+    if args.out:
+        lines.append(f"\nWritten: {args.out}/curve.csv, segments.csv, curve.svg")
+    print("\n".join(lines))
     return EXIT_OK
 
 

@@ -40,7 +40,6 @@ def build_model(g: MaterialGraph, *, target_rate: float | None = None, with_targ
         A ``ConcreteModel`` with sets, variables, constraints and the objective ``total_cost``.
     """
     m = pyo.ConcreteModel(name=g.scenario.id)
-    m.graph = g  # the solved model is read back against the same graph
     _add_sets(m, g)
     _add_variables(m, g)
     _add_expressions(m, g)

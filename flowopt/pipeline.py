@@ -16,11 +16,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyomo.environ as pyo
+
 from flowopt.audit import audit_plan
 from flowopt.bottlenecks import find_bottlenecks, target_marginal_cost, why_not
 from flowopt.diagnosis import diagnose, max_reachable_rate
 from flowopt.errors import AuditError, InfeasibleError, InputError, Problem
-from flowopt.graph import build_graph
+from flowopt.graph import MaterialGraph, build_graph
 from flowopt.io import load_scenario
 from flowopt.model import build_model
 from flowopt.results import (
@@ -34,7 +36,7 @@ from flowopt.results import (
     stream_fates,
 )
 from flowopt.schema import Scenario
-from flowopt.solve import SolveOptions, SolveStatus, solve_model
+from flowopt.solve import SolveOptions, SolveOutcome, SolveStatus, solve_model
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,32 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
     options = options or SolveOptions()
     outcome = solve_model(m, options)
     t = times.mark("solve", t)
+    return plan_from_outcome(g, m, outcome, options=options, times=times, explain=explain)
+
+
+def plan_from_outcome(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutcome, *, options: SolveOptions | None = None, times: StageTimes | None = None, explain: bool = True) -> Plan:
+    """Turn a solve outcome into an audited plan (or the answer that there is none).
+
+    Shared by :func:`run` and warm-started what-ifs (:mod:`flowopt.whatif`).
+
+    Args:
+        g: the material graph of the scenario the model was solved for.
+        m: the model (its mutable parameters must hold that scenario's values).
+        outcome: the solver's outcome.
+        options: solver settings for explanation re-solves.
+        times: filled with seconds per stage when given.
+        explain: compute ranges, why-not, target price range and the highest reachable rate.
+
+    Returns:
+        The optimal, audited plan.
+
+    Raises:
+        InfeasibleError: with ``diagnosis``; SolveError, AuditError as :func:`run`.
+    """
+    options = options or SolveOptions()
+    times = times or StageTimes()
+    scenario = g.scenario
+    t = time.perf_counter()
     target = scenario.policy.target_rate
     if outcome.status in (SolveStatus.infeasible, SolveStatus.infeasible_or_unbounded):
         diagnosis = diagnose(g, target, options)

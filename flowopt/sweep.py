@@ -1,0 +1,264 @@
+"""Target–cost curve: ``Scenario`` + a range of targets -> ``CostCurve`` with exact breakpoints.
+
+Stage: scenario -> parametric analysis. The least cost is a function of the target. Within a
+range of targets the same simplex basis stays optimal (the same limits bind); at a
+*breakpoint* the basis changes. The sweep walks the range with one warm HiGHS instance: from
+the current basis it gallops and bisects to the largest target for which that basis is still
+optimal (no simplex iteration needed when re-solved from it), records the breakpoint, steps
+just past it, and continues. Consecutive stretches whose binding limits are the same (a
+degenerate basis change) are merged into one segment. Each segment is labelled with what binds
+there; the curve's points also sit on a regular grid for plotting.
+
+The target enters the rate's denominator (prior-year stock utilized), so inside a segment the
+cost is smooth but not always a straight line; its slope at every point is the target's shadow
+price (CNY/yr per percentage point), reported with each point.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import highspy
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from flowopt.bottlenecks import ZERO_DUAL, find_bottlenecks
+from flowopt.diagnosis import max_reachable_rate
+from flowopt.graph import build_graph
+from flowopt.model import build_model, generation_total_t, rate_extra_denominator, rate_numerator
+from flowopt.schema import Scenario
+from flowopt.solve import (
+    CompiledLP,
+    SolveOptions,
+    compile_model,
+    linear_coefficients,
+    new_highs,
+    run_highs,
+)
+
+#: Breakpoints are located to this precision in the target (1e-4 percentage points).
+BREAK_TOL = 1e-6
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CurvePoint(_Out):
+    """The least cost at one target."""
+
+    target: float
+    objective_cny: float
+    cny_per_point: float
+    """Slope: CNY/yr per extra percentage point of the target at this point."""
+    segment: int
+
+
+class Segment(_Out):
+    """A range of targets over which the same limits bind."""
+
+    index: int
+    start_target: float
+    end_target: float
+    binding: list[str]
+    """Constraint names of the binding limits."""
+    label: str
+    """What binds, in words (English)."""
+    label_zh: str
+
+
+class CostCurve(_Out):
+    """The least cost as a function of the target."""
+
+    scenario_id: str
+    rate_mode: str
+    from_target: float
+    to_target: float
+    max_rate: float | None
+    breakpoints: list[float]
+    segments: list[Segment]
+    points: list[CurvePoint]
+
+    def table(self) -> pd.DataFrame:
+        """Points as a DataFrame: target, objective_cny, cny_per_point, segment, label."""
+        labels = {s.index: s.label for s in self.segments}
+        df = pd.DataFrame([p.model_dump() for p in self.points])
+        if not df.empty:
+            df["label"] = df["segment"].map(labels)
+        return df
+
+
+def _short(card: Any, zh: bool = False) -> str:
+    if card.kind == "target":
+        return "目标" if zh else "the target"
+    name = card.subject_name_zh if zh else card.subject
+    if card.kind == "feed_share":
+        stream = card.constraint.split(",")[-1].rstrip("]").strip()
+        return f"{name}进料中{stream}占比" if zh else f"share of {stream} at {card.subject}"
+    what = {
+        "project_capacity": ("capacity of", "产能"), "project_min_intake": ("minimum intake of", "最低进料"),
+        "sink_capacity": ("capacity of", "容量"), "route_capacity": ("capacity of route", "运力"),
+        "stock_reclaim_limit": ("reclaim limit of", "回采上限"), "quality_max": ("quality maximum of", "质量上限"),
+        "quality_min": ("quality minimum of", "质量下限"),
+    }.get(card.kind, (card.kind, card.kind))
+    return f"{name}{what[1]}" if zh else f"{what[0]} {card.subject}"
+
+
+def _label(cards: list[Any], previous: dict[str, Any], *, first: bool) -> tuple[str, str]:
+    """Describe a segment: does the target bind, and what changed from the previous one."""
+    names = {c.constraint: c for c in cards}
+    binds = any(c.kind == "target" for c in cards)
+    en = ["target binds" if binds else "target does not bind"]
+    zh = ["目标起约束作用" if binds else "目标不起约束作用"]
+    if first:
+        others = [c for c in cards if c.kind != "target"]
+        if others:
+            en.append("limits: " + ", ".join(_short(c) for c in others))
+            zh.append("约束：" + "、".join(_short(c, True) for c in others))
+        return "; ".join(en), "；".join(zh)
+    new = [names[k] for k in sorted(set(names) - set(previous)) if names[k].kind != "target"]
+    gone = [previous[k] for k in sorted(set(previous) - set(names)) if previous[k].kind != "target"]
+    if new:
+        en.append("now binding: " + ", ".join(_short(c) for c in new))
+        zh.append("新增约束：" + "、".join(_short(c, True) for c in new))
+    if gone:
+        en.append("no longer: " + ", ".join(_short(c) for c in gone))
+        zh.append("解除约束：" + "、".join(_short(c, True) for c in gone))
+    return "; ".join(en), "；".join(zh)
+
+
+class _Parametric:
+    """One warm HiGHS instance whose target can be moved."""
+
+    def __init__(self, scenario: Scenario, options: SolveOptions) -> None:
+        self.g = build_graph(scenario)
+        self.m = build_model(self.g)
+        self.compiled: CompiledLP = compile_model(self.m)
+        self.h = new_highs(options)
+        self.h.passModel(self.compiled.lp)
+        cols = self.compiled.columns
+        self.n_vec, _ = linear_coefficients(rate_numerator(self.m, self.g), cols)
+        self.e_vec, _ = linear_coefficients(rate_extra_denominator(self.m, self.g), cols)
+        self.row = self.compiled.row_index[self.m.target.name]
+        self.gen = generation_total_t(self.g)
+        self.cols = [j for j in range(len(cols)) if self.n_vec[j] or self.e_vec[j]]
+
+    def set_target(self, t: float) -> None:
+        for j in self.cols:
+            self.h.changeCoeff(self.row, j, float(self.n_vec[j] - t * self.e_vec[j]))
+        self.h.changeRowBounds(self.row, t * self.gen, highspy.kHighsInf)
+        self.m.target_rate = t
+
+    def solve(self, t: float, basis: Any = None) -> bool:
+        self.set_target(t)
+        if basis is not None:
+            self.h.setBasis(basis)
+        self.h.run()
+        return self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    def same_basis(self, t: float, basis: Any) -> bool:
+        return self.solve(t, basis) and int(self.h.getInfo().simplex_iteration_count) == 0
+
+    def point(self, t: float, segment: int) -> CurvePoint:
+        sol = self.h.getSolution()
+        x = np.asarray(sol.col_value)
+        y = float(sol.row_dual[self.row])
+        extra = float(self.e_vec @ x)
+        price = y * (self.gen + extra) * 0.01 if abs(y) >= ZERO_DUAL else 0.0
+        obj = float(self.h.getInfo().objective_function_value) + self.compiled.offset
+        return CurvePoint(target=t, objective_cny=obj, cny_per_point=price, segment=segment)
+
+    def binding(self) -> list[Any]:
+        outcome = run_highs(self.h, self.compiled)
+        return find_bottlenecks(self.g, self.m, outcome, ranges=False)
+
+    def edge(self, t0: float, basis: Any, limit: float) -> float:
+        """Largest target in [t0, limit] for which ``basis`` stays optimal."""
+        inside, step = t0, 1e-4
+        while True:
+            probe = min(t0 + step, limit)
+            if not self.same_basis(probe, basis):
+                outside = probe
+                break
+            inside = probe
+            if probe >= limit:
+                return limit
+            step *= 4
+        while outside - inside > BREAK_TOL:
+            mid = (inside + outside) / 2
+            if self.same_basis(mid, basis):
+                inside = mid
+            else:
+                outside = mid
+        return inside
+
+
+def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, *, step: float = 0.005, options: SolveOptions | None = None) -> CostCurve:
+    """Sweep the target from ``from_target`` to ``to_target`` (fractions) with exact breakpoints.
+
+    Args:
+        scenario: the scenario (its own target is ignored).
+        from_target: first target.
+        to_target: last target (capped at the highest reachable rate).
+        step: spacing of the extra grid points for plotting.
+        options: solver settings.
+
+    Returns:
+        The curve: breakpoints, labelled segments and points (grid and breakpoints), sorted by
+        target.
+
+    Raises:
+        ValueError: when ``from_target`` > ``to_target`` or either is outside [0, 1].
+    """
+    if not (0 <= from_target <= to_target <= 1):
+        msg = f"targets must satisfy 0 <= from ({from_target}) <= to ({to_target}) <= 1."
+        raise ValueError(msg)
+    options = options or SolveOptions()
+    par = _Parametric(scenario, options)
+    best = max_reachable_rate(par.g, options)
+    top = min(to_target, best) if best is not None else to_target
+    breaks: list[float] = []
+    stretches: list[tuple[float, float, list[Any]]] = []
+    t = from_target
+    if best is not None and from_target > best + 1e-12:
+        return CostCurve(scenario_id=scenario.id, rate_mode=scenario.policy.rate_mode.value, from_target=from_target, to_target=to_target, max_rate=best, breakpoints=[], segments=[], points=[])
+    while t <= top + 1e-12:
+        if not par.solve(t):
+            break
+        basis = par.h.getBasis()
+        end = par.edge(t, basis, top)
+        mid = (t + end) / 2
+        par.solve(mid, basis)
+        cards = par.binding()
+        stretches.append((t, end, cards))
+        if end >= top - 1e-12:
+            break
+        breaks.append(end)
+        t = min(end + 2 * BREAK_TOL, top)
+    # merge stretches whose binding limits are the same (degenerate basis changes)
+    segments: list[Segment] = []
+    kept_breaks: list[float] = []
+    previous: dict[str, Any] = {}
+    for start, end, cards in stretches:
+        names = sorted(c.constraint for c in cards)
+        if segments and segments[-1].binding == names:
+            segments[-1] = segments[-1].model_copy(update={"end_target": end})
+            continue
+        if segments:
+            kept_breaks.append(start)
+        label, label_zh = _label(cards, previous, first=not segments)
+        previous = {c.constraint: c for c in cards}
+        segments.append(Segment(index=len(segments), start_target=start, end_target=end, binding=names, label=label, label_zh=label_zh))
+    grid = list(np.arange(math.ceil(from_target / step) * step, top + 1e-12, step)) if step > 0 else []
+    targets = sorted({round(float(x), 10) for x in [from_target, top, *grid, *kept_breaks]})
+    points = []
+    for x in targets:
+        if not par.solve(x):
+            continue
+        seg = next((s.index for s in segments if s.start_target - 1e-9 <= x <= s.end_target + 1e-9), segments[-1].index if segments else 0)
+        # at a breakpoint report the segment that starts there
+        seg = next((s.index for s in segments if abs(s.start_target - x) <= 4 * BREAK_TOL), seg)
+        points.append(par.point(x, seg))
+    return CostCurve(scenario_id=scenario.id, rate_mode=scenario.policy.rate_mode.value, from_target=from_target, to_target=to_target, max_rate=best, breakpoints=kept_breaks, segments=segments, points=points)
