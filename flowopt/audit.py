@@ -154,9 +154,12 @@ def audit_plan(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float], obj
     checks.append(c.result())
 
     comp = {(x.stream, x.component): x.fraction for x in s.composition}
+    by_outlet: dict[str, list[FlowRow]] = defaultdict(list)
+    for f in flows:
+        by_outlet[f.destination].append(f)
     c = _Check("quality", tol_t)
     for q in s.quality:
-        into = [f for f in flows if f.destination == q.project]
+        into = by_outlet[q.project]
         mass = sum(comp.get((f.stream, q.component), 0.0) * f.tonnes for f in into)
         total = sum(f.tonnes for f in into)
         if q.max_fraction is not None:
@@ -168,7 +171,7 @@ def audit_plan(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float], obj
     c = _Check("feed_share", tol_t)
     for a in s.accepts:
         if a.max_share < 1 and a.stream != "*":
-            part = sum(f.tonnes for f in flows if f.destination == a.outlet and f.stream == a.stream)
+            part = sum(f.tonnes for f in by_outlet[a.outlet] if f.stream == a.stream)
             c.violation(part - a.max_share * intake[a.outlet], f"{a.outlet} {a.stream}")
     checks.append(c.result())
 

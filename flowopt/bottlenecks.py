@@ -64,20 +64,22 @@ _TONNAGE_KINDS = {"project_capacity", "project_min_intake", "sink_capacity", "ro
 _RELAX_DOWN = {"project_min_intake", "quality_min", "target"}
 
 
+_NAME_TABLES = {"project": "projects", "sink": "sinks", "stockpile": "stockpiles", "route": "routes", "stream": "streams", "firm": "firms"}
+_name_cache: dict[int, dict[tuple[str, str], tuple[str, str]]] = {}
+
+
 def _names(g: MaterialGraph, kind: str, subject: str) -> tuple[str, str]:
-    s = g.scenario
-    table: dict[str, Any] = {
-        "project": {p.id: p for p in s.projects},
-        "sink": {d.id: d for d in s.sinks},
-        "stockpile": {k.id: k for k in s.stockpiles},
-        "route": {r.id: r for r in s.routes},
-        "stream": {x.id: x for x in s.streams},
-        "firm": {f.id: f for f in s.firms},
-    }.get(kind, {})
-    rec = table.get(subject)
-    zh = getattr(rec, "name_zh", "") or subject
-    en = getattr(rec, "name_en", "") or subject
-    return zh, en
+    # one lookup table per scenario object, built on first use
+    key = id(g.scenario)
+    table = _name_cache.get(key)
+    if table is None:
+        _name_cache.clear()
+        table = {}
+        for k, t in _NAME_TABLES.items():
+            for r in getattr(g.scenario, t):
+                table[(k, r.id)] = (r.name_zh or r.id, r.name_en or r.id)
+        _name_cache[key] = table
+    return table.get((kind, subject), (subject, subject))
 
 
 def _firm_of(g: MaterialGraph, project: str) -> tuple[str, str] | None:
@@ -89,8 +91,10 @@ def _firm_of(g: MaterialGraph, project: str) -> tuple[str, str] | None:
 
 def _value(outcome: SolveOutcome, expr: Any) -> float:
     """Evaluate a linear expression at the outcome's solution without loading it into the model."""
-    vec, const = linear_coefficients(expr, outcome.columns)
-    return const + sum(vec[j] * outcome.values[v.name] for j, v in enumerate(outcome.columns) if vec[j])
+    from pyomo.repn import generate_standard_repn
+
+    repn = generate_standard_repn(expr, compute_values=True)
+    return float(repn.constant or 0.0) + sum(float(c) * outcome.values.get(v.name, 0.0) for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True))
 
 
 class _Ranger:

@@ -97,11 +97,12 @@ class MaterialGraph:
 
 def stream_site(s: Scenario, stream_id: str) -> str | None:
     """Return the site where ``stream_id`` is generated (its own site, else its firm's)."""
-    stream = next(x for x in s.streams if x.id == stream_id)
-    if stream.site:
-        return stream.site
-    firm = next((f for f in s.firms if f.id == stream.firm), None)
-    return firm.site if firm else None
+    return _stream_sites(s).get(stream_id)
+
+
+def _stream_sites(s: Scenario) -> dict[str, str | None]:
+    firm_site = {f.id: f.site for f in s.firms}
+    return {x.id: x.site or firm_site.get(x.firm or "") for x in s.streams}
 
 
 class _Distances:
@@ -169,8 +170,9 @@ def build_graph(s: Scenario, *, strict: bool = True) -> MaterialGraph:
             residues[r.project].append((r.stream, r.fraction))
 
     lots: dict[str, Lot] = {}
+    sites_of = _stream_sites(s)
     for st in sorted(s.streams, key=lambda x: x.id):
-        site = stream_site(s, st.id)
+        site = sites_of[st.id]
         if st.generation_t > 0 and site is not None:
             lots[f"gen:{st.id}"] = Lot(f"gen:{st.id}", st.id, "new", "generation", st.id, site)
     for k in sorted(s.stockpiles, key=lambda x: x.id):
