@@ -77,7 +77,7 @@ def _names(g: MaterialGraph, kind: str, subject: str) -> tuple[str, str]:
         table = {}
         for k, t in _NAME_TABLES.items():
             for r in getattr(g.scenario, t):
-                table[(k, r.id)] = (r.name_zh or r.id, r.name_en or r.id)
+                table[(k, r.id)] = (getattr(r, "name_zh", "") or r.id, getattr(r, "name_en", "") or r.id)
         _name_cache[key] = table
     return table.get((kind, subject), (subject, subject))
 
