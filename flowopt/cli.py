@@ -1,4 +1,4 @@
-"""Command line: ``flowopt solve | explain | compare | sweep | report | template | validate | convert | serve``.
+"""Command line: ``flowopt solve | explain | compare | sweep | batch | report | template | validate | convert | serve``.
 
 Exit codes: 0 solved (or valid), 1 not solvable as asked (infeasible target, unbounded, solver
 limit or failure, failed audit), 2 invalid input, 3 unexpected internal error.
@@ -76,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--lang", choices=["en", "zh"], default="en", help="language of labels")
     sw.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
     sw.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    bt = sub.add_parser("batch", help="solve many what-ifs of one base in parallel; one comparison table")
+    bt.add_argument("file", help="batch file (YAML with a 'whatifs' list, see flowopt/batch.py)")
+    bt.add_argument("--base", help="base scenario (default: the batch file's 'base', else the bundled park data)")
+    bt.add_argument("--workers", type=int, help="worker processes for the local engine (default: all cores)")
+    bt.add_argument("--engine", choices=["local", "dask", "ray"], default="local", help="where to run (default local; dask and ray need those packages and a cluster)")
+    bt.add_argument("--address", help="dask scheduler or ray cluster address")
+    bt.add_argument("--out", type=Path, help="write the table as CSV")
+    bt.add_argument("--json", action="store_true", help="print the table as JSON")
+    bt.add_argument("--quiet", action="store_true", help="no progress lines")
+    bt.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     v = sub.add_parser("validate", help="check a scenario's files and network without solving")
     v.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook")
     v.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -101,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "batch":
+            return _batch(args)
         if args.command == "validate":
             return _validate(args)
         if args.command == "serve":
@@ -308,6 +320,29 @@ def _sweep(args: argparse.Namespace) -> int:
         lines.append(f"\nWritten: {args.out}/curve.csv, segments.csv, curve.svg")
     print("\n".join(lines))
     return EXIT_OK
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from flowopt.batch import load_batch, print_progress, run_batch
+
+    try:
+        items, base_path = load_batch(args.file)
+        base = load_scenario(args.base or base_path or default_data_dir())
+        table = run_batch(base, items, workers=args.workers, engine=args.engine, address=args.address, progress=None if args.quiet else print_progress)
+    except InputError as exc:
+        return _input_error(exc, args.json)
+    if args.out:
+        with atomic_path(args.out) as work:
+            table.to_csv(work, index=False)
+    if args.json:
+        _emit_json({"status": "done", "rows": json.loads(table.to_json(orient="records"))})
+    else:
+        view = table[["id", "status", "utilization_rate", "objective_cny", "delta_cost_cny", "max_utilization_rate", "warm", "seconds"]]
+        print(view.to_string(index=False, float_format=lambda x: f"{x:.4f}" if abs(x) < 10 else f"{x:,.0f}"))
+        failed = table[table["status"] != "optimal"]
+        for _, r in failed.iterrows():
+            print(f"  {r['id']}: {r['message']}")
+    return EXIT_OK if (table["status"] == "optimal").all() else EXIT_UNSOLVABLE
 
 
 def _template(args: argparse.Namespace) -> int:
