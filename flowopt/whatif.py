@@ -246,10 +246,24 @@ class WhatIfSession:
             m.reclaim_limit_t[k] = stock[k]
         m.target_rate = g.scenario.policy.target_rate
 
-    def solve(self, scenario: Scenario, *, explain: bool = True, times: StageTimes | None = None) -> Plan:
-        """Solve ``scenario``: warm when its structure matches the session's, else rebuilt.
+    def _cold(self, scenario: Scenario, g: MaterialGraph, start: float, times: StageTimes, explain: bool) -> Plan:
+        # a different network: solve it on its own and keep the session's model for the next
+        # what-if (in a batch most what-ifs are numeric changes of the same base)
+        m = build_model(g)
+        compiled = compile_model(m)
+        h = new_highs(self.options)
+        h.passModel(compiled.lp)
+        outcome = run_highs(h, compiled)
+        self.stats = WhatIfStats(False, time.perf_counter() - start, int(h.getInfo().simplex_iteration_count), 0, 0, 0)
+        times.mark("rebuild", start)
+        return plan_from_outcome(g, m, outcome, options=self.options, times=times, explain=explain)
 
-        The session then holds ``scenario`` (the next what-if starts from its basis).
+    def solve(self, scenario: Scenario, *, explain: bool = True, times: StageTimes | None = None) -> Plan:
+        """Solve ``scenario``: warm when its structure matches the session's, else cold.
+
+        After a warm solve the session holds ``scenario`` (the next what-if starts from its
+        basis); a what-if with another structure is solved on its own and leaves the session
+        as it was.
 
         Args:
             scenario: the what-if scenario (validated).
@@ -266,15 +280,11 @@ class WhatIfSession:
         start = time.perf_counter()
         g = build_graph(scenario)
         if _structure(g) != self.structure:
-            outcome = self._rebuild(scenario)
-            times.mark("rebuild", start)
-            return plan_from_outcome(self.g, self.m, outcome, options=self.options, times=times, explain=explain)
+            return self._cold(scenario, g, start, times, explain)
         h, old = self.h, self.numbers
         new = lp_numbers(g, self.layout, len(old.col_cost), len(old.row_lower), old)
         if new.needs_rebuild:
-            outcome = self._rebuild(scenario)
-            times.mark("rebuild", start)
-            return plan_from_outcome(self.g, self.m, outcome, options=self.options, times=times, explain=explain)
+            return self._cold(scenario, g, start, times, explain)
         cols = np.flatnonzero(new.col_cost != old.col_cost).astype(np.int32)
         if len(cols):
             h.changeColsCost(len(cols), cols, new.col_cost[cols])

@@ -207,3 +207,14 @@ def test_cli_compare_and_sweep(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "Breakpoints:" in res.stdout
     assert {p.name for p in out.iterdir()} == {"curve.csv", "segments.csv", "curve.svg"}
+
+
+def test_bundled_whatif_files_apply_cleanly():
+    from flowopt.batch import load_batch
+
+    items, base_path = load_batch(PARK_2025 / "whatifs" / "batch.yaml")
+    base = load_scenario(base_path)
+    assert [i.id for i in items] == ["haorun_slips", "slag_prices_down", "second_tailings_line", "target_72"]
+    for item in items:
+        s = apply_overrides(base, item.overrides)
+        assert s.id == item.id
