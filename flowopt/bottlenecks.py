@@ -65,21 +65,19 @@ _RELAX_DOWN = {"project_min_intake", "quality_min", "target"}
 
 
 _NAME_TABLES = {"project": "projects", "sink": "sinks", "stockpile": "stockpiles", "route": "routes", "stream": "streams", "firm": "firms"}
-_name_cache: dict[int, dict[tuple[str, str], tuple[str, str]]] = {}
+_name_cache: list[tuple[Any, dict[tuple[str, str], tuple[str, str]]]] = []
 
 
 def _names(g: MaterialGraph, kind: str, subject: str) -> tuple[str, str]:
-    # one lookup table per scenario object, built on first use
-    key = id(g.scenario)
-    table = _name_cache.get(key)
-    if table is None:
-        _name_cache.clear()
-        table = {}
+    # one lookup table for the scenario in use, built on first use (kept with the scenario
+    # itself, so a new scenario at a reused address never gets stale names)
+    if not _name_cache or _name_cache[0][0] is not g.scenario:
+        table: dict[tuple[str, str], tuple[str, str]] = {}
         for k, t in _NAME_TABLES.items():
             for r in getattr(g.scenario, t):
                 table[(k, r.id)] = (getattr(r, "name_zh", "") or r.id, getattr(r, "name_en", "") or r.id)
-        _name_cache[key] = table
-    return table.get((kind, subject), (subject, subject))
+        _name_cache[:] = [(g.scenario, table)]
+    return _name_cache[0][1].get((kind, subject), (subject, subject))
 
 
 def _firm_of(g: MaterialGraph, project: str) -> tuple[str, str] | None:

@@ -1,4 +1,4 @@
-"""Command line: ``flowopt solve | explain | compare | sweep | batch | report | template | validate | convert | serve``.
+"""Command line: ``flowopt solve | explain | compare | sweep | batch | pathway | report | template | validate | convert | serve``.
 
 Exit codes: 0 solved (or valid), 1 not solvable as asked (infeasible target, unbounded, solver
 limit or failure, failed audit), 2 invalid input, 3 unexpected internal error.
@@ -18,6 +18,7 @@ import pandas as pd
 
 from flowopt.errors import AuditError, FlowoptError, InfeasibleError, InputError, SolveError
 from flowopt.io import atomic_path, load_scenario, write_scenario, write_workbook
+from flowopt.pathway import add_pathway_command, pathway_command
 from flowopt.pipeline import default_data_dir, run
 from flowopt.report import write_report
 from flowopt.results import Plan
@@ -92,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="run the HTTP API (settings from FLOWOPT_* environment variables)")
     sv.add_argument("--host", help="address to bind (default: FLOWOPT_HOST or 127.0.0.1)")
     sv.add_argument("--port", type=int, help="port (default: FLOWOPT_PORT or 8000)")
+    add_pathway_command(sub)
     c = sub.add_parser("convert", help="convert a scenario between a folder of CSVs and an .xlsx workbook")
     c.add_argument("data", help="scenario folder or .xlsx workbook")
     c.add_argument("output", type=Path, help="target .xlsx file or folder")
@@ -113,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "batch":
             return _batch(args)
+        if args.command == "pathway":
+            return pathway_command(args)
         if args.command == "validate":
             return _validate(args)
         if args.command == "serve":

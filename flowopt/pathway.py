@@ -1,0 +1,1186 @@
+"""Pathway: ``pathway.yaml`` + base ``Scenario`` -> one LP over several years -> ``PathwayResult``.
+
+A pathway is the road from today's park to the target year: generation that grows per stream,
+projects that come into operation in a given year, legacy stock that is used up across the
+years, and a target per year. It is solved as **one** linear program over all years, so that
+reclaiming a stockpile early is weighed against needing it later::
+
+    load_pathway -> year_scenario (one Scenario per year)
+      -> build_graph / build_model / compile_model (unchanged single-year model, per year)
+      -> one block-diagonal HighsLp + one stock-linking row per stockpile -> HiGHS
+      -> one SolveOutcome per year -> extract_flows, kpis, audit_plan per year
+      -> pathway checks (stock carried between years) -> PathwayResult
+
+Conventions (also in ``models/README.md``, section "The multi-year pathway"):
+
+* **Base.** The base scenario describes the final state: its capacities are those once every
+  project is built. Its ``stock_t`` is the stock at the start of the first year.
+* **Growth.** ``G_{s,y} = G_s (1 + g_s)^(y - y_b)`` with ``y_b`` the ``base_year`` (default: the
+  base scenario's ``year``); years before ``y_b`` are discounted back, years after grown on.
+* **Commissioning.** An outlet (project or sink) with first year ``f`` operates in years
+  ``y >= f``. Before ``f`` it is absent together with its accepts, residues and quality rows,
+  exactly as the projects missing from ``data/panzhihua_east_2023``.
+* **Capacity ramps.** ``capacity: {R01: {2023: 3000000}}`` sets an outlet's capacity in the
+  years listed; in other years of operation it has the base capacity.
+* **Stock.** Each year keeps its own yearly limit ``r_{k,y} <= min(max_reclaim_t, stock_t)``;
+  one linking row ``sum_y r_{k,y} <= stock_t`` per stockpile carries the stock between years.
+  The stock at the start of year y is ``stock_t - sum_{y' < y} r_{k,y'}``, and each year's
+  plan is audited against a scenario holding exactly that stock.
+* **Targets.** A fraction, or ``max``: the highest rate the year's own network can reach
+  (computed before the joint solve, rounded down to 1e-6 so the year stays feasible within
+  the solver's tolerances).
+* **Discounting.** Year y's cost is weighted by ``(1 + rho)^-(y - y_0)``, ``y_0`` the first
+  year; the pathway objective is the present value in first-year CNY. Per-year costs and
+  shadow prices are reported in that year's own (undiscounted) CNY.
+
+Not modelled: tonnes placed in storage sinks do not become reclaimable stock in later years,
+and prices, compositions and distances are the base's in every year.
+
+An infeasible year is an answer, not a crash: the result names the year, its highest
+reachable rate and (optionally) its diagnosis from :func:`flowopt.diagnosis.diagnose`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import itertools
+import json
+import math
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import highspy
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+)
+from scipy import sparse
+
+from flowopt.audit import TOL_REL, audit_plan
+from flowopt.bottlenecks import find_bottlenecks
+from flowopt.checks import check_scenario
+from flowopt.diagnosis import Diagnosis, diagnose, max_reachable_rate
+from flowopt.errors import GraphError, InputError, Problem
+from flowopt.graph import MaterialGraph, build_graph
+from flowopt.model import build_model
+from flowopt.results import (
+    AuditCheck,
+    Bottleneck,
+    Plan,
+    cost_terms,
+    extract_flows,
+    group_rates,
+    kpis,
+    labels,
+    outlet_loads,
+    stream_fates,
+    total_cost,
+)
+from flowopt.schema import MAX_TONNES, Identifier, Label, Scenario, Tonnes
+from flowopt.solve import (
+    CompiledLP,
+    SolveOptions,
+    SolveOutcome,
+    SolveStatus,
+    compile_model,
+    new_highs,
+    run_highs,
+    solve_model,
+)
+
+#: File name looked for when a folder is given.
+PATHWAY_FILE = "pathway.yaml"
+_TABLE = "pathway"
+#: ``max`` targets are rounded down to this step so the year stays feasible within tolerances.
+MAX_TARGET_STEP = 1e-6
+
+Year = Annotated[int, Field(ge=1900, le=2200)]
+"""A calendar year."""
+
+
+def _target(value: Any) -> float | Literal["max"]:
+    """Parse a target: a fraction from 0 to 1, or the word ``max`` (one error, not one per type)."""
+    if isinstance(value, str) and value.strip().lower() == "max":
+        return "max"
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = math.nan
+    if isinstance(value, bool) or not 0 <= rate <= 1:
+        msg = "a target is a fraction from 0 to 1 (0.70 = 70 %) or the word max"
+        raise ValueError(msg)
+    return rate
+
+
+TargetSpec = Annotated[float | Literal["max"], PlainValidator(_target)]
+"""A target rate (fraction) or ``max`` (the highest rate the year's network can reach)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Input: pathway.yaml
+# ---------------------------------------------------------------------------------------------
+
+
+class PathwaySpec(BaseModel):
+    """The content of ``pathway.yaml``: a base scenario and what changes from year to year."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=58)] | None = None
+    """Pathway id; year scenarios are named ``<id>_<year>``. Default: ``<base id>_pathway``."""
+    name_zh: Label = ""
+    """Chinese title."""
+    name_en: Label = ""
+    """English title."""
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    """Free text."""
+    base: Annotated[str, StringConstraints(min_length=1, max_length=500)] = "."
+    """Base scenario folder or workbook, relative to the pathway file (``.``: the same folder).
+    Its capacities are the final state's; its ``stock_t`` the stock at the start of the first year."""
+    base_year: Year | None = None
+    """Year the base scenario's generation describes; default the base scenario's ``year``."""
+    years: Annotated[list[Year], Field(min_length=1, max_length=50)]
+    """Every year of the pathway, consecutive and increasing (e.g. ``[2023, 2024, 2025]``)."""
+    targets: dict[Year, TargetSpec]
+    """Target per year: a fraction of the base's ``rate_mode`` rate, or ``max``."""
+    growth: dict[Identifier, Annotated[float, Field(gt=-1, le=1, allow_inf_nan=False)]] = {}
+    """Yearly growth of a stream's generation (0.03 = +3 %/yr), compounded from ``base_year``."""
+    commissioning: dict[Identifier, Year] = {}
+    """Outlet (project or sink) id -> first year in operation; absent before it."""
+    capacity: dict[Identifier, dict[Year, Tonnes]] = {}
+    """Outlet id -> {year: capacity_t} for the years listed (ramps); other years: the base's."""
+    discount_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    """Yearly discount rate weighting the years' costs in the objective (0: plain sum)."""
+    sources: dict[str, Annotated[str, StringConstraints(max_length=1000)]] = {}
+    """Where each choice comes from, keyed by a dotted path (``commissioning.R05``)."""
+
+
+@dataclass(frozen=True)
+class Pathway:
+    """A validated pathway: its spec, its base scenario and where it was read from."""
+
+    spec: PathwaySpec
+    base: Scenario
+    source: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """The pathway id (``<base id>_pathway`` when the file gives none)."""
+        return self.spec.id or f"{self.base.id[:50]}_pathway"
+
+    @property
+    def base_year(self) -> int:
+        """The year the base scenario's generation describes."""
+        year = self.spec.base_year or self.base.year
+        assert year is not None  # checked by validate_pathway
+        return year
+
+    def first_year(self, outlet: str) -> int | None:
+        """Return the first year ``outlet`` operates, or ``None`` when it always does."""
+        return self.spec.commissioning.get(outlet)
+
+    def operates(self, outlet: str, year: int) -> bool:
+        """Return True when ``outlet`` is in operation in ``year``."""
+        first = self.first_year(outlet)
+        return first is None or first <= year
+
+    def weight(self, year: int) -> float:
+        """Return the discount weight of ``year`` (1 for the first year)."""
+        return float((1 + self.spec.discount_rate) ** -(year - self.spec.years[0]))
+
+
+def _yaml_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Map every key path of a YAML document to its 1-based line (for located errors)."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[str, ...], int] = {}
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = (*path, str(key.value))
+                lines[sub] = key.start_mark.line + 1
+                walk(value, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                lines[(*path, str(i))] = item.start_mark.line + 1
+                walk(item, (*path, str(i)))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+class _Locator:
+    """Builds located ``Problem``s for a pathway document."""
+
+    def __init__(self, source: str | None, lines: Mapping[tuple[str, ...], int]) -> None:
+        self.source = source
+        self.lines = lines
+
+    def problem(self, path: tuple[Any, ...], message: str, hint: str, severity: Literal["error", "warning"] = "error") -> Problem:
+        """Return a problem at ``path`` (keys of the document), with the line when known."""
+        parts = tuple(str(p) for p in path if str(p) != "[key]")
+        line = None
+        for n in range(len(parts), 0, -1):  # the deepest part of the path the file has
+            line = self.lines.get(parts[:n])
+            if line is not None:
+                break
+        return Problem(_TABLE, line, ".".join(parts) or None, message, hint, self.source, severity)
+
+
+_HINTS = {
+    "extra_forbidden": "remove the key or check its spelling (keys: " + ", ".join(PathwaySpec.model_fields) + ").",
+    "missing": "add it; it is required.",
+    "value_error": "write a fraction such as 0.70, or max.",
+}
+
+
+def parse_pathway(data: Any, base: Scenario, source: str | None = None, text: str | None = None) -> Pathway:
+    """Validate a pathway document (a mapping) against its base scenario.
+
+    Args:
+        data: the parsed YAML or JSON document.
+        base: the base scenario.
+        source: file name for error locations.
+        text: the document's text, to locate problems by line.
+
+    Returns:
+        The validated pathway.
+
+    Raises:
+        InputError: every problem found, located by file, line and key path.
+    """
+    loc = _Locator(source, _yaml_lines(text) if text else {})
+    if not isinstance(data, dict):
+        msg = "A pathway file must be a mapping with at least 'years' and 'targets'."
+        raise InputError(msg, [loc.problem((), msg, "see data/panzhihua_east/pathway.yaml for an example.")])
+    try:
+        spec = PathwaySpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [loc.problem(tuple(e["loc"]), f"{e['msg'].removeprefix('Value error, ')} (got {_short(e.get('input'))}).", _HINTS.get(e["type"], "correct the value.")) for e in exc.errors(include_url=False)]
+        msg = f"The pathway is invalid: {len(problems)} problem(s) found."
+        raise InputError(msg, problems) from exc
+    pathway = Pathway(spec, base, source)
+    problems = validate_pathway(pathway, loc)
+    errors = [x for x in problems if x.severity == "error"]
+    if errors:
+        msg = f"The pathway is invalid: {len(errors)} problem(s) found."
+        raise InputError(msg, problems)
+    return Pathway(spec, base, source, tuple(str(x) for x in problems))
+
+
+def _suggest(value: str, known: Mapping[str, object]) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def validate_pathway(p: Pathway, loc: _Locator | None = None) -> list[Problem]:
+    """Check a pathway against its base: years, targets, ids, ramps and magnitudes.
+
+    Args:
+        p: the pathway.
+        loc: where to locate problems (default: no file).
+
+    Returns:
+        Every problem found (empty when the pathway is consistent).
+    """
+    loc = loc or _Locator(p.source, {})
+    s, spec = p.base, p.spec
+    out: list[Problem] = []
+    years = spec.years
+    if any(b != a + 1 for a, b in itertools.pairwise(years)):
+        out.append(loc.problem(("years",), f"years {years} are not consecutive and increasing.", "list every year from the first to the last once, e.g. [2023, 2024, 2025]; stock is carried from each year to the next."))
+    for y in years:
+        if y not in spec.targets:
+            out.append(loc.problem(("targets",), f"no target for {y}.", f"add '{y}: <fraction or max>' under targets."))
+    for y in sorted(spec.targets):
+        if y not in years:
+            out.append(loc.problem(("targets", y), f"a target for {y}, which is not in years {years}.", "remove it or add the year to years."))
+    if spec.base_year is None and s.year is None:
+        out.append(loc.problem(("base_year",), f"the base scenario '{s.id}' has no year, so growth has no reference year.", "set base_year (the year the base's generation describes) or year in the base's scenario.yaml."))
+    streams = {x.id: x for x in s.streams}
+    for sid, g in sorted(spec.growth.items()):
+        if sid not in streams:
+            out.append(loc.problem(("growth", sid), f"unknown stream id '{sid}'.{_suggest(sid, streams)}", "use an id from the base's streams."))
+        elif streams[sid].generation_t <= 0 and g != 0:
+            out.append(loc.problem(("growth", sid), f"stream '{sid}' has no generation in the base (residue-only or legacy), so growth changes nothing.", "remove the line, or grow the stream that generates the tonnes."))
+        elif (spec.base_year or s.year) is not None:
+            extreme = max(abs(y - (spec.base_year or s.year or y)) for y in years)
+            peak = streams[sid].generation_t * max((1 + g) ** extreme, (1 + g) ** -extreme)
+            if peak > MAX_TONNES:
+                out.append(loc.problem(("growth", sid), f"growth {g:g} takes '{sid}' to {peak:.3g} t/yr, above the {MAX_TONNES:g} t limit.", "check the growth rate (0.03 means +3 %/yr)."))
+    outlets: dict[str, Any] = {**{x.id: x for x in s.projects}, **{x.id: x for x in s.sinks}}
+    for oid, first in sorted(spec.commissioning.items()):
+        if oid not in outlets:
+            out.append(loc.problem(("commissioning", oid), f"unknown project or sink id '{oid}'.{_suggest(oid, outlets)}", "use an id from the base's projects or sinks."))
+        elif first > years[-1]:
+            # allowed (a project that slips beyond the horizon), but worth saying
+            out.append(loc.problem(("commissioning", oid), f"'{oid}' starts in {first}, after the last year {years[-1]}: it is absent from the whole pathway.", "", "warning"))
+    for oid, ramp in sorted(spec.capacity.items()):
+        if oid not in outlets:
+            out.append(loc.problem(("capacity", oid), f"unknown project or sink id '{oid}'.{_suggest(oid, outlets)}", "use an id from the base's projects or sinks."))
+            continue
+        for y, cap in sorted(ramp.items()):
+            if y not in years:
+                out.append(loc.problem(("capacity", oid, y), f"{y} is not a year of the pathway {years}.", "give capacities only for years in years."))
+            elif not p.operates(oid, y):
+                out.append(loc.problem(("capacity", oid, y), f"'{oid}' is not in operation in {y} (commissioning {p.first_year(oid)}), so it has no capacity that year.", "remove the entry or move the commissioning year."))
+            elif cap < getattr(outlets[oid], "min_intake_t", 0.0):
+                out.append(loc.problem(("capacity", oid, y), f"capacity {cap:g} t in {y} is below the minimum intake {outlets[oid].min_intake_t:g} t of '{oid}'.", "raise the capacity or lower min_intake_t in the base."))
+    return out
+
+
+def load_pathway(path: str | os.PathLike[str]) -> Pathway:
+    """Load a pathway file (YAML or JSON) and its base scenario.
+
+    Args:
+        path: the pathway file, or a folder holding ``pathway.yaml``.
+
+    Returns:
+        The validated pathway.
+
+    Raises:
+        InputError: unreadable file, invalid content or base; every problem located.
+    """
+    from flowopt.io import load_scenario  # local: io is heavy and only loaders need it
+
+    p = Path(path)
+    if p.is_dir():
+        p = p / PATHWAY_FILE
+    if not p.is_file():
+        msg = f"No pathway file at '{p}'."
+        raise InputError(msg, [Problem(_TABLE, None, None, msg, "give a pathway.yaml, or a scenario folder that holds one.", str(p))])
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except UnicodeDecodeError as exc:
+        msg = f"'{p.name}' is not UTF-8 text."
+        raise InputError(msg, [Problem(_TABLE, None, None, msg, "save it as UTF-8.", str(p))]) from exc
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else getattr(exc, "lineno", None)
+        msg = f"'{p.name}' is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {getattr(exc, 'problem', None) or exc}."
+        raise InputError(msg, [Problem(_TABLE, line, None, msg, "fix the syntax (indentation, colons, quotes).", str(p))]) from exc
+    base_ref = data.get("base", ".") if isinstance(data, dict) else "."
+    if not isinstance(base_ref, str):
+        msg = "'base' must be a folder or workbook path."
+        raise InputError(msg, [_Locator(str(p), _yaml_lines(text)).problem(("base",), msg, "write e.g. 'base: .' for the folder of this file.")])
+    base_path = (p.parent / base_ref).resolve()
+    try:
+        base = load_scenario(base_path)
+    except InputError as exc:
+        msg = f"The base scenario '{base_ref}' of {p.name} could not be loaded: {exc.message}"
+        raise InputError(msg, exc.problems) from exc
+    return parse_pathway(data, base, str(p), text)
+
+
+# ---------------------------------------------------------------------------------------------
+# One scenario per year
+# ---------------------------------------------------------------------------------------------
+
+
+def year_scenario(p: Pathway, year: int, *, target: float | None = None, stock: Mapping[str, float] | None = None) -> Scenario:
+    """Return the base scenario as it stands in ``year``.
+
+    Args:
+        p: the pathway.
+        year: a year of the pathway.
+        target: the year's target rate (default: the pathway's target, or the base's when
+            the target is ``max``).
+        stock: tonnes held per stockpile at the start of the year (default: the base's).
+
+    Returns:
+        A scenario with grown generation, only the outlets in operation (with their ramped
+        capacities), the given stock and the target. Rows keep their file locations, so
+        diagnoses still name ``projects.csv row 6``.
+    """
+    s, spec = p.base, p.spec
+    shift = year - p.base_year
+    locs = s._locations
+    new_locs: dict[str, list[tuple[str, int]]] = {}
+
+    def keep(table: str, records: tuple[Any, ...], ok: Any, change: Any = None) -> tuple[Any, ...]:
+        rows, where = [], []
+        for i, r in enumerate(records):
+            if ok(r):
+                rows.append(change(r) if change else r)
+                if table in locs and i < len(locs[table]):
+                    where.append(locs[table][i])
+        if table in locs:
+            new_locs[table] = where
+        return tuple(rows)
+
+    def grown(st: Any) -> Any:
+        g = spec.growth.get(st.id, 0.0)
+        return st.model_copy(update={"generation_t": st.generation_t * (1 + g) ** shift}) if g else st
+
+    def ramped(o: Any) -> Any:
+        cap = spec.capacity.get(o.id, {}).get(year)
+        return o.model_copy(update={"capacity_t": float(cap)}) if cap is not None else o
+
+    def stocked(k: Any) -> Any:
+        if stock is None or k.id not in stock:
+            return k
+        return k.model_copy(update={"stock_t": max(0.0, float(stock[k.id]))})
+
+    absent = {o.id for o in (*s.projects, *s.sinks) if not p.operates(o.id, year)}
+    spec_target = spec.targets.get(year)
+    rate = target if target is not None else (spec_target if isinstance(spec_target, float) else s.policy.target_rate)
+    update: dict[str, Any] = {
+        "id": f"{p.id}_{year}",
+        "year": year,
+        "name_zh": f"{p.spec.name_zh or s.name_zh}（{year}）"[:200],
+        "name_en": f"{p.spec.name_en or s.name_en} ({year})"[:200],
+        "policy": s.policy.model_copy(update={"target_rate": float(rate)}),
+        "streams": keep("streams", s.streams, lambda _: True, grown),
+        "stockpiles": keep("stockpiles", s.stockpiles, lambda _: True, stocked),
+        "projects": keep("projects", s.projects, lambda r: r.id not in absent, ramped),
+        "sinks": keep("sinks", s.sinks, lambda r: r.id not in absent, ramped),
+        "accepts": keep("accepts", s.accepts, lambda r: r.outlet not in absent),
+        "residues": keep("residues", s.residues, lambda r: r.project not in absent),
+        "quality": keep("quality", s.quality, lambda r: r.project not in absent),
+    }
+    out = s.model_copy(update=update)
+    out._locations = {**locs, **new_locs}
+    return out
+
+
+def _year_problems(s: Scenario, year: int) -> list[Problem]:
+    """Cross-record problems of a year's scenario, located in the base's files."""
+    out = []
+    for prob in check_scenario(s):
+        if prob.severity != "error":
+            continue
+        locs = s._locations.get(prob.table, [])
+        row, file = prob.row, prob.file
+        if row is not None and 1 <= row <= len(locs):
+            file, row = locs[row - 1]
+        out.append(Problem(prob.table, row, prob.column, f"in {year} (outlets not yet in operation removed): {prob.message}", prob.hint, file))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class StockYear(_Out):
+    """One stockpile in one year: stock at the start, reclaim during the year, stock at the end (t)."""
+
+    stockpile: str
+    year: int
+    stock_start_t: float
+    reclaim_t: float
+    stock_end_t: float
+
+
+class YearResult(_Out):
+    """One year of a pathway."""
+
+    year: int
+    status: Literal["optimal", "infeasible", "feasible_alone", "not_solved"]
+    """``optimal`` (part of the optimal pathway), ``infeasible`` (this year cannot meet its
+    target even with all the stock), ``feasible_alone`` (fine on its own; another year or the
+    shared stock made the pathway infeasible) or ``not_solved``."""
+    target_spec: float | Literal["max"]
+    """The target as written in the pathway file."""
+    target: float
+    """The target applied (``max`` resolved to a number)."""
+    rate_mode: str
+    utilization_rate: float | None = None
+    """Official rate U / (G + U_prior) of the year's plan."""
+    target_rate_value: float | None = None
+    """The rate the target applies to (by ``rate_mode``)."""
+    met: bool | None = None
+    max_rate: float | None = None
+    """Highest rate the year's network reaches (cost ignored) with the stock left at its start."""
+    objective_cny: float | None = None
+    """The year's cost in its own CNY (undiscounted)."""
+    weight: float
+    """Discount weight of the year in the pathway objective."""
+    generation_t: float
+    reclaim_t: dict[str, float] = {}
+    stock: list[StockYear] = []
+    in_operation: list[str]
+    """Projects and sinks in operation this year."""
+    starting: list[str]
+    """Outlets whose first year of operation is this year (after the pathway's first year)."""
+    capacity_t: dict[str, float] = {}
+    """Capacities set by the pathway's ramps for this year."""
+    bottlenecks: list[Bottleneck] = []
+    """Binding limits with their shadow prices in the year's CNY, the target first, then by
+    shadow price (no valid ranges: they need one basis per year, and the years share one)."""
+    audit_passed: bool | None = None
+    plan: Plan | None = None
+    diagnosis: Diagnosis | None = None
+    statement: str = ""
+    statement_zh: str = ""
+
+
+class PathwayResult(_Out):
+    """A solved (or diagnosed) pathway: the JSON contract of ``flowopt pathway --json``."""
+
+    pathway_id: str
+    base_scenario_id: str
+    status: Literal["optimal", "infeasible", "audit_failed", "error"]
+    message: str
+    rate_mode: str
+    discount_rate: float
+    objective_cny: float | None = None
+    """Present value of the pathway's costs in first-year CNY (the LP objective)."""
+    total_cost_cny: float | None = None
+    """Plain sum of the years' costs."""
+    years: list[YearResult]
+    stock_value_cny_per_t: dict[str, float] = {}
+    """Shadow price of each stockpile's total stock (present-value CNY per extra tonne held);
+    above 0 when the stock runs out within the pathway."""
+    checks: list[AuditCheck] = []
+    """Pathway-level checks: yearly audits, stock totals, stock carried between years, objective."""
+    audit_passed: bool = False
+    solver: dict[str, Any] = {}
+    warnings: list[str] = []
+
+    _scenarios: dict[int, Scenario] = PrivateAttr(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when every year is optimal and every audit passed."""
+        return self.status == "optimal" and self.audit_passed
+
+    def scenario(self, year: int) -> Scenario | None:
+        """Return the scenario a year's plan was audited against (with its carried stock)."""
+        return self._scenarios.get(year)
+
+    def table(self) -> pd.DataFrame:
+        """Return one row per year: target, rate, cost, reclaim, audit, what came into operation."""
+        rows = []
+        for y in self.years:
+            k = y.plan.kpis if y.plan else None
+            rows.append({
+                "year": y.year,
+                "status": y.status,
+                "target_spec": y.target_spec,
+                "target": y.target,
+                "rate": y.target_rate_value,
+                "utilization_rate": y.utilization_rate,
+                "met": y.met,
+                "max_rate": y.max_rate,
+                "cost_cny": y.objective_cny,
+                "discounted_cost_cny": None if y.objective_cny is None else y.objective_cny * y.weight,
+                "generated_t": y.generation_t,
+                "reclaimed_t": sum(y.reclaim_t.values()) if y.reclaim_t else None,
+                "utilized_t": k.utilized_t if k else None,
+                "utilized_prior_t": k.utilized_prior_t if k else None,
+                "disposed_t": k.disposed_t if k else None,
+                "stored_t": k.stored_t if k else None,
+                "unmanaged_t": k.unmanaged_t if k else None,
+                "audit_passed": y.audit_passed,
+                "starting": " ".join(y.starting),
+                "bottlenecks": "; ".join(f"{b.kind}:{b.subject}" for b in y.bottlenecks[:5]),
+            })
+        return pd.DataFrame(rows)
+
+    def stock_table(self) -> pd.DataFrame:
+        """Return one row per stockpile and year: stock at the start, reclaim, stock at the end."""
+        return pd.DataFrame([s.model_dump() for y in self.years for s in y.stock])
+
+
+# ---------------------------------------------------------------------------------------------
+# Solve
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Year:
+    """One year's pieces while the pathway is assembled."""
+
+    year: int
+    scenario: Scenario
+    graph: MaterialGraph
+    target: float
+    weight: float
+    model: Any = None
+    compiled: CompiledLP | None = None
+    col0: int = 0
+    row0: int = 0
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A column or row name of the assembled LP (``run_highs`` reads ``.name``)."""
+
+    name: str
+
+
+def _assemble(years: list[_Year], stock: dict[str, float]) -> tuple[CompiledLP, list[str]]:
+    """Stack the years' LPs block-diagonally and add one stock-linking row per stockpile.
+
+    The objective is ``sum_y w_y c_y x_y``; each linking row is
+    ``sum_y reclaim_t[k]_y <= stock_t[k]``.
+
+    Returns:
+        The assembled LP (names ``<year>/<Pyomo name>`` and ``stock_total[<k>]``) and the
+        stockpile of each linking row.
+    """
+    blocks, costs, col_lo, col_hi, row_lo, row_hi = [], [], [], [], [], []
+    names: list[_Name] = []
+    row_names: list[tuple[_Name, int]] = []
+    offset = 0.0
+    n_cols = n_rows = 0
+    for y in years:
+        c = y.compiled
+        assert c is not None
+        lp = c.lp
+        y.col0, y.row0 = n_cols, n_rows
+        a = lp.a_matrix_
+        blocks.append(sparse.csc_matrix((np.asarray(a.value_, dtype=float), np.asarray(a.index_), np.asarray(a.start_)), shape=(lp.num_row_, lp.num_col_)))
+        costs.append(y.weight * np.asarray(lp.col_cost_, dtype=float))
+        col_lo.append(np.asarray(lp.col_lower_, dtype=float))
+        col_hi.append(np.asarray(lp.col_upper_, dtype=float))
+        row_lo.append(np.asarray(lp.row_lower_, dtype=float))
+        row_hi.append(np.asarray(lp.row_upper_, dtype=float))
+        names += [_Name(f"{y.year}/{n}") for n in c.column_names]
+        row_names += [(_Name(f"{y.year}/{n}"), sense) for n, (_, sense) in zip(c.row_names, c.rows, strict=True)]
+        offset += y.weight * c.offset
+        n_cols += lp.num_col_
+        n_rows += lp.num_row_
+    # linking rows: the same pile's reclaim columns across the years
+    links = sorted(k for k in stock if any(k in y.model.STOCKPILES for y in years))
+    entries_r, entries_c = [], []
+    for i, k in enumerate(links):
+        for y in years:
+            if k in y.model.STOCKPILES:
+                entries_r.append(i)
+                entries_c.append(y.col0 + y.compiled.column_index[y.model.reclaim_t[k].name])  # type: ignore[union-attr]
+    link = sparse.csr_matrix((np.ones(len(entries_r)), (entries_r, entries_c)), shape=(len(links), n_cols))
+    a_all = sparse.vstack([sparse.block_diag(blocks, format="csr"), link]).tocsc() if blocks else link.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows + len(links)
+    lp.col_cost_ = np.concatenate(costs)
+    lp.col_lower_ = np.concatenate(col_lo)
+    lp.col_upper_ = np.concatenate(col_hi)
+    lp.row_lower_ = np.concatenate([*row_lo, np.full(len(links), -highspy.kHighsInf)])
+    lp.row_upper_ = np.concatenate([*row_hi, np.array([stock[k] for k in links], dtype=float)])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a_all.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a_all.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a_all.data.astype(float)
+    row_names += [(_Name(f"stock_total[{k}]"), 1) for k in links]
+    return CompiledLP(lp, names, row_names, offset), links
+
+
+def _split(y: _Year, joint: SolveOutcome) -> SolveOutcome:
+    """Cut the year's part out of the joint solution, in the year's own CNY.
+
+    Row duals and reduced costs of the joint LP are in present-value CNY; dividing by the
+    year's weight gives them in the year's CNY, the unit every single-year tool expects.
+    """
+    c = y.compiled
+    assert c is not None and joint.highs is not None
+    sol = joint.highs.getSolution()
+    cols = slice(y.col0, y.col0 + c.lp.num_col_)
+    rows = slice(y.row0, y.row0 + c.lp.num_row_)
+    x = np.asarray(sol.col_value)[cols]
+    rc = np.asarray(sol.col_dual)[cols] / y.weight
+    dual = np.asarray(sol.row_dual)[rows] / y.weight
+    objective = float(np.asarray(c.lp.col_cost_, dtype=float) @ x + c.offset)
+    out = SolveOutcome(SolveStatus.optimal, joint.message, objective=objective, runtime_s=joint.runtime_s, columns=c.columns, rows=c.rows, compiled=c)
+    out.values = dict(zip(c.column_names, map(float, x), strict=True))
+    out.reduced_costs = dict(zip(c.column_names, map(float, rc), strict=True))
+    out.duals = dict(zip(c.row_names, map(float, dual), strict=True))
+    out._column_index = c.column_index
+    out._row_index = c.row_index
+    return out
+
+
+def _floor(rate: float) -> float:
+    steps = round(1 / MAX_TARGET_STEP)
+    return math.floor(rate * steps) / steps
+
+
+def _graph(s: Scenario, year: int) -> MaterialGraph:
+    problems = _year_problems(s, year)
+    if problems:
+        msg = f"The pathway's {year} network is invalid: {len(problems)} problem(s) found."
+        raise InputError(msg, problems)
+    try:
+        return build_graph(s)
+    except GraphError as exc:
+        msg = f"The pathway's {year} network is not usable (outlets not yet in operation removed): {exc.message}"
+        raise GraphError(msg, exc.problems) from exc
+
+
+def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_infeasible: bool = True) -> PathwayResult:
+    """Solve a pathway as one LP over its years and return per-year plans and checks.
+
+    Args:
+        p: the validated pathway.
+        options: solver settings.
+        diagnose_infeasible: for a year that cannot meet its target, run the full diagnosis
+            (relaxations, min cut, conflict); ``False`` reports only its highest rate.
+
+    Returns:
+        The result; ``status`` is ``optimal``, ``infeasible`` (with the years at fault),
+        ``audit_failed`` or ``error``. It never raises for an infeasible target.
+
+    Raises:
+        InputError: the pathway is invalid, or a year's network is (e.g. a stream loses its
+            last outlet when the outlets not yet in operation are removed).
+    """
+    errors = [x for x in validate_pathway(p) if x.severity == "error"]
+    if errors:  # a Pathway built by hand, not by parse_pathway
+        msg = f"The pathway is invalid: {len(errors)} problem(s) found."
+        raise InputError(msg, errors)
+    options = options or SolveOptions()
+    start = time.perf_counter()
+    stock0 = {k.id: k.stock_t for k in p.base.stockpiles}
+    years: list[_Year] = []
+    for year in p.spec.years:
+        spec_target = p.spec.targets[year]
+        s = year_scenario(p, year)
+        g = _graph(s, year)
+        target = s.policy.target_rate
+        if spec_target == "max":
+            best = max_reachable_rate(g, options)
+            if best is None:
+                return _infeasible(p, [*years, _Year(year, s, g, 0.0, p.weight(year))], options, diagnose_infeasible, start, f"{year} has no feasible plan at all, even without a target.")
+            target = _floor(best)
+            s = year_scenario(p, year, target=target)
+            g = _graph(s, year)
+        years.append(_Year(year, s, g, target, p.weight(year)))
+    for y in years:
+        y.model = build_model(y.graph)
+        y.compiled = compile_model(y.model)
+    joint_lp, links = _assemble(years, stock0)
+    h = new_highs(options)
+    if h.passModel(joint_lp.lp) == highspy.HighsStatus.kError:
+        return _error(p, years, "HiGHS rejected the pathway LP (check for huge or non-finite coefficients).", start)
+    joint = run_highs(h, joint_lp)
+    if joint.status in (SolveStatus.infeasible, SolveStatus.infeasible_or_unbounded):
+        return _infeasible(p, years, options, diagnose_infeasible, start)
+    if not joint.ok:
+        return _error(p, years, f"The solver ended without an optimal pathway: {joint.message}.", start)
+    return _optimal(p, years, joint, links, options, start)
+
+
+def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, links: list[str], options: SolveOptions, start: float) -> PathwayResult:
+    """Per-year plans, audits and the pathway checks of an optimal joint solution."""
+    assert joint.objective is not None and joint.highs is not None
+    stock = {k.id: k.stock_t for k in p.base.stockpiles}
+    row_dual = np.asarray(joint.highs.getSolution().row_dual)
+    n_year_rows = sum(y.compiled.lp.num_row_ for y in years)  # type: ignore[union-attr]
+    # -dual: present-value CNY saved per extra tonne in the pile (the row is a <= limit)
+    value = {k: -float(row_dual[n_year_rows + i]) for i, k in enumerate(links)}
+    results: list[YearResult] = []
+    scenarios: dict[int, Scenario] = {}
+    shipped: dict[int, dict[str, float]] = {}
+    starts: dict[int, dict[str, float]] = {}
+    warnings: list[str] = []
+    for y in years:
+        outcome = _split(y, joint)
+        flows, reclaim = extract_flows(y.graph, y.model, outcome)
+        held = dict(stock)
+        starts[y.year] = held
+        audited = year_scenario(p, y.year, target=y.target, stock=held)
+        scenarios[y.year] = audited
+        for k, t in reclaim.items():
+            stock[k] = stock[k] - t
+        # what actually left each pile, read from the flows (checked against reclaim below)
+        shipped[y.year] = {k: sum(f.tonnes for f in flows if f.source_kind == "stock" and f.source == k) for k in held}
+        assert outcome.objective is not None
+        fates = stream_fates(audited, flows, reclaim)
+        k_ = kpis(audited, fates)
+        report = audit_plan(audited, flows, reclaim, outcome.objective, y.target)
+        cards = find_bottlenecks(y.graph, y.model, outcome, options, ranges=False)
+        if p.spec.targets[y.year] == "max":
+            # at the highest reachable rate no extra point exists: the target's price means nothing
+            cards = [c for c in cards if c.kind != "target"]
+        best = max_reachable_rate(build_graph(audited), options)
+        year_warnings = [str(w) for w in y.graph.warnings]
+        if k_.unmanaged_t > 0:
+            year_warnings.append(f"{k_.unmanaged_t:,.0f} t/yr are left unmanaged (taxed) in {y.year}.")
+        warnings += [f"{y.year}: {w}" for w in year_warnings]
+        plan = Plan(
+            scenario_id=audited.id,
+            status="optimal",
+            target=y.target,
+            rate_mode=audited.policy.rate_mode.value,
+            utilization_rate=k_.utilization_rate,
+            objective_cny=outcome.objective,
+            cost_terms=cost_terms(audited, flows, reclaim),
+            kpis=k_,
+            flows=flows,
+            stream_fates=fates,
+            outlet_loads=outlet_loads(audited, flows),
+            rates_by_category=group_rates(audited, fates, "category"),
+            rates_by_firm=group_rates(audited, fates, "firm"),
+            reclaim_t=reclaim,
+            bottlenecks=cards,
+            max_utilization_rate=best,
+            audit=report,
+            warnings=year_warnings,
+            solver={"name": "HiGHS", "status": joint.status.value, "message": joint.message, "runtime_s": joint.runtime_s, "pathway": p.id},
+            labels=labels(audited),
+        )
+        stock_rows = [StockYear(stockpile=k, year=y.year, stock_start_t=held[k], reclaim_t=reclaim.get(k, 0.0), stock_end_t=held[k] - reclaim.get(k, 0.0)) for k in sorted(held)]
+        met = k_.target_rate_value + 1e-7 >= y.target
+        spec_target = p.spec.targets[y.year]
+        results.append(YearResult(
+            year=y.year,
+            status="optimal",
+            target_spec=spec_target,
+            target=y.target,
+            rate_mode=plan.rate_mode,
+            utilization_rate=k_.utilization_rate,
+            target_rate_value=k_.target_rate_value,
+            met=met,
+            max_rate=best,
+            objective_cny=outcome.objective,
+            weight=y.weight,
+            generation_t=k_.generated_t,
+            reclaim_t=reclaim,
+            stock=stock_rows,
+            in_operation=sorted(o.id for o in (*audited.projects, *audited.sinks)),
+            starting=_starting(p, y.year),
+            capacity_t={o: float(r[y.year]) for o, r in sorted(p.spec.capacity.items()) if y.year in r},
+            bottlenecks=_rank(cards),
+            audit_passed=report.passed,
+            plan=plan,
+            statement=f"{y.year}: {k_.target_rate_value:.2%} against a target of {y.target:.2%}{' (max)' if spec_target == 'max' else ''}; cost {outcome.objective:,.0f} CNY.",
+            statement_zh=f"{y.year} 年：达到 {k_.target_rate_value:.2%}，目标 {y.target:.2%}{'（最高可达）' if spec_target == 'max' else ''}；成本 {outcome.objective:,.0f} 元。",
+        ))
+    checks = pathway_checks(p, results, shipped, starts, joint.objective)
+    passed = all(c.passed for c in checks)
+    total = sum(r.objective_cny or 0.0 for r in results)
+    status: Literal["optimal", "audit_failed"] = "optimal" if passed else "audit_failed"
+    message = "Every year meets its target; stock carried between years is consistent." if passed else "The pathway failed a check against the input data: " + "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.passed)
+    out = PathwayResult(
+        pathway_id=p.id,
+        base_scenario_id=p.base.id,
+        status=status,
+        message=message,
+        rate_mode=p.base.policy.rate_mode.value,
+        discount_rate=p.spec.discount_rate,
+        objective_cny=joint.objective,
+        total_cost_cny=total,
+        years=results,
+        stock_value_cny_per_t=value,
+        checks=checks,
+        audit_passed=passed,
+        solver=_solver(joint, start, years),
+        warnings=[*p.warnings, *warnings],
+    )
+    out._scenarios = scenarios
+    return out
+
+
+def _starting(p: Pathway, year: int) -> list[str]:
+    return sorted(o for o, first in p.spec.commissioning.items() if first == year and year > p.spec.years[0])
+
+
+def _solver(joint: SolveOutcome | None, start: float, years: list[_Year]) -> dict[str, Any]:
+    info: dict[str, Any] = {"name": "HiGHS", "wall_s": time.perf_counter() - start}
+    if joint is not None:
+        info |= {"status": joint.status.value, "message": joint.message, "runtime_s": joint.runtime_s}
+    if years and all(y.compiled is not None for y in years):
+        info["columns"] = sum(y.compiled.lp.num_col_ for y in years)  # type: ignore[union-attr]
+        info["rows"] = sum(y.compiled.lp.num_row_ for y in years)  # type: ignore[union-attr]
+    return info
+
+
+def pathway_checks(p: Pathway, years: list[YearResult], shipped: Mapping[int, Mapping[str, float]], starts: Mapping[int, Mapping[str, float]], objective_cny: float) -> list[AuditCheck]:
+    """Check what links the years: yearly audits, stock totals, carried stock, the objective.
+
+    Args:
+        p: the pathway.
+        years: the years' results (with plans).
+        shipped: tonnes leaving each stockpile per year, summed from the year's flows.
+        starts: stock held per stockpile at the start of each year, as audited.
+        objective_cny: the joint LP's objective (present value).
+
+    Returns:
+        ``yearly_audits`` (every year's plan passed :func:`flowopt.audit.audit_plan` against
+        its own scenario), ``stock_total`` (reclaim over all years within each pile's stock),
+        ``stock_carried`` (each year starts with the stock the previous year left, and the
+        first with the base's), ``stock_non_negative`` and ``objective`` (the discounted sum
+        of the years' recomputed costs equals the solver's objective).
+    """
+    stock0 = {k.id: k.stock_t for k in p.base.stockpiles}
+    scale = max([1.0, *stock0.values(), *(y.generation_t for y in years)])
+    tol_t = TOL_REL * scale
+    out: list[AuditCheck] = []
+
+    failed = [str(y.year) for y in years if not y.audit_passed]
+    out.append(AuditCheck(name="yearly_audits", passed=not failed, worst_violation=float(len(failed)), detail="ok" if not failed else f"audit failed in {', '.join(failed)}"))
+
+    def check(name: str, violations: list[tuple[float, str]], tol: float) -> AuditCheck:
+        worst, where = max(violations, default=(0.0, ""))
+        ok = worst <= tol
+        return AuditCheck(name=name, passed=ok, worst_violation=max(worst, 0.0), detail="ok" if ok else f"worst at {where}: {worst:.6g} beyond the limit")
+
+    total = defaultdict(float)
+    for y in years:
+        for k, t in shipped.get(y.year, {}).items():
+            total[k] += t
+    out.append(check("stock_total", [(total[k] - stock0[k], k) for k in sorted(stock0)], tol_t))
+    carried: list[tuple[float, str]] = []
+    held = dict(stock0)
+    for y in years:
+        start = starts.get(y.year, {})
+        for k in sorted(stock0):
+            carried.append((abs(start.get(k, math.nan) - held[k]) if k in start else math.inf, f"{k} at the start of {y.year}"))
+            held[k] -= shipped.get(y.year, {}).get(k, 0.0)
+    out.append(check("stock_carried", carried, tol_t))
+    out.append(check("stock_non_negative", [(-held[k], k) for k in sorted(held)], tol_t))
+    recomputed = 0.0
+    gross = 1.0
+    for y in years:
+        if y.plan is not None:
+            recomputed += y.weight * total_cost(y.plan.cost_terms)
+            gross += y.weight * sum(abs(v) for v in y.plan.cost_terms.values())
+    out.append(check("objective", [(abs(recomputed - objective_cny), "present value of the years' costs vs the solver's objective")], TOL_REL * max(gross, abs(objective_cny))))
+    return out
+
+
+def _infeasible(p: Pathway, years: list[_Year], options: SolveOptions, full: bool, start: float, reason: str = "") -> PathwayResult:
+    """Find the years that cannot meet their targets on their own, with their highest rates."""
+    results: list[YearResult] = []
+    bad: list[str] = []
+    statements: list[str] = []
+    for y in years:
+        feasible = solve_model(build_model(y.graph), options).ok
+        diag = None
+        best = None
+        if not feasible:
+            diag = diagnose(y.graph, y.target, options) if full else None
+            best = diag.max_rate if diag is not None else max_reachable_rate(y.graph, options)
+            bad.append(str(y.year))
+            text = f"{y.year}: the {y.target:.1%} target cannot be met; the highest rate that year's network reaches is " + ("none (no feasible plan at all)" if best is None else f"{best:.2%}") + "."
+            text_zh = f"{y.year} 年：{y.target:.1%} 的目标无法实现；当年网络最高只能达到 " + ("（无可行方案）" if best is None else f"{best:.2%}") + "。"
+            statements.append(text)
+        else:
+            best = max_reachable_rate(y.graph, options)
+            text = f"{y.year}: feasible on its own (highest rate {best:.2%})." if best is not None else f"{y.year}: feasible on its own."
+            text_zh = f"{y.year} 年：单独看可行（最高 {best:.2%}）。" if best is not None else f"{y.year} 年：单独看可行。"
+        results.append(YearResult(
+            year=y.year,
+            status="infeasible" if not feasible else "feasible_alone",
+            target_spec=p.spec.targets[y.year],
+            target=y.target,
+            rate_mode=p.base.policy.rate_mode.value,
+            max_rate=best,
+            weight=y.weight,
+            generation_t=float(sum(x.generation_t for x in y.scenario.streams)),
+            in_operation=sorted(o.id for o in (*y.scenario.projects, *y.scenario.sinks)),
+            starting=_starting(p, y.year),
+            capacity_t={o: float(r[y.year]) for o, r in sorted(p.spec.capacity.items()) if y.year in r},
+            diagnosis=diag,
+            statement=text,
+            statement_zh=text_zh,
+        ))
+    done = {y.year for y in years}
+    results += [YearResult(year=yr, status="not_solved", target_spec=p.spec.targets[yr], target=0.0 if p.spec.targets[yr] == "max" else float(p.spec.targets[yr]), rate_mode=p.base.policy.rate_mode.value, weight=p.weight(yr), generation_t=0.0, in_operation=[], starting=_starting(p, yr)) for yr in p.spec.years if yr not in done]
+    if bad:
+        message = f"The pathway is infeasible: {', '.join(bad)} cannot meet {'its target' if len(bad) == 1 else 'their targets'}. " + " ".join(statements) + (f" {reason}" if reason else "")
+    else:
+        message = "The pathway is infeasible although every year is feasible on its own: together the years need more legacy stock than the stockpiles hold. Lower a target that relies on reclaim, or check stock_t."
+    return PathwayResult(pathway_id=p.id, base_scenario_id=p.base.id, status="infeasible", message=message.strip(), rate_mode=p.base.policy.rate_mode.value, discount_rate=p.spec.discount_rate, years=results, solver=_solver(None, start, years))
+
+
+def _error(p: Pathway, years: list[_Year], message: str, start: float) -> PathwayResult:
+    results = [YearResult(year=y.year, status="not_solved", target_spec=p.spec.targets[y.year], target=y.target, rate_mode=p.base.policy.rate_mode.value, weight=y.weight, generation_t=float(sum(x.generation_t for x in y.scenario.streams)), in_operation=sorted(o.id for o in (*y.scenario.projects, *y.scenario.sinks)), starting=_starting(p, y.year)) for y in years]
+    return PathwayResult(pathway_id=p.id, base_scenario_id=p.base.id, status="error", message=message, rate_mode=p.base.policy.rate_mode.value, discount_rate=p.spec.discount_rate, years=results, solver=_solver(None, start, years))
+
+
+def run_pathway(source: Pathway | str | os.PathLike[str] | None = None, options: SolveOptions | None = None, *, diagnose_infeasible: bool = True) -> PathwayResult:
+    """Load (if needed) and solve a pathway.
+
+    Args:
+        source: a :class:`Pathway`, a pathway file, a folder holding ``pathway.yaml``, or
+            ``None`` for the bundled ``data/panzhihua_east/pathway.yaml``.
+        options: solver settings.
+        diagnose_infeasible: run the full diagnosis for a year that cannot meet its target.
+
+    Returns:
+        The pathway result (see :func:`solve_pathway`).
+
+    Raises:
+        InputError: invalid pathway file, base scenario or year network.
+    """
+    if isinstance(source, Pathway):
+        p = source
+    else:
+        from flowopt.pipeline import default_data_dir  # local: pipeline imports much
+
+        p = load_pathway(default_data_dir() if source is None else source)
+    return solve_pathway(p, options, diagnose_infeasible=diagnose_infeasible)
+
+
+# ---------------------------------------------------------------------------------------------
+# Output and command line
+# ---------------------------------------------------------------------------------------------
+
+
+def _rank(cards: list[Bottleneck]) -> list[Bottleneck]:
+    """The target first, then the largest shadow prices (cards without ranges carry no stake)."""
+    return sorted(cards, key=lambda b: (b.kind != "target", -abs(b.shadow_price), b.constraint))
+
+
+def format_pathway(r: PathwayResult, *, lang: str = "en", top: int = 3) -> str:
+    """Render a pathway result as a readable text report.
+
+    Args:
+        r: the result.
+        lang: ``en`` or ``zh`` for explanations and diagnoses.
+        top: bottleneck cards shown per year.
+
+    Returns:
+        The report text.
+    """
+    zh = lang == "zh"
+    span = f"{r.years[0].year}–{r.years[-1].year}" if r.years else ""
+    lines = [f"flowopt pathway: {r.pathway_id} ({span}; base {r.base_scenario_id})", "=" * 72, f"Status: {r.status}. {r.message}"]
+    if r.objective_cny is not None:
+        lines.append(f"Total cost 总成本: {r.objective_cny:,.0f} CNY (present value at {r.discount_rate:.1%}; plain sum {r.total_cost_cny or 0.0:,.0f})   (audit: {'passed' if r.audit_passed else 'FAILED'})")
+    lines += ["", f"{'year':<6}{'target':<17}{'reached':>9}{'met':>5}{'max':>9}{'cost CNY/yr':>17}{'reclaimed t':>14}  {'audit':<8}new in operation"]
+    for y in r.years:
+        target = f"max = {y.target:.2%}" if y.target_spec == "max" else f"{y.target:.2%}"
+        reached = "" if y.target_rate_value is None else f"{y.target_rate_value:.2%}"
+        met = "" if y.met is None else ("yes" if y.met else "NO")
+        best = "" if y.max_rate is None else f"{y.max_rate:.2%}"
+        cost = y.status if y.objective_cny is None else f"{y.objective_cny:,.0f}"
+        reclaimed = "" if not y.reclaim_t else f"{sum(y.reclaim_t.values()):,.0f}"
+        audit = "" if y.audit_passed is None else ("passed" if y.audit_passed else "FAILED")
+        lines.append(f"{y.year:<6}{target:<17}{reached:>9}{met:>5}{best:>9}{cost:>17}{reclaimed:>14}  {audit:<8}{' '.join(y.starting)}")
+    stock = r.stock_table()
+    if not stock.empty:
+        lines += ["", "Legacy stock 历史堆存 (t at the start of each year, then at the end of the last):"]
+        for k, rows in stock.groupby("stockpile", sort=True):
+            path = " -> ".join(f"{v:,.0f}" for v in [*rows["stock_start_t"], rows["stock_end_t"].iloc[-1]])
+            lines.append(f"  {k:<10}{path}")
+        binding = {k: v for k, v in r.stock_value_cny_per_t.items() if abs(v) > 1e-6}
+        lines.append("  Stock runs short for: " + ", ".join(f"{k} (worth {v:,.2f} CNY/t, present value)" for k, v in sorted(binding.items())) if binding else "  No stockpile runs out within the pathway (the yearly reclaim limits bind first).")
+    if any(y.bottlenecks for y in r.years):
+        lines += ["", "Bottlenecks per year 各年瓶颈 (shadow prices in that year's CNY):"]
+        for y in r.years:
+            shown = y.bottlenecks[:top]
+            lines.append(f"  {y.year} ({len(y.bottlenecks)} binding):")
+            lines += [f"     - {b.explanation_zh if zh else b.explanation}" for b in shown]
+    if r.status == "infeasible":
+        from flowopt.cli import format_diagnosis  # local: cli imports this module
+
+        for y in r.years:
+            if y.status == "infeasible":
+                lines += ["", y.statement_zh if zh else y.statement]
+                if y.diagnosis is not None:
+                    lines.append(format_diagnosis(y.diagnosis, lang=lang))
+    if r.checks:
+        lines += ["", "Pathway checks: " + ", ".join(f"{c.name} {'ok' if c.passed else 'FAILED'}" for c in r.checks)]
+    if r.warnings:
+        lines += ["", "Warnings:"] + [f"  - {w}" for w in r.warnings]
+    return "\n".join(lines)
+
+
+def write_pathway(r: PathwayResult, folder: str | os.PathLike[str], *, lang: str = "en") -> Path:
+    """Write a pathway's files into ``folder``, atomically.
+
+    ``pathway.json`` (the whole result), ``pathway.csv`` (one row per year), ``stock.csv``
+    (stock per pile and year) and, per solved year, a folder ``<year>/`` with that year's plan
+    files as written by ``flowopt solve --out``.
+
+    Args:
+        r: the result.
+        folder: target folder; replaced as a whole.
+        lang: ``en`` or ``zh`` for the per-year Sankey and report.
+
+    Returns:
+        The folder.
+    """
+    from flowopt.cli import write_plan  # local: cli imports this module
+    from flowopt.io import atomic_path
+
+    target = Path(folder)
+    with atomic_path(target) as work:
+        work.mkdir()
+        (work / "pathway.json").write_text(json.dumps(r.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
+        r.table().to_csv(work / "pathway.csv", index=False)
+        r.stock_table().to_csv(work / "stock.csv", index=False)
+        for y in r.years:
+            if y.plan is not None:
+                write_plan(y.plan, work / str(y.year), scenario=r.scenario(y.year), lang=lang)
+    return target
+
+
+def add_pathway_command(sub: Any) -> argparse.ArgumentParser:
+    """Add ``flowopt pathway`` to the CLI's subparsers (``sub`` from ``add_subparsers``).
+
+    Returns:
+        The new subparser.
+    """
+    p = sub.add_parser("pathway", help="solve a multi-year pathway (e.g. 2023–2025) as one LP: per-year plans, targets and carried stock")
+    p.add_argument("data", nargs="?", help=f"pathway file, or a scenario folder holding {PATHWAY_FILE} (default: the bundled park's 2023–2025 pathway)")
+    p.add_argument("--json", action="store_true", help="print the pathway result as JSON")
+    p.add_argument("--out", type=Path, help="also write pathway.json, pathway.csv, stock.csv and each year's plan files to this folder")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations and of the files written by --out")
+    p.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    p.add_argument("--no-diagnosis", action="store_true", help="for a year that cannot meet its target, report only its highest rate (faster)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    return p
+
+
+def _emit(doc: dict[str, Any]) -> None:
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
+
+
+def pathway_command(args: argparse.Namespace) -> int:
+    """Run ``flowopt pathway``; return the exit code (0 solved and audited, 1 not, 2 bad input)."""
+    from flowopt.pipeline import default_data_dir  # local: pipeline imports much
+
+    source = Path(args.data) if args.data else default_data_dir()
+    try:
+        result = run_pathway(source, SolveOptions(time_limit_s=args.time_limit), diagnose_infeasible=not args.no_diagnosis)
+    except InputError as exc:
+        if args.json:
+            _emit({"status": "invalid_input", "code": exc.code, "message": exc.message, "problems": [x.to_dict() for x in exc.problems]})
+        else:
+            sys.stderr.write(f"{exc}\n")
+        return 2
+    if args.out:
+        write_pathway(result, args.out, lang=args.lang)
+    if args.json:
+        _emit(result.model_dump(mode="json"))
+    else:
+        sys.stdout.write(format_pathway(result, lang=args.lang) + "\n")
+        if args.out:
+            sys.stdout.write(f"\nWritten to {args.out}/: pathway.json, pathway.csv, stock.csv and one folder of plan files per year.\n")
+    return 0 if result.ok else 1
