@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--json", action="store_true", help="print the comparison as JSON")
     cp.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the explanations")
     cp.add_argument("--write-scenario", type=Path, metavar="DIR", help="also write the what-if scenario (overrides applied) as a folder")
+    cp.add_argument("--out", type=Path, help="write comparison.json, the comparison tables (CSV) and comparison.svg/.png to this folder")
     cp.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
     cp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sw = sub.add_parser("sweep", help="least cost as a function of the target, with exact breakpoints")
@@ -72,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--from", dest="t_from", type=float, default=0.5, help="first target (default 0.5)")
     sw.add_argument("--to", dest="t_to", type=float, default=0.9, help="last target (default 0.9; capped at the highest reachable rate)")
     sw.add_argument("--step", type=float, default=0.005, help="spacing of the plotted grid (default 0.005)")
-    sw.add_argument("--out", type=Path, help="write curve.csv, segments.csv and curve.svg to this folder")
+    sw.add_argument("--out", type=Path, help="write curve.csv, segments.csv, curve.svg and curve.png to this folder")
     sw.add_argument("--json", action="store_true", help="print the curve as JSON")
     sw.add_argument("--lang", choices=["en", "zh"], default="en", help="language of labels")
     sw.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
@@ -258,6 +259,17 @@ def _compare(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_UNSOLVABLE
     c = result.comparison
+    if args.out:
+        from flowopt.charts import comparison_svg
+        from flowopt.png import comparison_png
+
+        with atomic_path(args.out) as work:
+            work.mkdir()
+            (work / "comparison.json").write_text(json.dumps(c.model_dump(mode="json"), ensure_ascii=False, indent=2), encoding="utf-8")
+            for name, frame in c.tables().items():
+                frame.to_csv(work / f"{name}.csv", index=False)
+            (work / "comparison.svg").write_text(comparison_svg(result.base, result.whatif, names=(c.base_id, c.whatif_id), lang=args.lang), encoding="utf-8")
+            comparison_png(result.base, result.whatif, work / "comparison.png", names=(c.base_id, c.whatif_id), lang=args.lang)
     if args.json:
         _emit_json({"status": "optimal", "comparison": c.model_dump(mode="json"), "solve": {"warm": result.stats.warm, "seconds": result.stats.seconds, "simplex_iterations": result.stats.simplex_iterations}, "base": result.base.model_dump(mode="json"), "whatif": result.whatif.model_dump(mode="json")})
         return EXIT_OK
@@ -282,6 +294,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from flowopt.charts import cost_curve_svg
+    from flowopt.png import cost_curve_png
     from flowopt.sweep import target_cost_curve
 
     try:
@@ -306,6 +319,7 @@ def _sweep(args: argparse.Namespace) -> int:
             table.to_csv(work / "curve.csv", index=False)
             segs.to_csv(work / "segments.csv", index=False)
             (work / "curve.svg").write_text(svg, encoding="utf-8")
+            cost_curve_png(table, work / "curve.png", lang=args.lang, labels=labels, current_target=scenario.policy.target_rate if args.t_from <= scenario.policy.target_rate <= args.t_to else None, max_rate=curve.max_rate)
     if args.json:
         _emit_json(curve.model_dump(mode="json"))
         return EXIT_OK
@@ -321,7 +335,7 @@ def _sweep(args: argparse.Namespace) -> int:
         lines.append(f"  {seg.start_target:.3%} – {seg.end_target:.3%}: {seg.label_zh if zh else seg.label} [{'每百分点' if zh else 'CNY/yr per point'} {prices}]")
     lines += ["", table[["target", "objective_cny", "cny_per_point", "segment"]].to_string(index=False, float_format=lambda x: f"{x:,.4f}" if abs(x) < 1 else f"{x:,.0f}")]
     if args.out:
-        lines.append(f"\nWritten: {args.out}/curve.csv, segments.csv, curve.svg")
+        lines.append(f"\nWritten: {args.out}/curve.csv, segments.csv, curve.svg, curve.png")
     print("\n".join(lines))
     return EXIT_OK
 

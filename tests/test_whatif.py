@@ -206,7 +206,12 @@ def test_cli_compare_and_sweep(tmp_path):
     res = subprocess.run([sys.executable, "-m", "flowopt.cli", "sweep", "--from", "0.6", "--to", "0.8", "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "Breakpoints:" in res.stdout
-    assert {p.name for p in out.iterdir()} == {"curve.csv", "segments.csv", "curve.svg"}
+    assert {p.name for p in out.iterdir()} == {"curve.csv", "segments.csv", "curve.svg", "curve.png"}
+    assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    cmp = tmp_path / "cmp"
+    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "compare", str(PARK_2025), str(over), "--out", str(cmp)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert (cmp / "comparison.png").stat().st_size > 10_000 and (cmp / "comparison.json").is_file()
 
 
 def test_bundled_whatif_files_apply_cleanly():
