@@ -1,0 +1,62 @@
+"""The checked-in OpenAPI description ``api/openapi.json``: generate, write, check.
+
+    python -m api.openapi            # rewrite api/openapi.json from the code
+    python -m api.openapi --check    # exit 1 if api/openapi.json is out of date
+    python -m api.openapi --examples # also re-solve the example scenario (api/example_plan.json)
+
+The document is generated with default settings (no environment), so it is the same on
+every machine; a test regenerates it and compares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+OPENAPI_PATH = Path(__file__).resolve().with_name("openapi.json")
+EXAMPLE_PLAN_PATH = Path(__file__).resolve().with_name("example_plan.json")
+
+
+def generate() -> str:
+    """Return the OpenAPI JSON text of the app built with default settings."""
+    from api.main import create_app
+    from api.settings import Settings
+
+    return json.dumps(create_app(Settings()).openapi(), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def write_example_plan() -> None:
+    """Solve :data:`api.examples.EXAMPLE_SCENARIO` and write its plan to ``example_plan.json``."""
+    from api.examples import EXAMPLE_SCENARIO
+    from flowopt.checks import validated
+    from flowopt.pipeline import run
+
+    plan = run(validated(EXAMPLE_SCENARIO))
+    EXAMPLE_PLAN_PATH.write_text(json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write or check ``api/openapi.json``; return the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m api.openapi", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 when out of date")
+    parser.add_argument("--examples", action="store_true", help="re-solve the example scenario first")
+    args = parser.parse_args(argv)
+    if args.examples:
+        write_example_plan()
+    text = generate()
+    current = OPENAPI_PATH.read_text(encoding="utf-8") if OPENAPI_PATH.exists() else ""
+    if args.check:
+        if current != text:
+            sys.stderr.write(f"{OPENAPI_PATH} is out of date; run: python -m api.openapi\n")
+            return 1
+        return 0
+    if current != text:
+        OPENAPI_PATH.write_text(text, encoding="utf-8")
+        sys.stderr.write(f"Written: {OPENAPI_PATH}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Jobs: ``GET /v1/jobs/{job_id}``, the status, progress and result of a solve."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from starlette.responses import Response
+
+from api import docs
+from api import examples as ex
+from api.deps import ServiceDep, json_response
+
+router = APIRouter(tags=["jobs"])
+
+_EXAMPLES = {"queued": ex.job_example("queued"), "running": ex.job_example("running"), "succeeded": docs.shared("JobSucceeded"), "failed": ex.job_example("failed")}
+
+
+@router.get(
+    "/v1/jobs/{job_id}",
+    operation_id="getJob",
+    summary="Status and progress of a solve; the plan once done",
+    response_model=None,
+    responses=docs.merge(docs.ok(200, "JobPublic", "The job; `result` holds the plan once `status` is `succeeded`, `error` the problem document once `failed`.", _EXAMPLES), docs.errors("not_found", "input_invalid", instance=f"/v1/jobs/{ex.JOB_ID}")),
+)
+def get_job(service: ServiceDep, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Job id (32 hex digits) from the 202 answer of `POST /v1/plans`.")]) -> Response:
+    """Return the job document."""
+    return json_response(service.job_document(job_id))

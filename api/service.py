@@ -1,0 +1,757 @@
+"""What the routes do, without HTTP: scenario intake, plan requests, jobs, storage.
+
+Stage: parsed request -> library calls (``flowopt.checks.validated``, ``flowopt.io.load_scenario``,
+``flowopt.graph.build_graph``) -> jobs in the :class:`~api.pool.SolverPool` -> rows in the
+database. Routes never build or solve models; solves happen only in worker processes.
+
+A plan request is answered in this order, under one lock so that two identical requests
+cannot both start a solve:
+
+1. ``Idempotency-Key`` seen before -> the job it created (422 if the request differs);
+2. a stored plan with the same request key (scenario SHA-256, target, library version) -> it;
+3. an identical job still queued or running -> that job;
+4. otherwise a new job, if the queue has room (else 429 with Retry-After).
+
+A finished solve is stored in one transaction (plan row + job status), so a restarted server
+shows every plan it reported and none half-written; jobs found queued or running at startup
+are marked failed (``interrupted``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import io
+import json
+import logging
+import threading
+import time
+import uuid
+import zipfile
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from tempfile import TemporaryDirectory
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+import flowopt
+from api.db import (
+    IdempotencyKey,
+    JobRow,
+    PlanRow,
+    ScenarioContent,
+    ScenarioRow,
+    iso,
+    session_factory,
+    utcnow,
+)
+from api.errors import ERRORS, ApiError, Code, from_library, problem_item
+from api.pool import Result, SolverPool, Task
+from api.schemas import PlanCreate
+from api.settings import Settings
+from flowopt.checks import validated
+from flowopt.errors import FlowoptError
+from flowopt.graph import MaterialGraph, build_graph
+from flowopt.io import load_scenario
+from flowopt.schema import TABLES, Scenario
+
+logger = logging.getLogger("flowopt.api")
+
+T = TypeVar("T")
+
+#: Largest total uncompressed size of an uploaded workbook (zip bombs stop here).
+MAX_WORKBOOK_UNZIPPED = 256 << 20
+#: Jobs that failed for one of these reasons may be run again under the same Idempotency-Key.
+RETRYABLE = frozenset(code for code, spec in ERRORS.items() if spec.retryable)
+
+_STRICT_HINTS = {
+    "float_type": "write a JSON number (not a string, true/false or null).",
+    "int_type": "write a whole JSON number.",
+    "string_type": "write a JSON string.",
+    "bool_type": "write true or false.",
+    "dict_type": "write a JSON object.",
+    "tuple_type": "write a JSON array of objects.",
+    "list_type": "write a JSON array.",
+    "extra_forbidden": "remove the field or check its spelling against the documented field names.",
+    "missing": "fill in the field; it is required.",
+    "enum": "use one of the listed values.",
+    "string_pattern_mismatch": "ids start with a letter and contain only letters, digits and underscores.",
+    "greater_than_equal": "use a value within the allowed range (negative or absurdly large values are typing errors).",
+    "less_than_equal": "use a value within the allowed range; magnitudes above the limit are treated as typing errors.",
+    "finite_number": "use a finite number; NaN and infinity are not allowed.",
+}
+
+
+def canonical_json(doc: Any) -> str:
+    """Return the canonical JSON of ``doc`` (sorted keys, compact, UTF-8 text) used for hashes."""
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def sha256_text(text: str) -> str:
+    """Return the hex SHA-256 of ``text`` encoded as UTF-8."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def scenario_document(s: Scenario) -> tuple[str, str]:
+    """Return ``(document, sha256)``: the scenario's JSON in field order and its content hash."""
+    doc = s.model_dump(mode="json")
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False), sha256_text(canonical_json(doc))
+
+
+def row_counts(s: Scenario) -> dict[str, int]:
+    """Return the number of rows per table of ``s``."""
+    return {t: len(getattr(s, t)) for t in TABLES}
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str | int | float | bool | None) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario intake
+# ---------------------------------------------------------------------------------------------
+
+
+def check_rows(data: Mapping[str, Any], max_rows: int, pointer: str) -> None:
+    """Refuse a scenario whose tables hold more than ``max_rows`` rows in total.
+
+    Raises:
+        ApiError: ``scenario_too_large`` (413) naming each table and its row count.
+    """
+    counts = {t: len(v) for t in TABLES if isinstance(v := data.get(t), list)}
+    total = sum(counts.values())
+    if total <= max_rows:
+        return
+    items = [{"file": None, "table": t, "row": None, "column": None, "pointer": f"{pointer}/{t}", "message": f"{n:,} rows.", "hint": "split the scenario or merge rows.", "severity": "error"} for t, n in sorted(counts.items()) if n]
+    msg = f"The scenario has {total:,} table rows; this server accepts at most {max_rows:,}. Split it, or ask the operator to raise FLOWOPT_MAX_SCENARIO_ROWS."
+    raise ApiError(Code.scenario_too_large, msg, problems=items)
+
+
+def _strict_problems(data: Mapping[str, Any], pointer: str) -> list[dict[str, Any]]:
+    """Check JSON types strictly: ``"12"`` or ``true`` where a number belongs is an error.
+
+    The library coerces such values (it reads CSV text); a JSON client that sends them has a
+    bug worth reporting rather than silently fixing.
+    """
+    try:
+        Scenario.model_validate_json(json.dumps(data, allow_nan=False), strict=True)
+    except ValidationError as exc:
+        out = []
+        for err in exc.errors(include_url=False):
+            loc = list(err["loc"])
+            table = str(loc[0]) if loc else "scenario"
+            row = loc[1] + 1 if len(loc) > 1 and isinstance(loc[1], int) else None
+            rest = loc[2:] if row is not None else loc[1:]
+            column = ".".join(str(x) for x in rest) or None
+            out.append({"file": None, "table": table, "row": row, "column": column, "pointer": pointer + "".join(f"/{x}" for x in loc), "message": f"{err['msg']} (got {_short(err.get('input'))}).", "hint": _STRICT_HINTS.get(err["type"], "correct the value."), "severity": "error"})
+        return sorted(out, key=lambda i: (i["table"], i["row"] or 0, i["column"] or "", i["message"]))
+    return []
+
+
+def scenario_from_json(data: Any, *, max_rows: int, pointer: str = "") -> tuple[Scenario, MaterialGraph]:
+    """Validate a scenario sent as JSON with the library's rules, plus strict JSON types.
+
+    Args:
+        data: the parsed JSON value.
+        max_rows: the row limit (see :func:`check_rows`).
+        pointer: JSON pointer of the scenario in the body, for problem locations.
+
+    Returns:
+        The scenario and its material graph (structurally checked).
+
+    Raises:
+        ApiError: ``input_invalid``/``graph_invalid`` (422) with every problem located, or
+            ``scenario_too_large`` (413).
+    """
+    if not isinstance(data, dict):
+        item = {"file": None, "table": "request", "row": None, "column": None, "pointer": pointer or "", "message": f"the scenario must be a JSON object (got {type(data).__name__}).", "hint": "send an object with id, policy and the tables (see GET /v1/scenarios/panzhihua_east_2025).", "severity": "error"}
+        raise ApiError(Code.input_invalid, "The scenario is not a JSON object.", problems=[item])
+    check_rows(data, max_rows, pointer)
+    problems = _strict_problems(data, pointer)
+    if problems:
+        n = len(problems)
+        raise ApiError(Code.input_invalid, f"The scenario is invalid: {n} problem{'s' if n != 1 else ''} found.", problems=problems)
+    try:
+        scenario = validated(data)
+        graph = build_graph(scenario)
+    except FlowoptError as exc:
+        raise from_library(exc, pointer) from None
+    return scenario, graph
+
+
+def _workbook_name(filename: str | None) -> str:
+    stem = PurePath(filename or "scenario.xlsx").name
+    safe = "".join(c if c.isalnum() or c in "-_. " else "_" for c in stem).strip() or "scenario.xlsx"
+    return safe if safe.lower().endswith((".xlsx", ".xlsm")) else safe + ".xlsx"
+
+
+def scenario_from_workbook(content: bytes, filename: str | None, *, max_rows: int) -> tuple[Scenario, MaterialGraph]:
+    """Validate a scenario uploaded as an ``.xlsx`` workbook (read by ``flowopt.io``).
+
+    Args:
+        content: the file's bytes.
+        filename: the client's file name (problems name it, e.g. ``park.xlsx[streams]``).
+        max_rows: the row limit.
+
+    Returns:
+        The scenario and its material graph.
+
+    Raises:
+        ApiError: 422 with every problem located by sheet, row and column; 413 when too large.
+    """
+    name = _workbook_name(filename)
+    bad = {"file": name, "table": "scenario", "row": None, "column": None, "pointer": None, "message": "the upload is not an .xlsx workbook.", "hint": "save the file from Excel as .xlsx (Excel Workbook) and upload it as the form field 'file'.", "severity": "error"}
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            unzipped = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ApiError(Code.input_invalid, f"'{name}' is not an .xlsx workbook.", problems=[bad]) from None
+    if unzipped > MAX_WORKBOOK_UNZIPPED:
+        msg = f"'{name}' unpacks to {unzipped:,} bytes; the limit is {MAX_WORKBOOK_UNZIPPED:,}. Remove unused sheets or formatting."
+        raise ApiError(Code.scenario_too_large, msg)
+    try:
+        with TemporaryDirectory(prefix="flowopt-upload-") as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(content)
+            scenario = load_scenario(path)
+        check_rows(scenario.model_dump(mode="json"), max_rows, "")
+        graph = build_graph(scenario)
+    except FlowoptError as exc:
+        raise from_library(exc, None) from None
+    return scenario, graph
+
+
+# ---------------------------------------------------------------------------------------------
+# Waiting for jobs across threads and the event loop
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """The end of a job: the stored plan's id, or the error."""
+
+    plan_id: str | None = None
+    error: ApiError | None = None
+
+
+@dataclass
+class _Waiter:
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: Outcome | None = None
+    futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def set(self, outcome: Outcome) -> None:
+        with self.lock:
+            self.outcome = outcome
+            self.done.set()
+            futures, self.futures = self.futures, []
+        for loop, fut in futures:
+            with contextlib.suppress(RuntimeError):  # the loop may be closed already
+                loop.call_soon_threadsafe(_resolve, fut)
+
+    async def wait(self, timeout: float) -> Outcome | None:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        with self.lock:
+            if self.done.is_set():
+                return self.outcome
+            self.futures.append((loop, fut))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(fut, timeout)
+        with self.lock:
+            if (loop, fut) in self.futures:
+                self.futures.remove((loop, fut))
+        return self.outcome if self.done.is_set() else None
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The service
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Submitted:
+    """Where a plan request ended up: an existing plan, or a job (new or shared)."""
+
+    job_id: str | None = None
+    plan_id: str | None = None
+    created: bool = False
+    """True when this request started the job (so a success is 201, not 200)."""
+
+
+class Service:
+    """Storage and job orchestration behind the routes.
+
+    Args:
+        settings: the API settings.
+        engine: the database engine (schema already migrated).
+    """
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = session_factory(engine)
+        self.pool = SolverPool(workers=settings.workers, queue_size=settings.queue_size, time_limit_s=settings.solve_time_limit_s, wall_limit_s=settings.effective_wall_limit_s, max_jobs=settings.worker_max_jobs, warm=settings.warm_workers, on_start=self._job_started, on_done=self._job_done)
+        self._lock = threading.RLock()
+        self._waiters: dict[str, _Waiter] = {}
+        self._inflight: dict[str, str] = {}
+        self._scenarios: OrderedDict[str, Scenario] = OrderedDict()
+        self.started = time.monotonic()
+
+    # -- database helpers -------------------------------------------------------------------
+
+    def _tx(self, work: Callable[[Session], T], *, attempts: int = 1) -> T:
+        """Run ``work`` in one transaction; storage failures become ``storage_unavailable``."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.sessions.begin() as session:
+                    return work(session)
+            except OperationalError as exc:
+                if attempt == attempts:
+                    logger.error("database error: %s", exc.orig)
+                    msg = f"The database is unavailable ({type(exc.orig).__name__}: {exc.orig}). Try again later."
+                    raise ApiError(Code.storage_unavailable, msg, headers={"Retry-After": "5"}) from None
+                time.sleep(0.2 * attempt)
+        msg = "attempts must be at least 1"
+        raise ValueError(msg)
+
+    def recover(self) -> int:
+        """Mark jobs left queued or running by a previous process as failed; return how many."""
+        err = ApiError(Code.interrupted, "The server stopped before this job finished; submit it again.").document()
+
+        def work(s: Session) -> int:
+            result = s.execute(sa.update(JobRow).where(JobRow.status.in_(("queued", "running"))).values(status="failed", error_json=json.dumps(err, ensure_ascii=False), finished_at=utcnow()))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+        n = self._tx(work)
+        if n:
+            logger.warning("%d job(s) interrupted by the last shutdown were marked failed", n)
+        return n
+
+    def ensure_builtin(self, path: Path) -> str:
+        """Store the bundled scenario (always present); return its id.
+
+        A changed bundled dataset replaces the previous builtin content under the same id.
+        """
+        scenario = load_scenario(path)
+        build_graph(scenario)
+        doc, sha = scenario_document(scenario)
+
+        def work(s: Session) -> None:
+            if s.get(ScenarioContent, sha) is None:
+                s.add(ScenarioContent(sha256=sha, document=doc, created_at=utcnow()))
+                s.flush()
+            row = s.get(ScenarioRow, scenario.id)
+            if row is None:
+                s.add(self._scenario_row(scenario, sha, builtin=True))
+            elif row.sha256 != sha or not row.builtin:
+                row.sha256, row.builtin, row.rows_json = sha, True, json.dumps(row_counts(scenario))
+                row.name_zh, row.name_en, row.year = scenario.name_zh, scenario.name_en, scenario.year
+
+        self._tx(work)
+        return scenario.id
+
+    @staticmethod
+    def _scenario_row(s: Scenario, sha: str, *, builtin: bool) -> ScenarioRow:
+        return ScenarioRow(id=s.id, sha256=sha, name_zh=s.name_zh, name_en=s.name_en, year=s.year, rows_json=json.dumps(row_counts(s)), builtin=builtin, created_at=utcnow())
+
+    def database_ok(self) -> tuple[bool, str]:
+        """Probe the database with a read; return ``(ok, detail)``."""
+        try:
+            with self.sessions() as s:
+                s.execute(sa.select(sa.func.count()).select_from(ScenarioRow)).scalar_one()
+        except SQLAlchemyError as exc:
+            return False, f"{type(exc).__name__}: {exc}"[:300]
+        return True, "ok"
+
+    # -- scenarios --------------------------------------------------------------------------
+
+    def store_scenario(self, scenario: Scenario) -> tuple[dict[str, Any], bool]:
+        """Store a validated scenario under its id.
+
+        Returns:
+            The scenario summary and whether it was newly created (False: identical one existed).
+
+        Raises:
+            ApiError: ``scenario_exists`` (409) when the id holds different content.
+        """
+        doc, sha = scenario_document(scenario)
+
+        def work(s: Session) -> tuple[dict[str, Any], bool]:
+            row = s.get(ScenarioRow, scenario.id)
+            if row is not None:
+                if row.sha256 != sha:
+                    msg = f"A different scenario is already stored as '{scenario.id}' (sha256 {row.sha256[:12]}…). Scenarios are immutable: give this one a new id."
+                    raise ApiError(Code.scenario_exists, msg, existing_url=f"/v1/scenarios/{scenario.id}")
+                return self._summary(row), False
+            if s.get(ScenarioContent, sha) is None:
+                s.add(ScenarioContent(sha256=sha, document=doc, created_at=utcnow()))
+                s.flush()
+            row = self._scenario_row(scenario, sha, builtin=False)
+            s.add(row)
+            return self._summary(row), True
+
+        try:
+            return self._tx(work)
+        except IntegrityError:  # a concurrent request stored the same id first
+            return self._tx(work)
+
+    @staticmethod
+    def _summary(row: ScenarioRow) -> dict[str, Any]:
+        return {"id": row.id, "name_zh": row.name_zh, "name_en": row.name_en, "year": row.year, "sha256": row.sha256, "builtin": row.builtin, "rows": json.loads(row.rows_json), "created_at": iso(row.created_at), "url": f"/v1/scenarios/{row.id}"}
+
+    def list_scenarios(self, offset: int, limit: int) -> dict[str, Any]:
+        """Return a page of scenario summaries ordered by id."""
+
+        def work(s: Session) -> dict[str, Any]:
+            total = s.execute(sa.select(sa.func.count()).select_from(ScenarioRow)).scalar_one()
+            rows = s.execute(sa.select(ScenarioRow).order_by(ScenarioRow.id).offset(offset).limit(limit)).scalars().all()
+            return {"items": [self._summary(r) for r in rows], "total": total, "offset": offset, "limit": limit, "next": _next("/v1/scenarios", offset, limit, total)}
+
+        return self._tx(work)
+
+    def scenario_json(self, scenario_id: str) -> tuple[str, str]:
+        """Return ``(document, sha256)`` of a stored scenario.
+
+        Raises:
+            ApiError: ``not_found`` (404).
+        """
+
+        def work(s: Session) -> tuple[str, str]:
+            row = s.get(ScenarioRow, scenario_id)
+            if row is None:
+                raise _scenario_missing(scenario_id)
+            content = s.get(ScenarioContent, row.sha256)
+            assert content is not None  # foreign key
+            return content.document, row.sha256
+
+        return self._tx(work)
+
+    def scenario_sha(self, scenario_id: str) -> str:
+        """Return the content hash of a stored scenario.
+
+        Raises:
+            ApiError: ``not_found`` (404).
+        """
+        sha = self._tx(lambda s: s.execute(sa.select(ScenarioRow.sha256).where(ScenarioRow.id == scenario_id)).scalar_one_or_none())
+        if sha is None:
+            raise _scenario_missing(scenario_id)
+        return sha
+
+    def _scenario_object(self, sha: str) -> Scenario:
+        with self._lock:
+            cached = self._scenarios.get(sha)
+            if cached is not None:
+                self._scenarios.move_to_end(sha)
+                return cached
+
+        def work(s: Session) -> str:
+            content = s.get(ScenarioContent, sha)
+            assert content is not None
+            return content.document
+
+        scenario = Scenario.model_validate_json(self._tx(work))
+        with self._lock:
+            self._scenarios[sha] = scenario
+            while len(self._scenarios) > 16:
+                self._scenarios.popitem(last=False)
+        return scenario
+
+    # -- plans ------------------------------------------------------------------------------
+
+    def parse_plan_request(self, body: Any) -> tuple[Scenario, str, str | None, float, str | None]:
+        """Validate a plan request body.
+
+        Returns:
+            ``(scenario, sha256, scenario_id, target, inline_document)``; the document is set
+            for inline scenarios (to be stored with the job).
+
+        Raises:
+            ApiError: 422 with every problem located, 404 for an unknown ``scenario_id``.
+        """
+        if not isinstance(body, dict):
+            item = {"file": None, "table": "request", "row": None, "column": None, "pointer": "", "message": f"the body must be a JSON object (got {type(body).__name__}).", "hint": 'send {"scenario_id": "panzhihua_east_2025", "target": 0.72}.', "severity": "error"}
+            raise ApiError(Code.input_invalid, "The plan request is not a JSON object.", problems=[item])
+        try:
+            req = PlanCreate.model_validate(body)
+        except ValidationError as exc:
+            items = []
+            for err in exc.errors(include_url=False):
+                loc = [str(x) for x in err["loc"]]
+                field_name = loc[0] if loc else None
+                if field_name == "scenario" and err["type"] == "dict_type":
+                    hint = "send the scenario as a JSON object (see GET /v1/scenarios/panzhihua_east_2025)."
+                else:
+                    hint = _STRICT_HINTS.get(err["type"], "see the PlanCreate schema in /openapi.json.")
+                items.append({"file": None, "table": "request", "row": None, "column": ".".join(loc) or None, "pointer": "".join(f"/{x}" for x in loc), "message": f"{err['msg']} (got {_short(err.get('input'))}).", "hint": hint, "severity": "error"})
+            raise ApiError(Code.input_invalid, "The plan request is invalid; every problem is listed.", problems=sorted(items, key=lambda i: (i["column"] or "", i["message"]))) from None
+        inline_doc = None
+        if req.scenario_id is not None:
+            sha = self.scenario_sha(req.scenario_id)
+            scenario = self._scenario_object(sha)
+            scenario_id: str | None = req.scenario_id
+        else:
+            scenario, _ = scenario_from_json(req.scenario, max_rows=self.settings.max_scenario_rows, pointer="/scenario")
+            inline_doc, sha = scenario_document(scenario)
+            scenario_id = scenario.id
+        target = req.target if req.target is not None else scenario.policy.target_rate
+        return scenario, sha, scenario_id, target, inline_doc
+
+    @staticmethod
+    def request_key(sha: str, target: float) -> str:
+        """Return the key under which identical plan requests share one plan."""
+        return sha256_text(canonical_json({"kind": "plan", "flowopt": flowopt.__version__, "scenario_sha256": sha, "target": target}))
+
+    def submit_plan(self, body: Any, client: str, idempotency_key: str | None) -> Submitted:
+        """Validate a plan request and find or start the job that answers it (see module doc).
+
+        Args:
+            body: the parsed JSON body.
+            client: who is asking (API key id or ``anonymous``); scopes Idempotency-Keys.
+            idempotency_key: the ``Idempotency-Key`` header, if any.
+
+        Returns:
+            The existing plan or the job to wait for.
+
+        Raises:
+            ApiError: invalid request (422/404/413), reused key (422), full queue (429),
+                storage failure (503).
+        """
+        scenario, sha, scenario_id, target, inline_doc = self.parse_plan_request(body)
+        key = self.request_key(sha, target)
+        scoped = f"{client}:{idempotency_key}" if idempotency_key else None
+        request_doc = {"kind": "plan", "scenario_id": scenario_id, "scenario_sha256": sha, "target": target}
+        with self._lock:
+            if scoped is not None:
+                found = self._tx(lambda s: _idempotent_job(s, scoped))
+                if found is not None:
+                    fingerprint, job = found
+                    if fingerprint != key:
+                        msg = "This Idempotency-Key was used for a different request (other scenario or target). Use a new key for a new request."
+                        raise ApiError(Code.idempotency_key_reused, msg, job_id=job.id)
+                    error = json.loads(job.error_json) if job.error_json else None
+                    if not (job.status == "failed" and error and error.get("code") in RETRYABLE):
+                        return Submitted(job_id=job.id, plan_id=job.plan_id)
+            plan = self._tx(lambda s: s.execute(sa.select(PlanRow.id, PlanRow.job_id).where(PlanRow.request_key == key)).first())
+            if plan is not None:
+                if scoped is not None:
+                    self._tx(lambda s: _remember_key(s, scoped, key, plan.job_id))
+                return Submitted(job_id=plan.job_id, plan_id=plan.id)
+            running = self._inflight.get(key)
+            if running is not None:
+                if scoped is not None:
+                    self._tx(lambda s: _remember_key(s, scoped, key, running))
+                return Submitted(job_id=running)
+            if not self.pool.has_room():
+                after = self.pool.retry_after_s()
+                msg = f"{self.settings.queue_size} solves are already waiting; retry in {after} s."
+                raise ApiError(Code.queue_full, msg, headers={"Retry-After": str(after)}, retry_after_s=after)
+            job_id = uuid.uuid4().hex
+
+            def create(s: Session) -> None:
+                if inline_doc is not None and s.get(ScenarioContent, sha) is None:
+                    s.add(ScenarioContent(sha256=sha, document=inline_doc, created_at=utcnow()))
+                    s.flush()  # the job row refers to it; no ORM relationship orders the inserts
+                s.add(JobRow(id=job_id, kind="plan", status="queued", request_json=json.dumps(request_doc, ensure_ascii=False), request_key=key, scenario_sha256=sha, scenario_id=scenario_id, attempts=0, created_at=utcnow()))
+                if scoped is not None:
+                    s.flush()
+                    _remember_key(s, scoped, key, job_id)
+
+            self._tx(create)
+            self._waiters[job_id] = _Waiter()
+            self._inflight[key] = job_id
+            if not self.pool.submit(Task(job_id, scenario, target)):  # pragma: no cover - has_room held the lock
+                self._job_done(Task(job_id, scenario, target), Result(error=ApiError(Code.queue_full, "The queue filled up; retry.")))
+            return Submitted(job_id=job_id, created=True)
+
+    async def wait(self, job_id: str, timeout: float) -> Outcome | None:
+        """Wait up to ``timeout`` seconds for a job of this process; ``None`` if still running."""
+        waiter = self._waiters.get(job_id)
+        if waiter is None:  # finished already, or started by an earlier process
+            return await run_in_threadpool(self._stored_outcome, job_id)
+        return await waiter.wait(timeout)
+
+    def _stored_outcome(self, job_id: str) -> Outcome | None:
+        job = self._tx(lambda s: s.get(JobRow, job_id))
+        if job is None or job.status in ("queued", "running"):
+            return None
+        if job.status == "succeeded":
+            return Outcome(plan_id=job.plan_id)
+        return Outcome(error=ApiError.from_document(json.loads(job.error_json or "{}")) if job.error_json else ApiError(Code.internal_error, "The job failed without a recorded error."))
+
+    def _job_started(self, task: Task) -> None:
+        def work(s: Session) -> None:
+            s.execute(sa.update(JobRow).where(JobRow.id == task.job_id).values(status="running", started_at=utcnow(), attempts=JobRow.attempts + 1))
+
+        self._tx(work, attempts=3)
+
+    def _job_done(self, task: Task, result: Result) -> None:
+        """Store a finished solve in one transaction, then wake whoever waits for it."""
+        now = utcnow()
+        outcome = Outcome(error=ApiError(Code.internal_error, "The result could not be stored; the server log has the details.", job_id=task.job_id))
+        try:
+            if result.plan_json is not None:
+                outcome = Outcome(plan_id=self._tx(lambda s: _store_plan(s, task.job_id, result.plan_json or "", now), attempts=3))
+            else:
+                err = result.error or ApiError(Code.internal_error, "The solve ended without a result.")
+                err.extra["job_id"] = task.job_id
+                doc = json.dumps(err.document(), ensure_ascii=False)
+
+                def fail(s: Session) -> None:
+                    s.execute(sa.update(JobRow).where(JobRow.id == task.job_id).values(status="failed", error_json=doc, finished_at=now))
+
+                outcome = Outcome(error=err)
+                self._tx(fail, attempts=3)
+            logger.info("job %s %s after %.2f s", task.job_id, "stored plan " + (outcome.plan_id or "") if outcome.plan_id else f"failed ({outcome.error.code if outcome.error else '?'})", result.seconds)
+        except ApiError as exc:
+            exc.extra["job_id"] = task.job_id
+            outcome = Outcome(error=exc)
+        except Exception:
+            # the job row stays 'running' and is marked interrupted at the next start
+            logger.exception("storing the result of job %s failed", task.job_id)
+        finally:
+            # whatever happened, nobody may wait on this job forever or join it later
+            with self._lock:
+                waiter = self._waiters.pop(task.job_id, None)
+                for k, v in list(self._inflight.items()):
+                    if v == task.job_id:
+                        del self._inflight[k]
+            if waiter is not None:
+                waiter.set(outcome)
+
+    def job_document(self, job_id: str) -> dict[str, Any]:
+        """Return the job resource (with the plan embedded once succeeded).
+
+        Raises:
+            ApiError: ``not_found`` (404).
+        """
+
+        def work(s: Session) -> tuple[JobRow, str | None]:
+            job = s.get(JobRow, job_id)
+            if job is None:
+                msg = f"No job '{job_id}'. Job ids come from the 202 answer of POST /v1/plans."
+                raise ApiError(Code.not_found, msg)
+            plan_doc = None
+            if job.plan_id is not None:
+                plan_doc = s.execute(sa.select(PlanRow.document).where(PlanRow.id == job.plan_id)).scalar_one_or_none()
+            return job, plan_doc
+
+        job, plan_doc = self._tx(work)
+        request = json.loads(job.request_json)
+        position = self.pool.position(job.id) if job.status == "queued" else None
+        stage = {"queued": "waiting for a solver process", "running": "solving", "succeeded": "done", "failed": "done"}.get(job.status, job.status)
+        return {
+            "id": job.id,
+            "kind": job.kind,
+            "status": job.status,
+            "stage": stage,
+            "queue_position": position,
+            "scenario_id": job.scenario_id,
+            "scenario_sha256": job.scenario_sha256,
+            "target": request.get("target"),
+            "created_at": iso(job.created_at),
+            "started_at": iso(job.started_at),
+            "finished_at": iso(job.finished_at),
+            "plan_id": job.plan_id,
+            "plan_url": f"/v1/plans/{job.plan_id}" if job.plan_id else None,
+            "result": json.loads(plan_doc) if plan_doc else None,
+            "error": json.loads(job.error_json) if job.error_json else None,
+            "url": f"/v1/jobs/{job.id}",
+        }
+
+    def plan_text(self, plan_id: str) -> tuple[str, str]:
+        """Return ``(document, sha256)`` of a stored plan.
+
+        Raises:
+            ApiError: ``not_found`` (404).
+        """
+
+        def work(s: Session) -> tuple[str, str]:
+            row = s.execute(sa.select(PlanRow.document, PlanRow.sha256).where(PlanRow.id == plan_id)).first()
+            if row is None:
+                msg = f"No plan '{plan_id}'. Plan ids are listed by GET /v1/plans and returned in the Location header of POST /v1/plans."
+                raise ApiError(Code.not_found, msg)
+            return row.document, row.sha256
+
+        return self._tx(work)
+
+    def list_plans(self, offset: int, limit: int, scenario_id: str | None) -> dict[str, Any]:
+        """Return a page of plan summaries, newest first."""
+
+        def work(s: Session) -> dict[str, Any]:
+            q = sa.select(PlanRow.id, PlanRow.scenario_id, PlanRow.scenario_sha256, PlanRow.target, PlanRow.status, PlanRow.utilization_rate, PlanRow.objective_cny, PlanRow.created_at)
+            count = sa.select(sa.func.count()).select_from(PlanRow)
+            if scenario_id is not None:
+                q = q.where(PlanRow.scenario_id == scenario_id)
+                count = count.where(PlanRow.scenario_id == scenario_id)
+            total = s.execute(count).scalar_one()
+            rows = s.execute(q.order_by(PlanRow.created_at.desc(), PlanRow.id).offset(offset).limit(limit)).all()
+            items = [{"id": r.id, "scenario_id": r.scenario_id, "scenario_sha256": r.scenario_sha256, "target": r.target, "status": r.status, "utilization_rate": r.utilization_rate, "objective_cny": r.objective_cny, "created_at": iso(r.created_at), "url": f"/v1/plans/{r.id}"} for r in rows]
+            base = "/v1/plans" + (f"?scenario_id={scenario_id}&" if scenario_id else "?")
+            return {"items": items, "total": total, "offset": offset, "limit": limit, "next": _next(base, offset, limit, total)}
+
+        return self._tx(work)
+
+
+def _next(base: str, offset: int, limit: int, total: int) -> str | None:
+    if offset + limit >= total:
+        return None
+    sep = "" if base.endswith(("?", "&")) else "?"
+    return f"{base}{sep}offset={offset + limit}&limit={limit}"
+
+
+def _scenario_missing(scenario_id: str) -> ApiError:
+    msg = f"No scenario '{scenario_id}'. Stored scenarios are listed by GET /v1/scenarios; the bundled park is 'panzhihua_east_2025'."
+    return ApiError(Code.not_found, msg, problems=[{"file": None, "table": "request", "row": None, "column": "scenario_id", "pointer": "/scenario_id", "message": f"unknown scenario id '{scenario_id}'.", "hint": "use an id from GET /v1/scenarios, or send the scenario inline as 'scenario'.", "severity": "error"}])
+
+
+def _idempotent_job(s: Session, scoped: str) -> tuple[str, JobRow] | None:
+    rec = s.get(IdempotencyKey, scoped)
+    if rec is None:
+        return None
+    job = s.get(JobRow, rec.job_id)
+    assert job is not None  # foreign key
+    return rec.fingerprint, job
+
+
+def _remember_key(s: Session, scoped: str, fingerprint: str, job_id: str) -> None:
+    rec = s.get(IdempotencyKey, scoped)
+    if rec is None:
+        s.add(IdempotencyKey(key=scoped, fingerprint=fingerprint, job_id=job_id, created_at=utcnow()))
+    else:  # the key's earlier job failed for a transient reason and is being retried
+        rec.job_id = job_id
+
+
+def _store_plan(s: Session, job_id: str, plan_json: str, now: Any) -> str:
+    """Insert the plan and mark its job succeeded (one transaction); return the plan id."""
+    job = s.get(JobRow, job_id)
+    assert job is not None
+    doc = json.loads(plan_json)
+    existing = s.execute(sa.select(PlanRow.id).where(PlanRow.request_key == job.request_key)).scalar_one_or_none()
+    plan_id = existing or uuid.uuid4().hex
+    if existing is None:
+        s.add(PlanRow(id=plan_id, job_id=job_id, request_key=job.request_key, scenario_sha256=job.scenario_sha256, scenario_id=doc["scenario_id"], target=doc["target"], status=doc["status"], utilization_rate=doc["utilization_rate"], objective_cny=doc["objective_cny"], document=plan_json, sha256=sha256_text(plan_json), created_at=now))
+    job.status, job.plan_id, job.finished_at = "succeeded", plan_id, now
+    return plan_id
+
+
+def validation_report(scenario: Scenario, graph: MaterialGraph) -> dict[str, Any]:
+    """Return the summary of a valid scenario (``POST /v1/scenarios/validate``)."""
+    _, sha = scenario_document(scenario)
+    return {"valid": True, "scenario_id": scenario.id, "sha256": sha, "rows": row_counts(scenario), "lots": len(graph.lots), "arcs": len(graph.arcs), "warnings": [problem_item(w, None) for w in graph.warnings]}
