@@ -95,6 +95,35 @@ def _value(outcome: SolveOutcome, expr: Any) -> float:
     return float(repn.constant or 0.0) + sum(float(c) * outcome.values.get(v.name, 0.0) for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True))
 
 
+def stable_edge(holds: Callable[[float], bool], start: float, bound: float, tol: float) -> float:
+    """Farthest value from ``start`` towards ``bound`` for which ``holds`` is still true.
+
+    Assumes ``holds(start)`` and that the values where it holds form an interval around
+    ``start``. Gallops away from ``start`` (nearby probes re-solve in a pivot or two), then
+    bisects to ``tol``.
+    """
+    inside, step = start, 1e-4
+    direction = 1.0 if bound >= start else -1.0
+    while True:
+        probe = start + direction * step
+        if direction * (probe - bound) >= 0:
+            probe = bound
+        if not holds(probe):
+            outside = probe
+            break
+        inside = probe
+        if probe == bound:
+            return bound
+        step *= 4
+    while abs(outside - inside) > tol:
+        mid = (inside + outside) / 2
+        if holds(mid):
+            inside = mid
+        else:
+            outside = mid
+    return inside
+
+
 class _Ranger:
     """Valid ranges of limits around an optimal basis."""
 
@@ -143,27 +172,7 @@ class _Ranger:
         """
 
         def edge(bound: float) -> float:
-            # gallop away from theta0 (near points re-solve in a pivot or two), then bisect
-            inside, step = theta0, 1e-4
-            direction = 1.0 if bound >= theta0 else -1.0
-            while True:
-                probe = theta0 + direction * step
-                if direction * (probe - bound) >= 0:
-                    probe = bound
-                if not self._same_basis(apply, probe):
-                    outside = probe
-                    break
-                inside = probe
-                if probe == bound:
-                    return bound
-                step *= 4
-            while abs(outside - inside) > RANGE_TOL:
-                mid = (inside + outside) / 2
-                if self._same_basis(apply, mid):
-                    inside = mid
-                else:
-                    outside = mid
-            return inside
+            return stable_edge(lambda theta: self._same_basis(apply, theta), theta0, bound, RANGE_TOL)
 
         result = (edge(lo), edge(hi))
         apply(self._fresh(), theta0)

@@ -82,12 +82,9 @@ from flowopt.results import (
     AuditCheck,
     Bottleneck,
     Plan,
-    cost_terms,
+    assemble_plan,
     extract_flows,
-    group_rates,
     kpis,
-    labels,
-    outlet_loads,
     stream_fates,
     total_cost,
 )
@@ -829,27 +826,19 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, links: list[st
         if k_.unmanaged_t > 0:
             year_warnings.append(f"{k_.unmanaged_t:,.0f} t/yr are left unmanaged (taxed) in {y.year}.")
         warnings += [f"{y.year}: {w}" for w in year_warnings]
-        plan = Plan(
-            scenario_id=audited.id,
-            status="optimal",
-            target=y.target,
-            rate_mode=audited.policy.rate_mode.value,
-            utilization_rate=k_.utilization_rate,
+        plan = assemble_plan(
+            audited,
+            flows,
+            reclaim,
+            fates,
+            k_,
             objective_cny=outcome.objective,
-            cost_terms=cost_terms(audited, flows, reclaim),
-            kpis=k_,
-            flows=flows,
-            stream_fates=fates,
-            outlet_loads=outlet_loads(audited, flows),
-            rates_by_category=group_rates(audited, fates, "category"),
-            rates_by_firm=group_rates(audited, fates, "firm"),
-            reclaim_t=reclaim,
+            target=y.target,
             bottlenecks=cards,
-            max_utilization_rate=best,
             audit=report,
             warnings=year_warnings,
             solver={"name": "HiGHS", "status": joint.status.value, "message": joint.message, "runtime_s": joint.runtime_s, "pathway": p.id},
-            labels=labels(audited),
+            max_utilization_rate=best,
         )
         stock_rows = [StockYear(stockpile=k, year=y.year, stock_start_t=held[k], reclaim_t=reclaim.get(k, 0.0), stock_end_t=held[k] - reclaim.get(k, 0.0)) for k in sorted(held)]
         met = k_.target_rate_value + 1e-7 >= y.target

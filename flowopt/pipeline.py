@@ -27,12 +27,9 @@ from flowopt.io import load_scenario
 from flowopt.model import build_model
 from flowopt.results import (
     Plan,
-    cost_terms,
+    assemble_plan,
     extract_flows,
-    group_rates,
     kpis,
-    labels,
-    outlet_loads,
     stream_fates,
 )
 from flowopt.schema import Scenario
@@ -141,7 +138,6 @@ def plan_from_outcome(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutc
     flows, reclaim = extract_flows(g, m, outcome)
     fates = stream_fates(scenario, flows, reclaim)
     k = kpis(scenario, fates)
-    terms = cost_terms(scenario, flows, reclaim)
     t = times.mark("results", t)
     bottlenecks = find_bottlenecks(g, m, outcome, options, ranges=explain)
     idle = why_not(g, m, outcome, options) if explain else []
@@ -158,27 +154,19 @@ def plan_from_outcome(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutc
     warnings = [str(w) for w in g.warnings]
     if k.unmanaged_t > 0:
         warnings.append(f"{k.unmanaged_t:,.0f} t/yr are left unmanaged (taxed): no outlet with room takes them at lower cost.")
-    return Plan(
-        scenario_id=scenario.id,
-        status="optimal",
-        target=target,
-        rate_mode=scenario.policy.rate_mode.value,
-        utilization_rate=k.utilization_rate,
+    return assemble_plan(
+        scenario,
+        flows,
+        reclaim,
+        fates,
+        k,
         objective_cny=outcome.objective,
-        cost_terms=terms,
-        kpis=k,
-        flows=flows,
-        stream_fates=fates,
-        outlet_loads=outlet_loads(scenario, flows),
-        rates_by_category=group_rates(scenario, fates, "category"),
-        rates_by_firm=group_rates(scenario, fates, "firm"),
-        reclaim_t=reclaim,
+        target=target,
         bottlenecks=bottlenecks,
-        why_not=idle,
-        target_marginal_cost=marginal,
-        max_utilization_rate=best,
         audit=report,
         warnings=warnings,
         solver={"name": "HiGHS", "status": outcome.status.value, "message": outcome.message, "runtime_s": outcome.runtime_s},
-        labels=labels(scenario),
+        why_not=idle,
+        target_marginal_cost=marginal,
+        max_utilization_rate=best,
     )

@@ -483,3 +483,51 @@ def cost_terms(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float]) -> 
 def total_cost(terms: dict[str, float]) -> float:
     """Return the objective from its terms (revenue subtracted)."""
     return sum(v for k, v in terms.items() if k != "revenue_cny") - terms["revenue_cny"]
+
+
+def assemble_plan(scenario: Scenario, flows: list[FlowRow], reclaim: dict[str, float], fates: list[StreamFate], k: Kpis, *, objective_cny: float, target: float, bottlenecks: list[Bottleneck], audit: AuditReport, warnings: list[str], solver: dict[str, Any], why_not: list[WhyNot] | None = None, target_marginal_cost: TargetMarginalCost | None = None, max_utilization_rate: float | None = None) -> Plan:
+    """Put a plan together from its parts (the tables that follow from flows are computed here).
+
+    Args:
+        scenario: the scenario the plan is for.
+        flows: the plan's flow rows.
+        reclaim: tonnes reclaimed per stockpile.
+        fates: the stream fates (:func:`stream_fates`).
+        k: the KPIs (:func:`kpis`).
+        objective_cny: the solver's objective.
+        target: the target the plan had to reach.
+        bottlenecks: the bottleneck cards.
+        audit: the audit report.
+        warnings: texts to show with the plan.
+        solver: what the solver reported (name, status, message, runtime).
+        why_not: why-not entries.
+        target_marginal_cost: the target's price and range.
+        max_utilization_rate: the highest reachable rate.
+
+    Returns:
+        The plan.
+    """
+    return Plan(
+        scenario_id=scenario.id,
+        status="optimal",
+        target=target,
+        rate_mode=scenario.policy.rate_mode.value,
+        utilization_rate=k.utilization_rate,
+        objective_cny=objective_cny,
+        cost_terms=cost_terms(scenario, flows, reclaim),
+        kpis=k,
+        flows=flows,
+        stream_fates=fates,
+        outlet_loads=outlet_loads(scenario, flows),
+        rates_by_category=group_rates(scenario, fates, "category"),
+        rates_by_firm=group_rates(scenario, fates, "firm"),
+        reclaim_t=reclaim,
+        bottlenecks=bottlenecks,
+        why_not=why_not or [],
+        target_marginal_cost=target_marginal_cost,
+        max_utilization_rate=max_utilization_rate,
+        audit=audit,
+        warnings=warnings,
+        solver=solver,
+        labels=labels(scenario),
+    )

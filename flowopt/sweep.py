@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from flowopt.bottlenecks import ZERO_DUAL, find_bottlenecks
+from flowopt.bottlenecks import ZERO_DUAL, find_bottlenecks, stable_edge
 from flowopt.diagnosis import max_reachable_rate
 from flowopt.graph import build_graph
 from flowopt.model import build_model, generation_total_t, rate_extra_denominator, rate_numerator
@@ -176,23 +176,7 @@ class _Parametric:
 
     def edge(self, t0: float, basis: Any, limit: float) -> float:
         """Largest target in [t0, limit] for which ``basis`` stays optimal."""
-        inside, step = t0, 1e-4
-        while True:
-            probe = min(t0 + step, limit)
-            if not self.same_basis(probe, basis):
-                outside = probe
-                break
-            inside = probe
-            if probe >= limit:
-                return limit
-            step *= 4
-        while outside - inside > BREAK_TOL:
-            mid = (inside + outside) / 2
-            if self.same_basis(mid, basis):
-                inside = mid
-            else:
-                outside = mid
-        return inside
+        return stable_edge(lambda t: self.same_basis(t, basis), t0, limit, BREAK_TOL)
 
 
 def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, *, step: float = 0.005, options: SolveOptions | None = None) -> CostCurve:
