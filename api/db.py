@@ -7,8 +7,10 @@ compares them):
   here, so an inline scenario is stored once however often it is solved;
 * ``scenarios`` - named scenarios (the id a client uses), each pointing at one content;
   immutable, the bundled park scenario is ``builtin``;
-* ``jobs`` - one row per solve request that reached a worker (``kind`` = ``plan`` now;
-  ``whatif`` and ``sweep`` later reuse it), with status, request, error and result plan;
+* ``jobs`` - one row per solve request that reached a worker (``kind`` = ``plan``, ``whatif``
+  or ``sweep``), with status, request, error, result plan and, for the kinds whose answer is
+  not just a plan, ``result_json`` (a what-if's plan ids, comparison and solve statistics; a
+  sweep's target–cost curve);
 * ``plans`` - one row per optimal, audited plan: the exact JSON document served, its SHA-256,
   and ``request_key`` (scenario hash + target + library version) for reuse;
 * ``idempotency_keys`` - a client's ``Idempotency-Key`` -> the job it created.
@@ -90,6 +92,7 @@ class JobRow(Base):
     scenario_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     plan_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
     error_json: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    result_json: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime(timezone=True))
     started_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime(timezone=True), nullable=True)

@@ -75,6 +75,10 @@ def errors(*codes: str, instance: str = "/v1/…") -> dict[int | str, dict[str, 
 SHARED_EXAMPLES: dict[str, dict[str, Any]] = {
     "Plan": {"summary": "The plan of the example park", "value": ex.example_plan()},
     "JobSucceeded": {"summary": "A finished job with its plan", "value": ex.job_example("succeeded")},
+    "WhatIf": {"summary": "A what-if of the example park: its plan, the comparison with the base, how it was solved", "value": ex.whatif_example()},
+    "CostCurve": {"summary": "The target–cost curve of the example park", "value": ex.curve_example()},
+    "JobWhatIfSucceeded": {"summary": "A finished what-if job with its answer", "value": ex.job_example("succeeded", "whatif")},
+    "JobSweepSucceeded": {"summary": "A finished sweep job with its curve", "value": ex.job_example("succeeded", "sweep")},
 }
 
 

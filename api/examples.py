@@ -4,6 +4,8 @@
 (100 t/yr) feeds a sand line P (60 t/yr, 60 % product, 40 % residue s2); s2 and legacy slag may
 go to a brick line Q or the landfill L. ``example_plan.json`` beside this file is its solved plan
 (regenerate it with ``python -m api.openapi --examples`` after the library's output changes).
+``example_whatif.json`` holds, made the same way, a what-if of the example park (its plan and
+comparison with the base) and the example park's target–cost curve.
 """
 
 from __future__ import annotations
@@ -56,17 +58,70 @@ JOB_ID = "b7e4d2a19c3f4e8a9d6b5c4e3f2a1b0d"
 SHA = "5c0a3b2e7f1d9c8b6a5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c3b2a19080"
 CREATED = "2025-11-26T08:30:00.000Z"
 
+WHATIF_ID = "c4a1e8f2b3d94e7a8f6b5c2d1e0f9a8b"
+BASE_PLAN_ID = "9e8d7c6b5a4f4e3d8c2b1a0f9e8d7c6b"
+
 PLAN_REQUEST_STORED = {"scenario_id": BUNDLED_ID, "target": 0.72}
 PLAN_REQUEST_INLINE = {"scenario": EXAMPLE_SCENARIO, "target": 0.5}
 PLAN_REQUEST_DEFAULT_TARGET = {"scenario_id": BUNDLED_ID}
 
 
-def job_example(status: str) -> dict[str, Any]:
-    """Return an example job document in ``status`` (queued, running, succeeded, failed)."""
+#: What-if requests: the two the plan viewer sends, and one with an inline base.
+WHATIF_REQUEST_TARGET = {"scenario_id": BUNDLED_ID, "changes": [], "target": 0.72}
+WHATIF_REQUEST_CAPACITY = {"scenario_id": BUNDLED_ID, "changes": [{"set": "projects.R06.capacity_t", "value": 3500000}]}
+WHATIF_REQUEST_INLINE = {
+    "scenario": EXAMPLE_SCENARIO,
+    "id": "example_more_bricks",
+    "description": "The brick line grows to 80 t/yr and the target rises to 62 %.",
+    "changes": [{"set": "projects.Q.capacity_t", "value": 80}],
+    "target": 0.62,
+}
+WHATIF_REQUEST_SEVERAL = {
+    "scenario_id": BUNDLED_ID,
+    "id": "slag_prices_down",
+    "changes": [
+        {"scale": "projects.R01.revenue_cny_per_t", "factor": 0.7},
+        {"set": "accepts[outlet=R02,stream=W03].max_share", "value": 0.4},
+        {"disable": "projects.R12"},
+    ],
+}
+SWEEP_REQUEST = {"scenario_id": BUNDLED_ID, "from": 0.5, "to": 0.9, "step": 0.005}
+SWEEP_REQUEST_INLINE = {"scenario": EXAMPLE_SCENARIO, "from": 0.3, "to": 0.7, "step": 0.1}
+
+
+@cache
+def _whatif_examples() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((Path(__file__).with_name("example_whatif.json")).read_text(encoding="utf-8"))
+    return loaded
+
+
+def whatif_example() -> dict[str, Any]:
+    """Return the answer to :data:`WHATIF_REQUEST_INLINE` (``POST /v1/whatifs``)."""
+    ex = _whatif_examples()
+    return {
+        "job_id": JOB_ID,
+        "base_plan_id": BASE_PLAN_ID,
+        "whatif_plan_id": WHATIF_ID,
+        "base_plan_url": f"/v1/plans/{BASE_PLAN_ID}",
+        "whatif_plan_url": f"/v1/plans/{WHATIF_ID}",
+        "whatif": ex["whatif"],
+        "comparison": ex["comparison"],
+        "solve": {"warm": True, "seconds": 0.0123, "lp_seconds": 0.0011, "simplex_iterations": 2, "session_reused": True, "reused": False},
+    }
+
+
+def curve_example() -> dict[str, Any]:
+    """Return the answer to :data:`SWEEP_REQUEST_INLINE` (``POST /v1/sweeps``)."""
+    curve: dict[str, Any] = _whatif_examples()["curve"]
+    return curve
+
+
+def job_example(status: str, kind: str = "plan") -> dict[str, Any]:
+    """Return an example job document in ``status`` (queued, running, succeeded, failed) of ``kind``."""
     done = status in ("succeeded", "failed")
     doc: dict[str, Any] = {
         "id": JOB_ID,
-        "kind": "plan",
+        "kind": kind,
         "status": status,
         "stage": {"queued": "waiting for a solver process", "running": "solving", "succeeded": "done", "failed": "done"}[status],
         "queue_position": 2 if status == "queued" else None,
@@ -82,8 +137,14 @@ def job_example(status: str) -> dict[str, Any]:
         "error": None,
         "url": f"/v1/jobs/{JOB_ID}",
     }
+    if kind == "whatif":
+        doc["scenario_id"], doc["target"] = "example_more_bricks", 0.62
+        doc["plan_id"] = WHATIF_ID if status == "succeeded" else None
+        doc["plan_url"] = f"/v1/plans/{WHATIF_ID}" if status == "succeeded" else None
+    if kind == "sweep":
+        doc["scenario_id"], doc["target"], doc["plan_id"], doc["plan_url"] = "example_park", None, None, None
     if status == "succeeded":
-        doc["result"] = example_plan()
+        doc["result"] = {"plan": example_plan, "whatif": whatif_example, "sweep": curve_example}[kind]()
     if status == "failed":
         doc["error"] = INFEASIBLE_PROBLEM
     return doc

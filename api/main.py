@@ -28,8 +28,11 @@ from api.bodies import BodySizeLimit
 from api.db import check_integrity, make_engine, migrate
 from api.deps import require_read
 from api.routes import health, jobs, plans, scenarios
+from api.routes.viewer import router as viewer_router
+from api.routes.whatifs import router as whatifs_router
 from api.schemas import (
     BottleneckList,
+    CostCurveDocument,
     FlowPage,
     Health,
     JobPublic,
@@ -40,7 +43,10 @@ from api.schemas import (
     Sankey,
     ScenarioPage,
     ScenarioSummary,
+    SweepCreate,
     ValidationReport,
+    WhatIfCreate,
+    WhatIfResult,
 )
 from api.service import Service
 from api.settings import Settings, SettingsError
@@ -53,7 +59,8 @@ logger = logging.getLogger("flowopt.api")
 DESCRIPTION = """\
 Least-cost material-flow plans for the Panzhihua East District industrial park
 (攀枝花东区高新技术产业园区), over HTTP: scenarios, plans with their bottlenecks, flows and Sankey
-data, and solve jobs. A plan is the same document `flowopt solve --json` prints.
+data, what-ifs compared with their base, target–cost curves, and solve jobs. A plan is the same
+document `flowopt solve --json` prints. `GET /` is a built-in plan viewer.
 
 * **Keys.** Every `POST` needs an `X-API-Key` header when the server has keys configured
   (`FLOWOPT_API_KEYS`); reads need one too when `FLOWOPT_READ_REQUIRES_KEY` is true.
@@ -67,11 +74,12 @@ TAGS = [
     {"name": "plans", "description": "Solve scenarios and read the stored plans."},
     {"name": "jobs", "description": "Progress of solves that take longer than a moment."},
     {"name": "scenarios", "description": "Park networks: the bundled Panzhihua East park and uploaded ones."},
+    {"name": "what-ifs", "description": "A base scenario plus changes: the what-if plan and its comparison with the base; the target–cost curve."},
     {"name": "health", "description": "Liveness and readiness."},
 ]
 
 #: Models whose JSON schemas the OpenAPI components hold (responses are built by the routes).
-DOCUMENTED_MODELS: tuple[type[Any], ...] = (Scenario, PlanCreate, Plan, JobPublic, PlanPage, ScenarioSummary, ScenarioPage, ValidationReport, BottleneckList, FlowPage, Sankey, Health, Ready, ProblemDocument)
+DOCUMENTED_MODELS: tuple[type[Any], ...] = (Scenario, PlanCreate, Plan, JobPublic, PlanPage, ScenarioSummary, ScenarioPage, ValidationReport, BottleneckList, FlowPage, Sankey, Health, Ready, ProblemDocument, WhatIfCreate, WhatIfResult, SweepCreate, CostCurveDocument)
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -122,7 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plans.router, dependencies=read_deps)
     app.include_router(jobs.router, dependencies=read_deps)
     app.include_router(scenarios.router, dependencies=read_deps)
+    app.include_router(whatifs_router, dependencies=read_deps)
     app.include_router(health.router)
+    app.include_router(viewer_router)  # GET / (plan viewer page, no key) and the Sankey SVG
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -2,7 +2,7 @@
 
     python -m api.openapi            # rewrite api/openapi.json from the code
     python -m api.openapi --check    # exit 1 if api/openapi.json is out of date
-    python -m api.openapi --examples # also re-solve the example scenario (api/example_plan.json)
+    python -m api.openapi --examples # also re-solve the examples (api/example_plan.json, example_whatif.json)
 
 The document is generated with default settings (no environment), so it is the same on
 every machine; a test regenerates it and compares.
@@ -17,6 +17,7 @@ from pathlib import Path
 
 OPENAPI_PATH = Path(__file__).resolve().with_name("openapi.json")
 EXAMPLE_PLAN_PATH = Path(__file__).resolve().with_name("example_plan.json")
+EXAMPLE_WHATIF_PATH = Path(__file__).resolve().with_name("example_whatif.json")
 
 
 def generate() -> str:
@@ -35,6 +36,25 @@ def write_example_plan() -> None:
 
     plan = run(validated(EXAMPLE_SCENARIO))
     EXAMPLE_PLAN_PATH.write_text(json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    write_example_whatif()
+
+
+def write_example_whatif() -> None:
+    """Solve the example what-if and sweep of :mod:`api.examples` into ``example_whatif.json``."""
+    from api.examples import EXAMPLE_SCENARIO, SWEEP_REQUEST_INLINE, WHATIF_REQUEST_INLINE
+    from flowopt.checks import validated
+    from flowopt.compare import compare_plans
+    from flowopt.overrides import apply_overrides, parse_overrides
+    from flowopt.pipeline import run
+    from flowopt.sweep import target_cost_curve
+
+    base = validated(EXAMPLE_SCENARIO)
+    req = WHATIF_REQUEST_INLINE
+    whatif = apply_overrides(base, parse_overrides({k: req[k] for k in ("id", "description", "changes")}))
+    base_plan, whatif_plan = run(base), run(whatif, target_rate=float(req["target"]))
+    curve = target_cost_curve(base, SWEEP_REQUEST_INLINE["from"], SWEEP_REQUEST_INLINE["to"], step=SWEEP_REQUEST_INLINE["step"])
+    doc = {"whatif": whatif_plan.model_dump(mode="json"), "comparison": compare_plans(base_plan, whatif_plan).model_dump(mode="json"), "curve": curve.model_dump(mode="json")}
+    EXAMPLE_WHATIF_PATH.write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

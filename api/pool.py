@@ -1,6 +1,8 @@
 """Solver pool: a bounded queue of solve tasks served by spawned worker processes.
 
 Stage: :class:`Task` -> worker process (:mod:`api.worker`) -> ``on_done(task, result)``.
+Tasks are plan solves, what-ifs (a warm session per base scenario in each process) or sweeps;
+all share the queue, the one-job-at-a-time processes and the wall-clock kill.
 
 One supervisor thread per worker slot takes the next task, hands it to its process and waits
 for the answer for at most the wall-clock limit; on overrun it kills the process (SIGKILL),
@@ -36,26 +38,33 @@ STARTUP_TIMEOUT_S = 180.0
 
 @dataclass
 class Task:
-    """One solve to run.
+    """One job to run in a worker process.
 
     Attributes:
         job_id: the job's id (echoed in the result).
-        scenario: validated :class:`flowopt.schema.Scenario`.
-        target: target rate or ``None`` for the scenario's own.
+        scenario: validated :class:`flowopt.schema.Scenario` (``plan``; else the one the job
+            is about, for the record).
+        target: target rate or ``None`` for the scenario's own (``plan``).
+        kind: ``plan`` (one solve), ``whatif`` or ``sweep`` (see :mod:`api.worker`).
+        spec: what a ``whatif`` or ``sweep`` job needs (sent to the worker as it is; the
+            service may update it in ``on_start``, just before it is sent).
     """
 
     job_id: str
     scenario: Any
     target: float | None
+    kind: str = "plan"
+    spec: dict[str, Any] | None = None
 
 
 @dataclass
 class Result:
-    """What became of a task: ``plan_json`` when solved, else ``error``."""
+    """What became of a task: ``plan_json`` (``plan``) or ``payload`` (other kinds), else ``error``."""
 
     plan_json: str | None = None
     error: ApiError | None = None
     seconds: float = 0.0
+    payload: Any = None
 
 
 @dataclass
@@ -98,6 +107,9 @@ class SolverPool:
     """
 
     def __init__(self, *, workers: int, queue_size: int, time_limit_s: float, wall_limit_s: float, max_jobs: int, warm: bool, on_start: Callable[[Task], None], on_done: Callable[[Task, Result], None]) -> None:
+        #: ``(sha256, scenario)`` pairs every new worker process loads as warm what-if sessions
+        #: (set by the service before :meth:`start`: the bundled park)
+        self.preload: list[tuple[str, Any]] = []
         self.workers = workers
         self.queue_size = queue_size
         self.time_limit_s = time_limit_s
@@ -257,7 +269,10 @@ class SolverPool:
             logger.exception("marking job %s as running failed", task.job_id)
         t0 = time.monotonic()
         try:
-            conn.send(("solve", task.job_id, task.scenario, task.target, self.time_limit_s))
+            if task.kind == "plan":
+                conn.send(("solve", task.job_id, task.scenario, task.target, self.time_limit_s))
+            else:
+                conn.send((task.kind, task.job_id, task.spec, self.time_limit_s))
             if not conn.poll(self.wall_limit_s):
                 self._end_process(slot, graceful=False)
                 return Result(error=ApiError(Code.solve_timeout, f"The solve ran longer than the wall-clock limit of {self.wall_limit_s:g} s and was stopped. Simplify the scenario, or ask the operator to raise FLOWOPT_SOLVE_WALL_LIMIT_S."), seconds=time.monotonic() - t0)
@@ -275,7 +290,9 @@ class SolverPool:
         if job_id != task.job_id:  # pragma: no cover - one task per process at a time
             return Result(error=ApiError(Code.internal_error, "The solver process answered for another job."))
         if kind == "ok":
-            return Result(plan_json=payload, seconds=seconds)
+            if task.kind == "plan":
+                return Result(plan_json=payload, seconds=seconds)
+            return Result(payload=payload, seconds=seconds)
         return Result(error=ApiError.from_document(payload), seconds=seconds)
 
     def _ensure_process(self, slot: _Slot) -> None:
@@ -286,7 +303,7 @@ class SolverPool:
             msg = "the pool is stopping"
             raise RuntimeError(msg)
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=worker_main, args=(child, os.getpid()), name=f"flowopt-solver-{slot.index}", daemon=True)
+        proc = self._ctx.Process(target=worker_main, args=(child, os.getpid(), list(self.preload), self.time_limit_s), name=f"flowopt-solver-{slot.index}", daemon=True)
         proc.start()
         child.close()
         slot.proc, slot.conn, slot.jobs_done = proc, parent, 0

@@ -3,8 +3,10 @@
 The scenario (:class:`flowopt.schema.Scenario`), the plan (:class:`flowopt.results.Plan`) and
 their rows are the library's models, reused unchanged so the API and ``flowopt solve --json``
 keep one contract. Models here describe what only HTTP needs: the plan request, jobs, pages,
-problem documents, health. ``PlanCreate`` is also used to validate requests (strict JSON types,
-unknown fields rejected); the others document responses built by the routes.
+problem documents, health. ``PlanCreate``, ``WhatIfCreate`` and ``SweepCreate`` are also used
+to validate requests (strict JSON types, unknown fields rejected); the others document
+responses built by the routes. The comparison (:class:`flowopt.compare.Comparison`) and the
+target–cost curve (:class:`flowopt.sweep.CostCurve`) are the library's too.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
+from flowopt.compare import Comparison
 from flowopt.diagnosis import Diagnosis
 from flowopt.results import Bottleneck, FlowRow, Plan
 from flowopt.schema import Identifier
+from flowopt.sweep import CostCurve
 
 # nested in anyOf: pydantic resolves a top-level $ref against its own definitions
 _SCENARIO_OR_NULL = {"anyOf": [{"$ref": "#/components/schemas/Scenario"}, {"type": "null"}]}
@@ -49,6 +53,138 @@ class PlanCreate(_Doc):
 
     @model_validator(mode="after")
     def _one_source(self) -> PlanCreate:
+        if (self.scenario_id is None) == (self.scenario is None):
+            msg = "give exactly one of scenario_id (a stored scenario) or scenario (inline)"
+            raise ValueError(msg)
+        return self
+
+
+#: Most changes in one what-if request.
+MAX_CHANGES = 500
+#: Most grid points of one sweep (``(to - from) / step + 1``); breakpoints come on top.
+MAX_SWEEP_POINTS = 401
+
+_CHANGE_SCHEMA = {
+    "type": "object",
+    "description": "One change, as in `flowopt/overrides.py`: exactly one of `set` (with `value`), `scale` (with `factor`), `add` (with `record`), `remove`, `disable`.",
+    "properties": {
+        "set": {"type": "string", "description": "`table.id.field`, `table[field=value,…].field`, `table[*].field` or a setting such as `policy.target_rate`."},
+        "scale": {"type": "string", "description": "Path of a numeric field to multiply by `factor`."},
+        "add": {"type": "string", "description": "Table to add `record` to."},
+        "remove": {"type": "string", "description": "`table.id` or `table[field=value,…]` of the record(s) to remove (rows naming it go too)."},
+        "disable": {"type": "string", "description": "`table.id` of a project, sink, stockpile, route or stream to switch off."},
+        "value": {"description": "New value for `set`."},
+        "factor": {"type": "number", "minimum": 0, "maximum": 1e6, "description": "Multiplier for `scale`."},
+        "record": {"type": "object", "description": "The record for `add`."},
+    },
+    "additionalProperties": False,
+}
+
+
+class WhatIfCreate(_Doc):
+    """A what-if: a stored (``scenario_id``) or inline (``scenario``) base plus changes.
+
+    The base is solved at its own target and the what-if (base + ``changes``) at ``target``;
+    both plans are stored (identical stored plans are reused) and compared. The changes are
+    the format of ``flowopt/overrides.py`` (``flowopt compare`` reads the same in YAML).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        use_attribute_docstrings=True,
+        populate_by_name=False,
+        json_schema_extra={"oneOf": [{"required": ["scenario_id"]}, {"required": ["scenario"]}]},
+    )
+
+    scenario_id: Identifier | None = None
+    """Id of the stored base scenario; the bundled park is ``panzhihua_east_2025``."""
+    scenario: Annotated[dict[str, Any] | None, WithJsonSchema(_SCENARIO_OR_NULL)] = None
+    """A whole base scenario, in the shape of ``GET /v1/scenarios/{id}``."""
+    changes: Annotated[list[Annotated[dict[str, Any], WithJsonSchema(_CHANGE_SCHEMA)]], Field(max_length=MAX_CHANGES)] = []
+    """The changes, applied in order (at most 500); ``[]`` compares the base with itself at
+    another ``target``."""
+    target: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    """Target of the what-if as a fraction (0.72 = 72 %); default the what-if scenario's
+    ``policy.target_rate`` (the base's unless a change sets it). The base keeps its own."""
+    id: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)] | None = None
+    """Id of the what-if scenario (its plan's ``scenario_id``); default the base's id."""
+    description: Annotated[str, Field(max_length=5000)] | None = None
+    """What the what-if asks (kept in the what-if scenario)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> WhatIfCreate:
+        if (self.scenario_id is None) == (self.scenario is None):
+            msg = "give exactly one of scenario_id (a stored scenario) or scenario (inline)"
+            raise ValueError(msg)
+        return self
+
+
+class WhatIfSolve(_Doc):
+    """How the what-if plan was obtained."""
+
+    warm: bool
+    """True when the what-if was solved in a live LP of the base (``flowopt.whatif``): numbers
+    written into it and re-solved from the previous optimal basis. False for a cold solve (the
+    network changed) or when the plan was already stored (``reused``)."""
+    seconds: float
+    """Seconds the solver process spent on the what-if plan (LP update, re-solve, plan,
+    explanation and audit); 0 when reused."""
+    lp_seconds: float | None
+    """Of which the LP update and the HiGHS re-solve (``null`` when reused)."""
+    simplex_iterations: int | None
+    """Simplex iterations of the what-if solve (``null`` when reused)."""
+    session_reused: bool
+    """The solver process already held this base scenario's live model (from an earlier
+    what-if, or loaded at startup for the bundled park)."""
+    reused: bool
+    """An identical plan (same scenario content and target) was already stored; nothing was
+    solved for it."""
+
+
+class WhatIfResult(_Doc):
+    """A what-if answered: both plans (stored, with ids), the what-if plan and the comparison."""
+
+    job_id: str
+    """The what-if job (``GET /v1/jobs/{id}`` shows it again)."""
+    base_plan_id: str
+    """The base plan (``GET /v1/plans/{id}``), at the base scenario's own target."""
+    whatif_plan_id: str
+    """The what-if plan; ``/sankey``, ``/flows`` and ``/bottlenecks`` work on it like on any plan."""
+    base_plan_url: str
+    whatif_plan_url: str
+    whatif: Plan
+    """The what-if plan (as ``GET /v1/plans/{whatif_plan_id}``)."""
+    comparison: Comparison
+    """Base vs what-if: KPIs side by side, flows that moved, bottlenecks that appeared,
+    vanished or changed price, and the cost difference by term (``flowopt.compare``)."""
+    solve: WhatIfSolve
+
+
+class SweepCreate(_Doc):
+    """The target–cost curve of a stored or inline scenario between two targets."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        use_attribute_docstrings=True,
+        json_schema_extra={"oneOf": [{"required": ["scenario_id"]}, {"required": ["scenario"]}]},
+    )
+
+    scenario_id: Identifier | None = None
+    """Id of a stored scenario; the bundled park is ``panzhihua_east_2025``."""
+    scenario: Annotated[dict[str, Any] | None, WithJsonSchema(_SCENARIO_OR_NULL)] = None
+    """A whole scenario, in the shape of ``GET /v1/scenarios/{id}``."""
+    from_: Annotated[float, Field(alias="from", ge=0, le=1, allow_inf_nan=False)]
+    """First target (fraction, 0 ≤ from ≤ to)."""
+    to: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+    """Last target (fraction, ≤ 1); the curve stops at the highest reachable rate."""
+    step: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.005
+    """Spacing of the plotting grid (fraction); at most 401 grid points. Breakpoints are exact
+    whatever the step."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SweepCreate:
         if (self.scenario_id is None) == (self.scenario is None):
             msg = "give exactly one of scenario_id (a stored scenario) or scenario (inline)"
             raise ValueError(msg)
@@ -113,8 +249,9 @@ class JobPublic(_Doc):
     """A solve request and its progress; ``result`` holds the plan once it succeeded."""
 
     id: str
-    kind: Literal["plan"]
-    """What the job computes (``plan``; what-ifs and sweeps will add kinds)."""
+    kind: Literal["plan", "whatif", "sweep"]
+    """What the job computes: a ``plan`` (``POST /v1/plans``), a ``whatif``
+    (``POST /v1/whatifs``) or a ``sweep`` (``POST /v1/sweeps``)."""
     status: Literal["queued", "running", "succeeded", "failed"]
     stage: str
     """Progress in words: waiting for a solver process, solving, done."""
@@ -122,14 +259,18 @@ class JobPublic(_Doc):
     """1-based place in the queue while waiting."""
     scenario_id: str | None
     scenario_sha256: str
-    target: float
+    """SHA-256 of the scenario solved (for a what-if: the what-if scenario)."""
+    target: float | None
+    """Target of the plan (of the what-if plan for a what-if; ``null`` for a sweep)."""
     created_at: str
     started_at: str | None
     finished_at: str | None
     plan_id: str | None
+    """The plan (for a what-if: the what-if plan) once succeeded."""
     plan_url: str | None
-    result: Plan | None
-    """The plan (as ``GET /v1/plans/{id}``) once succeeded."""
+    result: Plan | WhatIfResult | CostCurve | None
+    """Once succeeded: the plan (as ``GET /v1/plans/{id}``), the what-if answer (as
+    ``POST /v1/whatifs``) or the target–cost curve (as ``POST /v1/sweeps``)."""
     error: ProblemDocument | None
     """The problem document once failed."""
     url: str
@@ -291,3 +432,6 @@ class Ready(_Doc):
 
 PlanDocument = Plan
 """The plan document (``flowopt solve --json``)."""
+
+CostCurveDocument = CostCurve
+"""The target–cost curve (``flowopt sweep --json``)."""

@@ -12,9 +12,16 @@ cannot both start a solve:
 3. an identical job still queued or running -> that job;
 4. otherwise a new job, if the queue has room (else 429 with Retry-After).
 
-A finished solve is stored in one transaction (plan row + job status), so a restarted server
-shows every plan it reported and none half-written; jobs found queued or running at startup
-are marked failed (``interrupted``).
+What-ifs (``POST /v1/whatifs``) and sweeps (``POST /v1/sweeps``) follow the same order with
+their own request keys (a what-if: base and what-if scenario hashes and targets; a sweep:
+scenario hash and range). A what-if job reuses stored plans: the worker solves only the base
+plan and/or what-if plan not stored yet (checked again when a worker takes the job), and when
+both are stored the job completes at once without a worker. Its two plans are stored like any
+plan, together with the comparison, in the transaction that marks the job done.
+
+A finished solve is stored in one transaction (plan rows + job status and result), so a
+restarted server shows every plan it reported and none half-written; jobs found queued or
+running at startup are marked failed (``interrupted``).
 """
 
 from __future__ import annotations
@@ -56,12 +63,14 @@ from api.db import (
 )
 from api.errors import ERRORS, ApiError, Code, from_library, problem_item
 from api.pool import Result, SolverPool, Task
-from api.schemas import PlanCreate
+from api.schemas import PlanCreate, SweepCreate, WhatIfCreate
 from api.settings import Settings
 from flowopt.checks import validated
+from flowopt.compare import compare_plans
 from flowopt.errors import FlowoptError
 from flowopt.graph import MaterialGraph, build_graph
 from flowopt.io import load_scenario
+from flowopt.results import Plan
 from flowopt.schema import TABLES, Scenario
 
 logger = logging.getLogger("flowopt.api")
@@ -238,7 +247,7 @@ def scenario_from_workbook(content: bytes, filename: str | None, *, max_rows: in
 
 @dataclass
 class Outcome:
-    """The end of a job: the stored plan's id, or the error."""
+    """The end of a job: the stored plan's id (``None`` for a sweep), or the error."""
 
     plan_id: str | None = None
     error: ApiError | None = None
@@ -331,6 +340,17 @@ class Service:
         msg = "attempts must be at least 1"
         raise ValueError(msg)
 
+    def _tx_unique(self, work: Callable[[Session], T]) -> T:
+        """Run a transaction that stores plans; run it again if another one stored the same plan.
+
+        Two jobs may solve the same plan at once (a what-if's base, say): the second insert
+        fails on the unique ``request_key``, and the retry finds and uses the first plan.
+        """
+        try:
+            return self._tx(work, attempts=3)
+        except IntegrityError:
+            return self._tx(work, attempts=3)
+
     def recover(self) -> int:
         """Mark jobs left queued or running by a previous process as failed; return how many."""
         err = ApiError(Code.interrupted, "The server stopped before this job finished; submit it again.").document()
@@ -365,6 +385,8 @@ class Service:
                 row.name_zh, row.name_en, row.year = scenario.name_zh, scenario.name_en, scenario.year
 
         self._tx(work)
+        # every solver process keeps a live what-if session of the bundled park
+        self.pool.preload = [(sha, scenario)]
         return scenario.id
 
     @staticmethod
@@ -501,17 +523,22 @@ class Service:
                     hint = _STRICT_HINTS.get(err["type"], "see the PlanCreate schema in /openapi.json.")
                 items.append({"file": None, "table": "request", "row": None, "column": ".".join(loc) or None, "pointer": "".join(f"/{x}" for x in loc), "message": f"{err['msg']} (got {_short(err.get('input'))}).", "hint": hint, "severity": "error"})
             raise ApiError(Code.input_invalid, "The plan request is invalid; every problem is listed.", problems=sorted(items, key=lambda i: (i["column"] or "", i["message"]))) from None
-        inline_doc = None
-        if req.scenario_id is not None:
-            sha = self.scenario_sha(req.scenario_id)
-            scenario = self._scenario_object(sha)
-            scenario_id: str | None = req.scenario_id
-        else:
-            scenario, _ = scenario_from_json(req.scenario, max_rows=self.settings.max_scenario_rows, pointer="/scenario")
-            inline_doc, sha = scenario_document(scenario)
-            scenario_id = scenario.id
+        scenario, sha, scenario_id, inline_doc = self._request_scenario(req.scenario_id, req.scenario)
         target = req.target if req.target is not None else scenario.policy.target_rate
         return scenario, sha, scenario_id, target, inline_doc
+
+    def _request_scenario(self, scenario_id: str | None, inline: dict[str, Any] | None) -> tuple[Scenario, str, str | None, str | None]:
+        """Return ``(scenario, sha256, id, inline document or None)`` of a request's scenario.
+
+        Raises:
+            ApiError: unknown id (404), invalid inline scenario (422), too large (413).
+        """
+        if scenario_id is not None:
+            sha = self.scenario_sha(scenario_id)
+            return self._scenario_object(sha), sha, scenario_id, None
+        scenario, _ = scenario_from_json(inline, max_rows=self.settings.max_scenario_rows, pointer="/scenario")
+        doc, sha = scenario_document(scenario)
+        return scenario, sha, scenario.id, doc
 
     @staticmethod
     def request_key(sha: str, target: float) -> str:
@@ -545,6 +572,11 @@ class Service:
                     if fingerprint != key:
                         msg = "This Idempotency-Key was used for a different request (other scenario or target). Use a new key for a new request."
                         raise ApiError(Code.idempotency_key_reused, msg, job_id=job.id)
+                    # the plan itself, by its key: the job the key points at may be a what-if
+                    # job that stored this plan as its base
+                    stored = self._tx(lambda s: s.execute(sa.select(PlanRow.id, PlanRow.job_id).where(PlanRow.request_key == key)).first())
+                    if stored is not None:
+                        return Submitted(job_id=stored.job_id, plan_id=stored.id)
                     error = json.loads(job.error_json) if job.error_json else None
                     if not (job.status == "failed" and error and error.get("code") in RETRYABLE):
                         return Submitted(job_id=job.id, plan_id=job.plan_id)
@@ -580,6 +612,174 @@ class Service:
                 self._job_done(Task(job_id, scenario, target), Result(error=ApiError(Code.queue_full, "The queue filled up; retry.")))
             return Submitted(job_id=job_id, created=True)
 
+    # -- what-ifs and sweeps -----------------------------------------------------------------
+
+    @staticmethod
+    def whatif_key(base_sha: str, base_target: float, whatif_sha: str, target: float) -> str:
+        """Return the key under which identical what-if requests share one answer."""
+        return sha256_text(canonical_json({"kind": "whatif", "flowopt": flowopt.__version__, "base_sha256": base_sha, "base_target": base_target, "whatif_sha256": whatif_sha, "target": target}))
+
+    @staticmethod
+    def sweep_key(sha: str, t_from: float, t_to: float, step: float) -> str:
+        """Return the key under which identical sweep requests share one curve."""
+        return sha256_text(canonical_json({"kind": "sweep", "flowopt": flowopt.__version__, "scenario_sha256": sha, "from": t_from, "to": t_to, "step": step}))
+
+    def submit_whatif(self, body: Any, client: str, idempotency_key: str | None) -> Submitted:
+        """Validate a what-if request and find or start the job that answers it.
+
+        The changes are checked and applied here (cheap, every problem located); the worker
+        only solves. Plans already stored (same scenario content and target) are not solved
+        again; when both are, the job completes at once.
+
+        Args:
+            body: the parsed JSON body (:class:`~api.schemas.WhatIfCreate`).
+            client: who is asking (scopes Idempotency-Keys).
+            idempotency_key: the ``Idempotency-Key`` header, if any.
+
+        Returns:
+            The job to wait for (new, shared with an identical request, or done before).
+
+        Raises:
+            ApiError: invalid request or changes (422, every problem with its pointer), unknown
+                scenario (404), reused key (422), full queue (429), storage failure (503).
+        """
+        from api.whatifs import envelope_error, whatif_scenario
+
+        try:
+            req = WhatIfCreate.model_validate(body)
+        except ValidationError as exc:
+            raise envelope_error(exc, "WhatIfCreate") from None
+        base, base_sha, base_id, base_doc = self._request_scenario(req.scenario_id, req.scenario)
+        whatif = whatif_scenario(base, req)
+        whatif_doc, whatif_sha = scenario_document(whatif)
+        check_rows(json.loads(whatif_doc), self.settings.max_scenario_rows, "/changes")
+        base_target = base.policy.target_rate
+        target = req.target if req.target is not None else whatif.policy.target_rate
+        solved = whatif if target == whatif.policy.target_rate else whatif.model_copy(update={"policy": whatif.policy.model_copy(update={"target_rate": target})})
+        key = self.whatif_key(base_sha, base_target, whatif_sha, target)
+        spec: dict[str, Any] = {
+            "base_sha": base_sha,
+            "base": base,
+            "whatif": solved,
+            "need_base": True,
+            "need_whatif": True,
+            "base_plan_key": self.request_key(base_sha, base_target),
+            "base_target": base_target,
+            "whatif_sha": whatif_sha,
+            "whatif_plan_key": self.request_key(whatif_sha, target),
+        }
+        request_doc = {"kind": "whatif", "scenario_id": whatif.id, "scenario_sha256": whatif_sha, "target": target, "base_scenario_id": base_id, "base_scenario_sha256": base_sha, "base_target": base_target, "changes": len(req.changes)}
+        contents = [(base_sha, base_doc), (whatif_sha, whatif_doc)]
+
+        def prepare(s: Session) -> bool:
+            self._plans_needed(s, spec)
+            return bool(spec["need_base"] or spec["need_whatif"])
+
+        task = Task("", whatif, target, kind="whatif", spec=spec)
+        return self._submit_job(task, key=key, client=client, idempotency_key=idempotency_key, request_doc=request_doc, sha=whatif_sha, scenario_id=whatif.id, contents=contents, prepare=prepare)
+
+    def submit_sweep(self, body: Any, client: str, idempotency_key: str | None) -> Submitted:
+        """Validate a sweep request and find or start the job that computes its curve.
+
+        Raises:
+            ApiError: as :meth:`submit_whatif`; a range or grid out of bounds is 422 at
+                ``/to`` or ``/step``.
+        """
+        from api.whatifs import check_sweep, envelope_error
+
+        try:
+            req = SweepCreate.model_validate(body)
+        except ValidationError as exc:
+            raise envelope_error(exc, "SweepCreate") from None
+        check_sweep(req)
+        scenario, sha, scenario_id, inline_doc = self._request_scenario(req.scenario_id, req.scenario)
+        key = self.sweep_key(sha, req.from_, req.to, req.step)
+        spec = {"scenario": scenario, "from": req.from_, "to": req.to, "step": req.step}
+        request_doc = {"kind": "sweep", "scenario_id": scenario_id, "scenario_sha256": sha, "target": None, "from": req.from_, "to": req.to, "step": req.step}
+        task = Task("", scenario, None, kind="sweep", spec=spec)
+        return self._submit_job(task, key=key, client=client, idempotency_key=idempotency_key, request_doc=request_doc, sha=sha, scenario_id=scenario_id, contents=[(sha, inline_doc)])
+
+    def _submit_job(self, task: Task, *, key: str, client: str, idempotency_key: str | None, request_doc: dict[str, Any], sha: str, scenario_id: str | None, contents: list[tuple[str, str | None]], prepare: Callable[[Session], bool] | None = None) -> Submitted:
+        """Find or start the job of a what-if or sweep (the order of :meth:`submit_plan`).
+
+        Args:
+            task: the task to queue (its ``job_id`` is filled in here).
+            key: the request key (identical requests share one job).
+            client: who is asking (scopes the ``Idempotency-Key``).
+            idempotency_key: the ``Idempotency-Key`` header, if any.
+            request_doc: stored as the job's request.
+            sha: content hash of the job's scenario.
+            scenario_id: id of the job's scenario.
+            contents: ``(sha256, document)`` of scenario contents to store (``None``: stored).
+            prepare: called in the transaction that creates the job; False when nothing is
+                left to solve, so the job completes at once without a worker.
+        """
+        scoped = f"{client}:{idempotency_key}" if idempotency_key else None
+        kind = task.kind
+
+        def finished(s: Session) -> str | None:
+            return s.execute(sa.select(JobRow.id).where(JobRow.request_key == key, JobRow.kind == kind, JobRow.status == "succeeded").order_by(JobRow.created_at).limit(1)).scalar_one_or_none()
+
+        with self._lock:
+            if scoped is not None:
+                found = self._tx(lambda s: _idempotent_job(s, scoped))
+                if found is not None:
+                    fingerprint, job = found
+                    if fingerprint != key:
+                        msg = "This Idempotency-Key was used for a different request (other scenario, changes, target or range). Use a new key for a new request."
+                        raise ApiError(Code.idempotency_key_reused, msg, job_id=job.id)
+                    done = self._tx(finished)
+                    if done is not None:
+                        return Submitted(job_id=done)
+                    error = json.loads(job.error_json) if job.error_json else None
+                    if not (job.status == "failed" and error and error.get("code") in RETRYABLE):
+                        return Submitted(job_id=job.id)
+            done = self._tx(finished)
+            if done is not None:
+                if scoped is not None:
+                    self._tx(lambda s: _remember_key(s, scoped, key, done))
+                return Submitted(job_id=done)
+            running = self._inflight.get(key)
+            if running is not None:
+                if scoped is not None:
+                    self._tx(lambda s: _remember_key(s, scoped, key, running))
+                return Submitted(job_id=running)
+            if not self.pool.has_room():
+                after = self.pool.retry_after_s()
+                msg = f"{self.settings.queue_size} solves are already waiting; retry in {after} s."
+                raise ApiError(Code.queue_full, msg, headers={"Retry-After": str(after)}, retry_after_s=after)
+            job_id = uuid.uuid4().hex
+            task.job_id = job_id
+
+            def create(s: Session) -> bool:
+                for content_sha, doc in contents:
+                    if doc is not None and s.get(ScenarioContent, content_sha) is None:
+                        s.add(ScenarioContent(sha256=content_sha, document=doc, created_at=utcnow()))
+                        s.flush()  # the job row refers to it; no ORM relationship orders the inserts
+                s.add(JobRow(id=job_id, kind=kind, status="queued", request_json=json.dumps(request_doc, ensure_ascii=False), request_key=key, scenario_sha256=sha, scenario_id=scenario_id, attempts=0, created_at=utcnow()))
+                if scoped is not None:
+                    s.flush()
+                    _remember_key(s, scoped, key, job_id)
+                return prepare(s) if prepare is not None else True
+
+            solve = self._tx(create)
+            self._waiters[job_id] = _Waiter()
+            self._inflight[key] = job_id
+            if solve and not self.pool.submit(task):  # pragma: no cover - has_room held the lock
+                self._job_done(task, Result(error=ApiError(Code.queue_full, "The queue filled up; retry.")))
+        if not solve:  # every plan was stored already: compare them here
+            self._job_done(task, Result(payload={}))
+        return Submitted(job_id=job_id, created=True)
+
+    @staticmethod
+    def _plans_needed(s: Session, spec: dict[str, Any]) -> None:
+        """Mark in a what-if spec which of its two plans are not stored yet."""
+        stored = set(s.execute(sa.select(PlanRow.request_key).where(PlanRow.request_key.in_((spec["base_plan_key"], spec["whatif_plan_key"])))).scalars())
+        spec["need_base"] = spec["base_plan_key"] not in stored
+        spec["need_whatif"] = spec["whatif_plan_key"] not in stored
+
+    # -- jobs -----------------------------------------------------------------------------
+
     async def wait(self, job_id: str, timeout: float) -> Outcome | None:
         """Wait up to ``timeout`` seconds for a job of this process; ``None`` if still running."""
         waiter = self._waiters.get(job_id)
@@ -598,6 +798,9 @@ class Service:
     def _job_started(self, task: Task) -> None:
         def work(s: Session) -> None:
             s.execute(sa.update(JobRow).where(JobRow.id == task.job_id).values(status="running", started_at=utcnow(), attempts=JobRow.attempts + 1))
+            if task.kind == "whatif" and task.spec is not None:
+                # a job queued behind another what-if of the same base need not solve it again
+                self._plans_needed(s, task.spec)
 
         self._tx(work, attempts=3)
 
@@ -607,7 +810,11 @@ class Service:
         outcome = Outcome(error=ApiError(Code.internal_error, "The result could not be stored; the server log has the details.", job_id=task.job_id))
         try:
             if result.plan_json is not None:
-                outcome = Outcome(plan_id=self._tx(lambda s: _store_plan(s, task.job_id, result.plan_json or "", now), attempts=3))
+                outcome = Outcome(plan_id=self._tx_unique(lambda s: _store_plan(s, task.job_id, result.plan_json or "", now)))
+            elif result.error is None and result.payload is not None and task.kind == "whatif":
+                outcome = self._tx_unique(lambda s: _store_whatif(s, task, result.payload, now))
+            elif result.error is None and result.payload is not None and task.kind == "sweep":
+                outcome = self._tx(lambda s: _store_sweep(s, task.job_id, result.payload["curve"], now), attempts=3)
             else:
                 err = result.error or ApiError(Code.internal_error, "The solve ended without a result.")
                 err.extra["job_id"] = task.job_id
@@ -618,7 +825,7 @@ class Service:
 
                 outcome = Outcome(error=err)
                 self._tx(fail, attempts=3)
-            logger.info("job %s %s after %.2f s", task.job_id, "stored plan " + (outcome.plan_id or "") if outcome.plan_id else f"failed ({outcome.error.code if outcome.error else '?'})", result.seconds)
+            logger.info("%s job %s %s after %.2f s", task.kind, task.job_id, f"failed ({outcome.error.code})" if outcome.error else "stored " + (outcome.plan_id or "its result"), result.seconds)
         except ApiError as exc:
             exc.extra["job_id"] = task.job_id
             outcome = Outcome(error=exc)
@@ -636,23 +843,23 @@ class Service:
                 waiter.set(outcome)
 
     def job_document(self, job_id: str) -> dict[str, Any]:
-        """Return the job resource (with the plan embedded once succeeded).
+        """Return the job resource (with its result embedded once succeeded).
 
         Raises:
             ApiError: ``not_found`` (404).
         """
 
-        def work(s: Session) -> tuple[JobRow, str | None]:
+        def work(s: Session) -> tuple[JobRow, Any]:
             job = s.get(JobRow, job_id)
             if job is None:
-                msg = f"No job '{job_id}'. Job ids come from the 202 answer of POST /v1/plans."
+                msg = f"No job '{job_id}'. Job ids come from the 202 answers of POST /v1/plans, /v1/whatifs and /v1/sweeps."
                 raise ApiError(Code.not_found, msg)
-            plan_doc = None
-            if job.plan_id is not None:
-                plan_doc = s.execute(sa.select(PlanRow.document).where(PlanRow.id == job.plan_id)).scalar_one_or_none()
-            return job, plan_doc
+            result: Any = None
+            if job.status == "succeeded":
+                result = _job_result(s, job)
+            return job, result
 
-        job, plan_doc = self._tx(work)
+        job, result = self._tx(work)
         request = json.loads(job.request_json)
         position = self.pool.position(job.id) if job.status == "queued" else None
         stage = {"queued": "waiting for a solver process", "running": "solving", "succeeded": "done", "failed": "done"}.get(job.status, job.status)
@@ -670,10 +877,25 @@ class Service:
             "finished_at": iso(job.finished_at),
             "plan_id": job.plan_id,
             "plan_url": f"/v1/plans/{job.plan_id}" if job.plan_id else None,
-            "result": json.loads(plan_doc) if plan_doc else None,
+            "result": result,
             "error": json.loads(job.error_json) if job.error_json else None,
             "url": f"/v1/jobs/{job.id}",
         }
+
+    def job_result(self, job_id: str) -> Any:
+        """Return the result of a succeeded job: the plan, the what-if answer or the curve.
+
+        Raises:
+            ApiError: ``not_found`` (404) when there is no such succeeded job.
+        """
+
+        def work(s: Session) -> Any:
+            job = s.get(JobRow, job_id)
+            if job is None or job.status != "succeeded":
+                raise ApiError(Code.not_found, f"No finished job '{job_id}'.")
+            return _job_result(s, job)
+
+        return self._tx(work)
 
     def plan_text(self, plan_id: str) -> tuple[str, str]:
         """Return ``(document, sha256)`` of a stored plan.
@@ -749,6 +971,86 @@ def _store_plan(s: Session, job_id: str, plan_json: str, now: Any) -> str:
         s.add(PlanRow(id=plan_id, job_id=job_id, request_key=job.request_key, scenario_sha256=job.scenario_sha256, scenario_id=doc["scenario_id"], target=doc["target"], status=doc["status"], utilization_rate=doc["utilization_rate"], objective_cny=doc["objective_cny"], document=plan_json, sha256=sha256_text(plan_json), created_at=now))
     job.status, job.plan_id, job.finished_at = "succeeded", plan_id, now
     return plan_id
+
+
+def _put_plan(s: Session, job_id: str, request_key: str, sha: str, plan_json: str, now: Any) -> tuple[str, str]:
+    """Store a plan under ``request_key`` unless one is there; return ``(id, document)``."""
+    existing = s.execute(sa.select(PlanRow.id, PlanRow.document).where(PlanRow.request_key == request_key)).first()
+    if existing is not None:
+        return existing.id, existing.document
+    doc = json.loads(plan_json)
+    plan_id = uuid.uuid4().hex
+    s.add(PlanRow(id=plan_id, job_id=job_id, request_key=request_key, scenario_sha256=sha, scenario_id=doc["scenario_id"], target=doc["target"], status=doc["status"], utilization_rate=doc["utilization_rate"], objective_cny=doc["objective_cny"], document=plan_json, sha256=sha256_text(plan_json), created_at=now))
+    s.flush()
+    return plan_id, plan_json
+
+
+#: ``solve`` of a what-if whose plan was stored already.
+_REUSED_SOLVE = {"warm": False, "seconds": 0.0, "lp_seconds": None, "simplex_iterations": None, "session_reused": False, "reused": True}
+
+
+def _store_whatif(s: Session, task: Task, payload: dict[str, Any], now: Any) -> Outcome:
+    """Store a what-if's plans (those solved now), its comparison and the job's status, at once.
+
+    A what-if without a plan (an infeasible target, say) still stores the base plan if it was
+    solved, and fails the job with the what-if's problem document.
+    """
+    spec = task.spec or {}
+    job = s.get(JobRow, task.job_id)
+    assert job is not None
+
+    def fail(err: ApiError) -> Outcome:
+        err.extra["job_id"] = task.job_id
+        job.status, job.error_json, job.finished_at = "failed", json.dumps(err.document(), ensure_ascii=False), now
+        return Outcome(error=err)
+
+    found = {}
+    for which, key, sha in (("base", spec["base_plan_key"], spec["base_sha"]), ("whatif", spec["whatif_plan_key"], spec["whatif_sha"])):
+        if which == "whatif" and payload.get("whatif_error"):
+            return fail(ApiError.from_document(payload["whatif_error"]))
+        text = payload.get(f"{which}_plan")
+        if text is not None:
+            found[which] = _put_plan(s, task.job_id, key, sha, text, now)
+        else:
+            row = s.execute(sa.select(PlanRow.id, PlanRow.document).where(PlanRow.request_key == key)).first()
+            if row is None:  # pragma: no cover - a plan found stored is never deleted
+                return fail(ApiError(Code.internal_error, f"The {which} plan was neither solved nor stored."))
+            found[which] = (row.id, row.document)
+    (base_id, base_doc), (whatif_id, whatif_doc) = found["base"], found["whatif"]
+    comparison = compare_plans(Plan.model_validate_json(base_doc), Plan.model_validate_json(whatif_doc))
+    result = {"base_plan_id": base_id, "whatif_plan_id": whatif_id, "comparison": comparison.model_dump(mode="json"), "solve": payload.get("solve") or _REUSED_SOLVE}
+    job.status, job.plan_id, job.finished_at = "succeeded", whatif_id, now
+    job.result_json = json.dumps(result, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return Outcome(plan_id=whatif_id)
+
+
+def _store_sweep(s: Session, job_id: str, curve_json: str, now: Any) -> Outcome:
+    """Store a sweep's curve and mark its job succeeded."""
+    job = s.get(JobRow, job_id)
+    assert job is not None
+    job.status, job.result_json, job.finished_at = "succeeded", curve_json, now
+    return Outcome()
+
+
+def _job_result(s: Session, job: JobRow) -> Any:
+    """Return the result document of a succeeded job (see :meth:`Service.job_result`)."""
+    if job.kind == "sweep":
+        return json.loads(job.result_json or "null")
+    plan_doc = s.execute(sa.select(PlanRow.document).where(PlanRow.id == job.plan_id)).scalar_one_or_none() if job.plan_id else None
+    plan = json.loads(plan_doc) if plan_doc else None
+    if job.kind != "whatif":
+        return plan
+    result = json.loads(job.result_json or "{}")
+    return {
+        "job_id": job.id,
+        "base_plan_id": result["base_plan_id"],
+        "whatif_plan_id": result["whatif_plan_id"],
+        "base_plan_url": f"/v1/plans/{result['base_plan_id']}",
+        "whatif_plan_url": f"/v1/plans/{result['whatif_plan_id']}",
+        "whatif": plan,
+        "comparison": result["comparison"],
+        "solve": result["solve"],
+    }
 
 
 def validation_report(scenario: Scenario, graph: MaterialGraph) -> dict[str, Any]:

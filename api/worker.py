@@ -4,9 +4,18 @@ The API process starts each worker with the ``spawn`` method (Pyomo's and HiGHS'
 not safe across ``fork``, and solves in threads of one process can hang; see the reliability
 notes) and talks to it over a pipe:
 
-* worker -> API, once: ``("ready", pid, highs_version)`` after imports and a warm-up solve;
-* API -> worker: ``("solve", job_id, scenario, target, time_limit_s)`` or ``None`` to stop;
-* worker -> API: ``("ok", job_id, plan_json)`` or ``("error", job_id, problem_document)``.
+* worker -> API, once: ``("ready", pid, highs_version)`` after imports, a warm-up solve and
+  the what-if sessions of the preloaded scenarios (the bundled park);
+* API -> worker, one message at a time, or ``None`` to stop:
+
+  - ``("solve", job_id, scenario, target, time_limit_s)``: one plan;
+  - ``("whatif", job_id, spec, time_limit_s)``: the base plan and/or the what-if plan of
+    ``spec`` (see :func:`whatif`), solved in the process's :class:`~flowopt.whatif.WhatIfSession`
+    for the base scenario's hash (kept between messages, so what-ifs of one base re-solve warm);
+  - ``("sweep", job_id, spec, time_limit_s)``: a target–cost curve (see :func:`sweep`);
+
+* worker -> API: ``("ok", job_id, payload)`` (``plan_json`` for ``solve``, a dict for the others)
+  or ``("error", job_id, problem_document)``.
 
 The worker dies with the API process: Linux delivers SIGKILL to it when its parent thread
 ends (``PR_SET_PDEATHSIG``), and a watchdog thread exits if the parent disappears otherwise.
@@ -23,12 +32,18 @@ import sys
 import threading
 import time
 import traceback
+from collections import OrderedDict
 from multiprocessing.connection import Connection
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 #: Added to a worker's nice value (lower CPU priority than the API process).
 NICENESS = 5
+#: Live what-if sessions (base scenarios) one worker process keeps, least recently used dropped.
+MAX_SESSIONS = 4
+
+#: base scenario SHA-256 -> its live :class:`flowopt.whatif.WhatIfSession` in this process
+_sessions: OrderedDict[str, Any] = OrderedDict()
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -84,9 +99,108 @@ def solve(scenario: Any, target: float | None, time_limit_s: float) -> tuple[str
 
     try:
         plan = run(scenario, target_rate=target, options=SolveOptions(threads=1, time_limit_s=time_limit_s))
-        return "ok", json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return "ok", _plan_json(plan)
     except Exception as exc:  # every failure goes back to the API as a problem document
         return "error", _error_document(exc)
+
+
+def _plan_json(plan: Any) -> str:
+    return json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _session(sha: str, base: Any, time_limit_s: float) -> tuple[Any, bool]:
+    """Return ``(session, reused)``: this process's live what-if session for base ``sha``."""
+    from flowopt.solve import SolveOptions
+    from flowopt.whatif import WhatIfSession
+
+    session = _sessions.get(sha)
+    if session is not None and session.options.time_limit_s == time_limit_s:
+        _sessions.move_to_end(sha)
+        return session, True
+    session = WhatIfSession(base, SolveOptions(threads=1, time_limit_s=time_limit_s))
+    _sessions[sha] = session
+    _sessions.move_to_end(sha)
+    while len(_sessions) > MAX_SESSIONS:
+        _sessions.popitem(last=False)
+    return session, False
+
+
+def whatif(spec: dict[str, Any], time_limit_s: float) -> tuple[str, Any]:
+    """Solve what a what-if job still needs, in the live session of its base scenario.
+
+    Args:
+        spec: ``base_sha`` and ``base`` (the base scenario), ``whatif`` (the what-if scenario
+            with its target set), ``need_base`` / ``need_whatif`` (False when the API found
+            that plan stored already).
+        time_limit_s: HiGHS time limit per solve.
+
+    Returns:
+        ``("ok", {"base_plan", "whatif_plan", "solve", "whatif_error"})`` with plan JSON texts
+        (``None`` when not needed), the what-if's solve statistics and, when the what-if has no
+        plan (an infeasible target, say), its problem document; or ``("error", document)`` when
+        the base has no plan (``failed_plan: "base"``) or the process failed.
+    """
+    from flowopt.errors import FlowoptError
+
+    out: dict[str, Any] = {"base_plan": None, "whatif_plan": None, "solve": None, "whatif_error": None}
+    if not (spec["need_base"] or spec["need_whatif"]):
+        return "ok", out
+    sha = spec["base_sha"]
+    try:
+        session, reused = _session(sha, spec["base"], time_limit_s)
+        if spec["need_base"]:
+            try:
+                out["base_plan"] = _plan_json(session.solve(spec["base"]))
+            except FlowoptError as exc:
+                doc = _error_document(exc)
+                doc["detail"] = "The base scenario has no plan at its own target: " + doc["detail"]
+                doc["failed_plan"] = "base"
+                return "error", doc
+        if spec["need_whatif"]:
+            t0 = time.perf_counter()
+            try:
+                plan = session.solve(spec["whatif"])
+            except FlowoptError as exc:
+                doc = _error_document(exc)
+                doc["failed_plan"] = "whatif"
+                out["whatif_error"] = doc
+                return "ok", out
+            out["whatif_plan"] = _plan_json(plan)
+            stats = session.stats
+            out["solve"] = {"warm": bool(stats.warm), "seconds": time.perf_counter() - t0, "lp_seconds": float(stats.seconds), "simplex_iterations": int(stats.simplex_iterations), "session_reused": reused, "reused": False}
+        return "ok", out
+    except Exception as exc:  # a broken session is not kept for the next what-if
+        _sessions.pop(sha, None)
+        return "error", _error_document(exc)
+
+
+def sweep(spec: dict[str, Any], time_limit_s: float) -> tuple[str, Any]:
+    """Compute a target–cost curve (``flowopt.sweep.target_cost_curve``).
+
+    Args:
+        spec: ``scenario``, ``from``, ``to``, ``step`` (checked by the API).
+        time_limit_s: HiGHS time limit per solve.
+
+    Returns:
+        ``("ok", {"curve": curve_json})`` or ``("error", problem_document)``.
+    """
+    from flowopt.solve import SolveOptions
+    from flowopt.sweep import target_cost_curve
+
+    try:
+        curve = target_cost_curve(spec["scenario"], spec["from"], spec["to"], step=spec["step"], options=SolveOptions(threads=1, time_limit_s=time_limit_s))
+        return "ok", {"curve": json.dumps(curve.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":"))}
+    except Exception as exc:
+        return "error", _error_document(exc)
+
+
+def _preload(preload: list[tuple[str, Any]], time_limit_s: float) -> None:
+    """Build the what-if sessions of the preloaded scenarios (failures only cost warmth)."""
+    for sha, scenario in preload:
+        try:
+            _session(sha, scenario, time_limit_s)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
 
 
 def _warm_up() -> str:
@@ -103,12 +217,14 @@ def _warm_up() -> str:
         return "unknown"
 
 
-def worker_main(conn: Connection, parent_pid: int) -> None:
+def worker_main(conn: Connection, parent_pid: int, preload: list[tuple[str, Any]] | None = None, time_limit_s: float = 30.0) -> None:
     """Entry point of a worker process: serve solve requests from ``conn`` until told to stop.
 
     Args:
         conn: this end of the pipe to the API process.
         parent_pid: pid of the API process (the worker exits when it goes away).
+        preload: ``(sha256, scenario)`` pairs whose what-if sessions are built before ``ready``.
+        time_limit_s: HiGHS time limit of the preloaded sessions (the pool's).
     """
     _die_with_parent(parent_pid)
     # solves yield the CPU to the API process, so health checks and reads stay fast under load
@@ -118,6 +234,7 @@ def worker_main(conn: Connection, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         highs_version = _warm_up()
+        _preload(preload or [], time_limit_s)
         conn.send(("ready", os.getpid(), highs_version))
         while True:
             try:
@@ -126,8 +243,16 @@ def worker_main(conn: Connection, parent_pid: int) -> None:
                 return
             if message is None:
                 return
-            _, job_id, scenario, target, time_limit_s = message
-            kind, payload = solve(scenario, target, time_limit_s)
+            op, job_id = message[0], message[1]
+            if op == "solve":
+                _, _, scenario, target, limit_s = message
+                kind, payload = solve(scenario, target, limit_s)
+            elif op == "whatif":
+                kind, payload = whatif(message[2], message[3])
+            elif op == "sweep":
+                kind, payload = sweep(message[2], message[3])
+            else:  # pragma: no cover - the pool sends only the kinds above
+                kind, payload = "error", _error_document(ValueError(f"unknown message {op!r}"))
             conn.send((kind, job_id, payload))
     except (BrokenPipeError, EOFError, OSError):
         return

@@ -172,7 +172,7 @@ def compare_plans(base: Plan, whatif: Plan) -> Comparison:
     else:
         parts = ", ".join(f"{_TERM_EN.get(r.metric, r.metric)} {r.delta:+,.0f}" for r in moved[:4])
         parts_zh = "，".join(f"{_TERM_ZH.get(r.metric, r.metric)} {r.delta:+,.0f}" for r in moved[:4])
-        en = f"The what-if {'costs' if delta >= 0 else 'saves'} {abs(delta):,.0f} CNY/yr {'more' if delta >= 0 else ''}".rstrip() + f" than the base; by term (effect on cost): {parts}."
+        en = f"The what-if {'costs' if delta >= 0 else 'saves'} {abs(delta):,.0f} CNY/yr {'more than' if delta >= 0 else 'against'} the base; by term (effect on cost): {parts}."
         zh = f"与基准相比，年成本{'增加' if delta >= 0 else '减少'} {abs(delta):,.0f} 元；分项：{parts_zh}。"
         if abs(whatif.utilization_rate - base.utilization_rate) > 1e-9:
             en += f" The utilization rate moves from {base.utilization_rate:.2%} to {whatif.utilization_rate:.2%}."

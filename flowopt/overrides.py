@@ -276,10 +276,8 @@ def _apply_one(data: dict[str, Any], ch: Change) -> str:
     if op == "remove":
         if field:
             return f"'remove' takes a record, not a field ('{path}')."
-        ids = {r.get("id") for r in rows if r.get("id") is not None}
         data[table] = [r for r in data[table] if not any(r is x for x in rows)]
-        for dep_table, dep_field in _REFERENCES.get(table, ()):
-            data[dep_table] = [r for r in data[dep_table] if r.get(dep_field) not in ids]
+        _cascade(data, table, {r.get("id") for r in rows if r.get("id") is not None})
         return ""
     if op == "disable":
         if table not in _DISABLE:
@@ -298,6 +296,18 @@ def _apply_one(data: dict[str, Any], ch: Change) -> str:
         if err:
             return err
     return ""
+
+
+def _cascade(data: dict[str, Any], table: str, ids: set[Any]) -> None:
+    """Remove the rows that name removed records, and in turn the rows that name those."""
+    for dep_table, dep_field in _REFERENCES.get(table, ()):
+        gone = [r for r in data[dep_table] if r.get(dep_field) in ids]
+        if not gone:
+            continue
+        data[dep_table] = [r for r in data[dep_table] if r.get(dep_field) not in ids]
+        dep_ids = {r.get("id") for r in gone if r.get("id") is not None}
+        if dep_ids:
+            _cascade(data, dep_table, dep_ids)
 
 
 def _set_or_scale(node: dict[str, Any], key: str, ch: Change, path: str) -> str:

@@ -223,3 +223,13 @@ def test_bundled_whatif_files_apply_cleanly():
     for item in items:
         s = apply_overrides(base, item.overrides)
         assert s.id == item.id
+
+
+def test_removing_a_site_removes_what_stands_there_and_what_names_that():
+    from flowopt.pipeline import default_data_dir
+
+    base = load_scenario(default_data_dir())
+    s = apply_overrides(base, parse_overrides({"changes": [{"remove": "sites.N08"}]}))
+    gone = {p.id for p in base.projects if p.site == "N08"}
+    assert gone and not gone & {p.id for p in s.projects}
+    assert not gone & {a.outlet for a in s.accepts}

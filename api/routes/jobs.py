@@ -1,4 +1,4 @@
-"""Jobs: ``GET /v1/jobs/{job_id}``, the status, progress and result of a solve."""
+"""Jobs: ``GET /v1/jobs/{job_id}``, the status, progress and result of a plan, what-if or sweep."""
 
 from __future__ import annotations
 
@@ -13,16 +13,23 @@ from api.deps import ServiceDep, json_response
 
 router = APIRouter(tags=["jobs"])
 
-_EXAMPLES = {"queued": ex.job_example("queued"), "running": ex.job_example("running"), "succeeded": docs.shared("JobSucceeded"), "failed": ex.job_example("failed")}
+_EXAMPLES = {
+    "queued": ex.job_example("queued"),
+    "running": ex.job_example("running"),
+    "succeeded": docs.shared("JobSucceeded"),
+    "failed": ex.job_example("failed"),
+    "whatif_succeeded": docs.shared("JobWhatIfSucceeded"),
+    "sweep_succeeded": docs.shared("JobSweepSucceeded"),
+}
 
 
 @router.get(
     "/v1/jobs/{job_id}",
     operation_id="getJob",
-    summary="Status and progress of a solve; the plan once done",
+    summary="Status and progress of a solve; its result once done",
     response_model=None,
-    responses=docs.merge(docs.ok(200, "JobPublic", "The job; `result` holds the plan once `status` is `succeeded`, `error` the problem document once `failed`.", _EXAMPLES), docs.errors("not_found", "input_invalid", instance=f"/v1/jobs/{ex.JOB_ID}")),
+    responses=docs.merge(docs.ok(200, "JobPublic", "The job; `result` holds the plan (what-if answer, curve) once `status` is `succeeded`, `error` the problem document once `failed`.", _EXAMPLES), docs.errors("not_found", "input_invalid", instance=f"/v1/jobs/{ex.JOB_ID}")),
 )
-def get_job(service: ServiceDep, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Job id (32 hex digits) from the 202 answer of `POST /v1/plans`.")]) -> Response:
+def get_job(service: ServiceDep, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Job id (32 hex digits) from the 202 answer of `POST /v1/plans`, `/v1/whatifs` or `/v1/sweeps`.")]) -> Response:
     """Return the job document."""
     return json_response(service.job_document(job_id))

@@ -27,6 +27,7 @@ def test_every_endpoint_of_the_issue_is_there():
         ("GET", "/v1/scenarios"), ("GET", "/v1/scenarios/{scenario_id}"), ("POST", "/v1/scenarios"), ("POST", "/v1/scenarios/validate"),
         ("POST", "/v1/plans"), ("GET", "/v1/plans"), ("GET", "/v1/plans/{plan_id}"), ("GET", "/v1/plans/{plan_id}/bottlenecks"),
         ("GET", "/v1/plans/{plan_id}/flows"), ("GET", "/v1/plans/{plan_id}/sankey"), ("GET", "/v1/jobs/{job_id}"),
+        ("POST", "/v1/whatifs"), ("POST", "/v1/sweeps"), ("GET", "/v1/plans/{plan_id}/sankey.svg"),
     }  # fmt: skip
 
 

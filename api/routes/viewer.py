@@ -1,0 +1,144 @@
+"""The built-in plan viewer: ``GET /`` (one page), its static files, and the Sankey as SVG.
+
+The page (``api/static/index.html`` with ``viewer.js`` and ``viewer.css``) is plain HTML, CSS
+and JavaScript shipped in the repository: no build step, no CDN, no external address. It loads
+the bundled park's plan through the public API (``POST /v1/plans``), shows KPI tiles, the
+Sankey (``GET /v1/plans/{id}/sankey.svg``), the bottleneck cards, and sliders for the target and
+one project's capacity that call ``POST /v1/whatifs``. The page and its files load without a key;
+the API calls it makes follow the API's rules (a key pasted into the page is sent as
+``X-API-Key``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from starlette.responses import Response
+
+from api import docs
+from api import examples as ex
+from api.deps import ServiceDep, require_read
+from api.errors import ApiError, Code
+from flowopt.results import Plan
+from flowopt.sankey import sankey_svg
+
+router = APIRouter()
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+
+#: The files the page is made of (name -> media type); nothing else is served from the folder.
+STATIC_FILES: dict[str, str] = {
+    "index.html": "text/html; charset=utf-8",
+    "viewer.js": "text/javascript; charset=utf-8",
+    "viewer.css": "text/css; charset=utf-8",
+}
+
+#: The page talks only to this server: no external scripts, styles, fonts, images or frames.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+_PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+_SVG_EXAMPLE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" class="sankey" viewBox="0 0 1200 420" width="1200" height="420" role="img" '
+    'aria-label="Material flows, example_park: 200 t generated, utilization rate 72.00%">\n'
+    '<rect width="100%" height="100%" fill="#ffffff"/>\n'
+    '<text x="16" y="36" font-size="18" font-weight="bold" fill="#111">Material flows, example_park: 200 t generated, utilization rate 72.00%</text>\n'
+    '<g class="links" fill="none" stroke-opacity="0.45">\n'
+    '<path class="link" data-source="stream:s1" data-target="project:P" data-stream="s1" data-value-t="60" d="M220,120C570,120 570,140 920,140" stroke="#bcbd22" stroke-width="40"><title>Tailings → Sand line\n'
+    "s1 (tailings, reuse): 60 t/yr</title></path>\n"
+    "</g>\n"
+    "…\n"
+    "</svg>\n"
+)
+
+
+class SvgResponse(Response):
+    """An SVG picture (so the OpenAPI description lists ``image/svg+xml``, not JSON)."""
+
+    media_type = "image/svg+xml"
+
+
+def _static(name: str) -> Response:
+    body = (STATIC_DIR / name).read_bytes()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return Response(body, media_type=STATIC_FILES[name], headers={**_PAGE_HEADERS, "ETag": etag})
+
+
+@router.get("/", include_in_schema=False)
+def viewer_page() -> Response:
+    """Return the plan viewer page (no key needed to load it)."""
+    return _static("index.html")
+
+
+@router.get("/viewer/{name}", include_in_schema=False)
+def viewer_file(name: str) -> Response:
+    """Return one of the page's files (``viewer.js``, ``viewer.css``).
+
+    Raises:
+        ApiError: ``not_found`` (404) for any other name.
+    """
+    if name not in STATIC_FILES or name == "index.html":
+        msg = f"No viewer file '{name[:80]}'. The viewer is served at /."
+        raise ApiError(Code.not_found, msg)
+    return _static(name)
+
+
+def read_key(request: Request) -> str:
+    """Apply the API's read rule (a key when ``FLOWOPT_READ_REQUIRES_KEY``) without a schema entry.
+
+    The other plan reads get the same rule from the router's dependencies in ``api.main``; this
+    route lives outside that router, so it checks by itself (and, like them, does not list the
+    key in the OpenAPI description, where reads are open by default).
+    """
+    return require_read(request, request.headers.get("X-API-Key"))
+
+
+@router.get(
+    "/v1/plans/{plan_id}/sankey.svg",
+    operation_id="getPlanSankeySvg",
+    tags=["plans"],
+    summary="The plan's Sankey diagram as a static SVG picture",
+    response_model=None,
+    response_class=SvgResponse,
+    dependencies=[Depends(read_key)],
+    responses=docs.merge(
+        {
+            200: {
+                "description": "The same picture `flowopt solve --out` writes as `sankey.svg`: bands in t/yr, colours by waste category, labels in the chosen language, exact tonnes in each band's `<title>` tooltip. No scripts, no external references.",
+                "headers": {"ETag": {"description": "Changes with the plan and the language.", "schema": {"type": "string"}}},
+                "content": {"image/svg+xml": {"schema": {"type": "string"}, "examples": {"svg": {"summary": "A Sankey picture (shortened)", "value": _SVG_EXAMPLE}}}},
+            }
+        },
+        docs.errors("not_found", "input_invalid", instance=f"/v1/plans/{ex.PLAN_ID}/sankey.svg"),
+    ),
+)
+def get_sankey_svg(
+    service: ServiceDep,
+    plan_id: Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$", description="Plan id (32 hex digits), from the `Location` header of `POST /v1/plans` or from `GET /v1/plans`.")],
+    lang: Annotated[Literal["en", "zh"], Query(description="Language of titles and labels.")] = "en",
+) -> Response:
+    """Render ``flowopt.sankey.sankey_svg`` of the stored plan."""
+    text, sha = service.plan_text(plan_id)
+    svg = sankey_svg(Plan.model_validate_json(text), lang)
+    headers = {"ETag": f'"{sha[:32]}-{lang}"', "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+    return SvgResponse(svg.encode("utf-8"), headers=headers)
