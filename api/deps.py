@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from api.bodies import parse_json
 from api.errors import ApiError, Code, dumps
-from api.service import Service
+from api.service import Outcome, Service, Submitted
 from api.settings import Settings
 
 api_key_header = APIKeyHeader(
@@ -115,3 +115,35 @@ def json_response(doc: Any, status: int = 200, headers: Mapping[str, str] | None
 def raw_json_response(text: str, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     """Return already-encoded JSON text (stored plans are served byte for byte)."""
     return Response(text.encode("utf-8"), status_code=status, media_type="application/json", headers=dict(headers or {}))
+
+
+def respond_async(prefer: str | None) -> bool:
+    """True when the client asked for an immediate 202 (``Prefer: respond-async``)."""
+    return prefer is not None and any(p.strip().lower() == "respond-async" for p in prefer.split(","))
+
+
+async def answer_job(service: Service, submitted: Submitted, prefer: str | None, respond: Callable[[Outcome, int], Response]) -> Response:
+    """Wait briefly for a submitted job; answer with its result, the job (202) or its error.
+
+    Args:
+        service: the service.
+        submitted: what ``submit_*`` returned (with a job id).
+        prefer: the request's ``Prefer`` header.
+        respond: builds the answer from the job's outcome and status (201 new, 200 reused);
+            it runs in the thread pool, since it reads the database.
+
+    Returns:
+        The response.
+
+    Raises:
+        ApiError: the job's error.
+    """
+    assert submitted.job_id is not None
+    wait_s = 0.0 if respond_async(prefer) else service.settings.sync_wait_s
+    outcome = await service.wait(submitted.job_id, wait_s)
+    if outcome is None:
+        job = await run_in_threadpool(service.job_document, submitted.job_id)
+        return json_response(job, 202, {"Location": job["url"], "Retry-After": "1"})
+    if outcome.error is not None:
+        raise outcome.error
+    return await run_in_threadpool(respond, outcome, 201 if submitted.created else 200)

@@ -11,7 +11,14 @@ from starlette.responses import Response
 
 from api import docs
 from api import examples as ex
-from api.deps import ServiceDep, WriteClient, json_body, json_response, raw_json_response
+from api.deps import (
+    ServiceDep,
+    WriteClient,
+    answer_job,
+    json_body,
+    json_response,
+    raw_json_response,
+)
 from api.service import Service, Submitted
 from flowopt.results import Plan
 from flowopt.sankey import sankey_data
@@ -25,10 +32,6 @@ _PLAN = ex.example_plan()
 _SUMMARY = {"id": ex.PLAN_ID, "scenario_id": ex.BUNDLED_ID, "scenario_sha256": ex.SHA, "target": 0.72, "status": "optimal", "utilization_rate": 0.72, "objective_cny": -343528000.0, "created_at": ex.CREATED, "url": f"/v1/plans/{ex.PLAN_ID}"}
 _PLAN_HEADERS = {"Location": "URL of the plan (`/v1/plans/{id}`).", "ETag": "SHA-256 of the plan document."}
 _INSTANCE = f"/v1/plans/{ex.PLAN_ID}"
-
-
-def _respond_async(prefer: str | None) -> bool:
-    return prefer is not None and any(p.strip().lower() == "respond-async" for p in prefer.split(","))
 
 
 def _plan_response(service: Service, plan_id: str, status: int) -> Response:
@@ -66,16 +69,7 @@ async def create_plan(
     submitted: Submitted = await run_in_threadpool(service.submit_plan, body, client, idempotency_key)
     if submitted.plan_id is not None:
         return await run_in_threadpool(_plan_response, service, submitted.plan_id, 200)
-    assert submitted.job_id is not None
-    wait_s = 0.0 if _respond_async(prefer) else service.settings.sync_wait_s
-    outcome = await service.wait(submitted.job_id, wait_s)
-    if outcome is None:
-        job = await run_in_threadpool(service.job_document, submitted.job_id)
-        return json_response(job, 202, {"Location": job["url"], "Retry-After": "1"})
-    if outcome.error is not None:
-        raise outcome.error
-    assert outcome.plan_id is not None
-    return await run_in_threadpool(_plan_response, service, outcome.plan_id, 201 if submitted.created else 200)
+    return await answer_job(service, submitted, prefer, lambda outcome, status: _plan_response(service, str(outcome.plan_id), status))
 
 
 @router.get(

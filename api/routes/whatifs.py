@@ -9,7 +9,6 @@ are checked in the API process; every solve runs in a solver process.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -18,8 +17,8 @@ from starlette.responses import Response
 
 from api import docs
 from api import examples as ex
-from api.deps import ServiceDep, WriteClient, json_body, json_response
-from api.service import Service, Submitted
+from api.deps import ServiceDep, WriteClient, answer_job, json_body, json_response
+from api.service import Outcome
 
 router = APIRouter(tags=["what-ifs"])
 
@@ -30,23 +29,6 @@ _BODY_ERRORS = ("json_invalid", "unsupported_media_type", "body_too_large", "sce
 _SOLVE_ERRORS = ("graph_invalid", "infeasible", "unbounded", "solver_limit", "solve_timeout", "audit_failed", "solver_failure")
 _JOB_202 = {"Location": "URL of the job (`/v1/jobs/{id}`).", "Retry-After": "Seconds before polling."}
 _GET_JOB = {"GetJob": {"operationId": "getJob", "parameters": {"job_id": "$response.body#/id"}, "description": "Poll the job."}}
-
-
-def _respond_async(prefer: str | None) -> bool:
-    return prefer is not None and any(p.strip().lower() == "respond-async" for p in prefer.split(","))
-
-
-async def _answer(service: Service, submitted: Submitted, prefer: str | None, respond: Callable[[str, int], Response]) -> Response:
-    """Wait briefly for the job; answer with its result (201/200), the job (202) or its error."""
-    assert submitted.job_id is not None
-    wait_s = 0.0 if _respond_async(prefer) else service.settings.sync_wait_s
-    outcome = await service.wait(submitted.job_id, wait_s)
-    if outcome is None:
-        job = await run_in_threadpool(service.job_document, submitted.job_id)
-        return json_response(job, 202, {"Location": job["url"], "Retry-After": "1"})
-    if outcome.error is not None:
-        raise outcome.error
-    return await run_in_threadpool(respond, submitted.job_id, 201 if submitted.created else 200)
 
 
 @router.post(
@@ -77,11 +59,11 @@ async def create_whatif(request: Request, service: ServiceDep, client: WriteClie
     body = await json_body(request, ["scenario"])
     submitted = await run_in_threadpool(service.submit_whatif, body, client, idempotency_key)
 
-    def respond(job_id: str, status: int) -> Response:
-        doc = service.job_result(job_id)
+    def respond(_: Outcome, status: int) -> Response:
+        doc = service.job_result(str(submitted.job_id))
         return json_response(doc, status, {"Location": doc["whatif_plan_url"]})
 
-    return await _answer(service, submitted, prefer, respond)
+    return await answer_job(service, submitted, prefer, respond)
 
 
 @router.post(
@@ -107,7 +89,7 @@ async def create_sweep(request: Request, service: ServiceDep, client: WriteClien
     body = await json_body(request, ["scenario"])
     submitted = await run_in_threadpool(service.submit_sweep, body, client, idempotency_key)
 
-    def respond(job_id: str, status: int) -> Response:
-        return json_response(service.job_result(job_id), status, {"Location": f"/v1/jobs/{job_id}"})
+    def respond(_: Outcome, status: int) -> Response:
+        return json_response(service.job_result(str(submitted.job_id)), status, {"Location": f"/v1/jobs/{submitted.job_id}"})
 
-    return await _answer(service, submitted, prefer, respond)
+    return await answer_job(service, submitted, prefer, respond)
