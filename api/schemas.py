@@ -29,12 +29,8 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
 
-class PlanCreate(_Doc):
-    """Solve a stored scenario (``scenario_id``) or one sent inline (``scenario``).
-
-    Exactly one of ``scenario_id`` and ``scenario`` is given. Identical requests (same
-    scenario content and target) return the plan already stored instead of solving again.
-    """
+class _ScenarioSource(_Doc):
+    """A request naming a stored scenario (``scenario_id``) or sending one inline (``scenario``)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -44,9 +40,19 @@ class PlanCreate(_Doc):
     )
 
     scenario_id: Identifier | None = None
-    """Id of a stored scenario (``GET /v1/scenarios``); the bundled park is ``panzhihua_east_2025``."""
+    """Id of a stored scenario (``GET /v1/scenarios``; for a what-if, the base); the bundled park
+    is ``panzhihua_east_2025``."""
     scenario: Annotated[dict[str, Any] | None, WithJsonSchema(_SCENARIO_OR_NULL)] = None
     """A whole scenario, in the shape of ``GET /v1/scenarios/{id}``; validated like a stored one."""
+
+
+class PlanCreate(_ScenarioSource):
+    """Solve a stored scenario (``scenario_id``) or one sent inline (``scenario``).
+
+    Exactly one of ``scenario_id`` and ``scenario`` is given. Identical requests (same
+    scenario content and target) return the plan already stored instead of solving again.
+    """
+
     target: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
     """Target for the scenario's rate as a fraction (0.72 = 72 %); default the scenario's
     ``policy.target_rate``."""
@@ -81,7 +87,7 @@ _CHANGE_SCHEMA = {
 }
 
 
-class WhatIfCreate(_Doc):
+class WhatIfCreate(_ScenarioSource):
     """A what-if: a stored (``scenario_id``) or inline (``scenario``) base plus changes.
 
     The base is solved at its own target and the what-if (base + ``changes``) at ``target``;
@@ -89,18 +95,6 @@ class WhatIfCreate(_Doc):
     the format of ``flowopt/overrides.py`` (``flowopt compare`` reads the same in YAML).
     """
 
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        use_attribute_docstrings=True,
-        populate_by_name=False,
-        json_schema_extra={"oneOf": [{"required": ["scenario_id"]}, {"required": ["scenario"]}]},
-    )
-
-    scenario_id: Identifier | None = None
-    """Id of the stored base scenario; the bundled park is ``panzhihua_east_2025``."""
-    scenario: Annotated[dict[str, Any] | None, WithJsonSchema(_SCENARIO_OR_NULL)] = None
-    """A whole base scenario, in the shape of ``GET /v1/scenarios/{id}``."""
     changes: Annotated[list[Annotated[dict[str, Any], WithJsonSchema(_CHANGE_SCHEMA)]], Field(max_length=MAX_CHANGES)] = []
     """The changes, applied in order (at most 500); ``[]`` compares the base with itself at
     another ``target``."""
@@ -161,20 +155,9 @@ class WhatIfResult(_Doc):
     solve: WhatIfSolve
 
 
-class SweepCreate(_Doc):
+class SweepCreate(_ScenarioSource):
     """The target–cost curve of a stored or inline scenario between two targets."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        strict=True,
-        use_attribute_docstrings=True,
-        json_schema_extra={"oneOf": [{"required": ["scenario_id"]}, {"required": ["scenario"]}]},
-    )
-
-    scenario_id: Identifier | None = None
-    """Id of a stored scenario; the bundled park is ``panzhihua_east_2025``."""
-    scenario: Annotated[dict[str, Any] | None, WithJsonSchema(_SCENARIO_OR_NULL)] = None
-    """A whole scenario, in the shape of ``GET /v1/scenarios/{id}``."""
     from_: Annotated[float, Field(alias="from", ge=0, le=1, allow_inf_nan=False)]
     """First target (fraction, 0 ≤ from ≤ to)."""
     to: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]

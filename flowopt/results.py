@@ -20,6 +20,7 @@ import pyomo.environ as pyo
 from pydantic import BaseModel, ConfigDict
 
 from flowopt.graph import MaterialGraph
+from flowopt.model import COST_TERMS
 from flowopt.schema import ProjectBooking, RateMode, Scenario, SinkBooking
 from flowopt.solve import SolveOutcome
 
@@ -465,7 +466,7 @@ def cost_terms(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float]) -> 
     """Recompute the objective's terms (CNY/yr) from flow rows and the scenario's prices."""
     sinks = {d.id: d for d in s.sinks}
     rc = {k.id: k.reclaim_cost_cny_per_t for k in s.stockpiles}
-    terms = dict.fromkeys(("transport_cny", "processing_cny", "revenue_cny", "disposal_fees_cny", "storage_fees_cny", "reclaim_cny", "environmental_tax_cny", "unmanaged_penalty_cny"), 0.0)
+    terms = dict.fromkeys(COST_TERMS, 0.0)
     for f in flows:
         terms["transport_cny"] += f.transport_cny
         terms["revenue_cny"] += f.revenue_cny
