@@ -15,10 +15,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from api.bodies import parse_json
+from api.bodies import parse_json, refuse_many_unknown_keys
 from api.errors import ApiError, Code, dumps
 from api.service import Outcome, Service, Submitted
 from api.settings import Settings
@@ -100,11 +101,27 @@ def require_json(request: Request) -> None:
         raise ApiError(Code.unsupported_media_type, msg)
 
 
-async def json_body(request: Request, scenario_at: list[str] | None = None) -> Any:
-    """Read and strictly parse a JSON body off the event loop (see :func:`api.bodies.parse_json`)."""
+def _parse(raw: bytes, scenario_at: list[str] | None, model: type[BaseModel] | None) -> Any:
+    value = parse_json(raw, scenario_at)
+    refuse_many_unknown_keys(value, model, scenario_at)
+    return value
+
+
+async def json_body(request: Request, scenario_at: list[str] | None = None, model: type[BaseModel] | None = None) -> Any:
+    """Read and strictly parse a JSON body off the event loop.
+
+    Args:
+        request: the request.
+        scenario_at: JSON path of the scenario in the body (``[]``: the body is the scenario).
+        model: the request envelope, checked for unknown keys with the scenario (see
+            :func:`api.bodies.refuse_many_unknown_keys`).
+
+    Returns:
+        The parsed body (see :func:`api.bodies.parse_json`).
+    """
     require_json(request)
     raw = await request.body()
-    return await run_in_threadpool(parse_json, raw, scenario_at)
+    return await run_in_threadpool(_parse, raw, scenario_at, model)
 
 
 def json_response(doc: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:

@@ -10,7 +10,11 @@ RFC 9457 problem document (``application/problem+json``)::
 
 ``problems`` (invalid input) lists every finding with its location; ``diagnosis`` (an
 infeasible target) gives the highest reachable rate. Bodies never contain non-finite numbers:
-values echoed from a request are turned into strings first.
+values echoed from a request are turned into strings first. ``problems`` holds at most
+:data:`MAX_PROBLEMS` items (``problems_total`` then says how many were found), each member at
+most :data:`MAX_FIELD_CHARS` characters, so no request can make the server build or send an
+error body larger than a few hundred kilobytes; and a document is encodable whatever it echoes
+(a lone UTF-16 surrogate is escaped, not a 500).
 """
 
 from __future__ import annotations
@@ -28,12 +32,19 @@ from flowopt.errors import AuditError, FlowoptError, InfeasibleError, InputError
 
 if TYPE_CHECKING:  # the worker processes import this module without the web stack
     from fastapi import FastAPI, Request
-    from fastapi.exceptions import RequestValidationError
     from starlette.responses import Response
 
 logger = logging.getLogger("flowopt.api")
 
 PROBLEM_JSON = "application/problem+json"
+
+#: Most items listed in ``problems``; the rest are counted in ``problems_total``.
+MAX_PROBLEMS = 100
+#: Longest text of one member of a problem (a pointer or column naming a megabyte-long key).
+MAX_FIELD_CHARS = 300
+#: Integers wider than this are described, not printed, in error documents (about 300 digits).
+_MAX_INT_BITS = 1000
+_CAPPED_NOTE = "are listed; fix them and send the request again to see the rest."
 
 
 @dataclass(frozen=True)
@@ -66,8 +77,11 @@ class Code(StrEnum):
     solve_failed = "solve_failed"
     solver_failure = "solver_failure"
     audit_failed = "audit_failed"
+    output_invalid = "output_invalid"
     flowopt_error = "flowopt_error"
     json_invalid = "json_invalid"
+    request_malformed = "request_malformed"
+    cors_refused = "cors_refused"
     unsupported_media_type = "unsupported_media_type"
     body_too_large = "body_too_large"
     scenario_too_large = "scenario_too_large"
@@ -78,6 +92,7 @@ class Code(StrEnum):
     scenario_exists = "scenario_exists"
     idempotency_key_reused = "idempotency_key_reused"
     queue_full = "queue_full"
+    rate_limited = "rate_limited"
     solve_timeout = "solve_timeout"
     worker_crashed = "worker_crashed"
     interrupted = "interrupted"
@@ -97,9 +112,12 @@ ERRORS: dict[Code, ErrorSpec] = {
     Code.solve_failed: ErrorSpec(422, "No optimal plan", "未得到最优方案", "求解器未得到最优方案。"),
     Code.solver_failure: ErrorSpec(500, "Solver failure", "求解器故障", "求解器 HiGHS 报告内部错误，请将该情景反馈给维护人员。"),
     Code.audit_failed: ErrorSpec(500, "Plan failed its audit", "方案未通过校核", "求解器给出的方案违反了输入约束，未予保存；请检查数量级异常的输入并反馈。"),
+    Code.output_invalid: ErrorSpec(500, "Output could not be written", "输出无法写入", "服务器无法安全写入输出文件（如磁盘已满或权限不足），这是服务器端的问题，请反馈给维护人员。"),
     Code.flowopt_error: ErrorSpec(500, "flowopt error", "flowopt 错误", "flowopt 内部错误。"),
     # request shape and size
     Code.json_invalid: ErrorSpec(400, "Malformed JSON", "JSON 格式错误", "请求体不是合法的 JSON，请在所示行列处修正。"),
+    Code.request_malformed: ErrorSpec(400, "Malformed request", "请求格式错误", "HTTP 请求本身不合规范（如 Content-Length 无效），请检查客户端发送的请求头。"),
+    Code.cors_refused: ErrorSpec(400, "Cross-origin request refused", "跨域请求被拒绝", "该浏览器来源、方法或请求头未被允许；允许的来源由服务器的 FLOWOPT_CORS_ORIGINS 配置。"),
     Code.unsupported_media_type: ErrorSpec(415, "Unsupported media type", "不支持的内容类型", "请使用 Content-Type: application/json（情景也可用 multipart/form-data 上传 .xlsx）。"),
     Code.body_too_large: ErrorSpec(413, "Request body too large", "请求体过大", "请求体超过服务器上限，请缩小数据或联系管理员提高 FLOWOPT_MAX_BODY_BYTES。"),
     Code.scenario_too_large: ErrorSpec(413, "Scenario too large", "情景规模过大", "情景的表格行数超过服务器上限，请拆分情景或提高 FLOWOPT_MAX_SCENARIO_ROWS。"),
@@ -113,6 +131,7 @@ ERRORS: dict[Code, ErrorSpec] = {
     Code.idempotency_key_reused: ErrorSpec(422, "Idempotency-Key reused", "幂等键被重复使用", "该 Idempotency-Key 已用于内容不同的请求，请为新请求使用新的键。"),
     # capacity and jobs
     Code.queue_full: ErrorSpec(429, "Too many solves waiting", "排队求解过多", "求解队列已满，请在 Retry-After 秒后重试。", retryable=True),
+    Code.rate_limited: ErrorSpec(429, "Too many requests", "请求过于频繁", "该客户端的请求频率超过服务器上限，请在 Retry-After 秒后重试。", retryable=True),
     Code.solve_timeout: ErrorSpec(422, "Solve exceeded the time limit", "求解超时", "求解超过服务器的时间上限而被终止，请简化情景。"),
     Code.worker_crashed: ErrorSpec(503, "Solver process ended unexpectedly", "求解进程意外退出", "求解进程意外退出，请稍后重试。", retryable=True),
     Code.interrupted: ErrorSpec(503, "Interrupted by a restart", "因服务重启而中断", "服务在任务完成前重启，任务未完成，请重新提交。", retryable=True),
@@ -128,9 +147,11 @@ class ApiError(Exception):
     Args:
         code: a key of :data:`ERRORS`.
         detail: what went wrong, where, and how to fix it (English).
-        problems: located input problems (``problems`` in the body).
+        problems: located input problems (``problems`` in the body); only the first
+            :data:`MAX_PROBLEMS` are kept, and ``problems_total`` counts them all.
         headers: extra response headers (``Retry-After``).
-        **extra: further members of the problem document (``diagnosis``, ``job_id``).
+        **extra: further members of the problem document (``diagnosis``, ``job_id``,
+            ``problems_total`` when the caller capped the list already).
     """
 
     def __init__(self, code: str, detail: str, *, problems: Sequence[Mapping[str, Any]] | None = None, headers: Mapping[str, str] | None = None, **extra: Any) -> None:
@@ -140,9 +161,25 @@ class ApiError(Exception):
         super().__init__(detail)
         self.code = code
         self.detail = detail
-        self.problems = list(problems) if problems is not None else None
+        self.problems: list[dict[str, Any]] | None = None
         self.headers = dict(headers or {})
         self.extra = extra
+        if problems is not None:
+            self.problems = [{k: clip(v, MAX_FIELD_CHARS) if isinstance(v, str) else v for k, v in p.items()} for p in problems[:MAX_PROBLEMS]]
+            self._count(len(problems))
+
+    def _count(self, found: int) -> None:
+        """Record ``problems_total`` when the list is (or was, by the caller) capped.
+
+        Idempotent: a document rebuilt from a capped one, or a library error that capped its
+        own list and says how many it found, keeps the larger count.
+        """
+        total = max(found, int(self.extra.pop("problems_total", 0) or 0))
+        shown = len(self.problems or ())
+        if total > shown:
+            self.extra["problems_total"] = total
+            if _CAPPED_NOTE not in self.detail:
+                self.detail += f" Only the first {shown} of {total:,} problems {_CAPPED_NOTE}"
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> ApiError:
@@ -215,7 +252,8 @@ def from_library(exc: FlowoptError, pointer_prefix: str | None = None) -> ApiErr
     code = exc.code if exc.code in ERRORS else "flowopt_error"
     if isinstance(exc, InputError):
         items = [problem_item(p, pointer_prefix) for p in exc.problems]
-        return ApiError(code, exc.message, problems=items)
+        # the library keeps the first MAX_PROBLEMS and counts the rest: say how many there were
+        return ApiError(code, exc.message, problems=items, problems_total=getattr(exc, "problems_total", len(items)))
     if isinstance(exc, InfeasibleError):
         diagnosis = getattr(exc, "diagnosis", None)
         extra: dict[str, Any] = {}
@@ -233,10 +271,14 @@ def from_library(exc: FlowoptError, pointer_prefix: str | None = None) -> ApiErr
 def finite(value: Any) -> Any:
     """Return ``value`` with every non-finite float replaced by its string (``"nan"``, ``"inf"``).
 
-    Error bodies echo request values; a NaN there would make the error itself unencodable.
+    Error bodies echo request values; a NaN there would make the error itself unencodable, and
+    so would an integer of more than 4,300 digits (Python refuses to print it): such an integer
+    is replaced by a description of its size.
     """
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)):,} digits"
     if isinstance(value, Mapping):
         return {str(k): finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -247,8 +289,17 @@ def finite(value: Any) -> Any:
 
 
 def dumps(doc: Any) -> bytes:
-    """Encode a JSON document the way every response is encoded (UTF-8, compact, strict)."""
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    r"""Encode a JSON document the way every response is encoded (UTF-8, compact, strict).
+
+    A string holding a lone UTF-16 surrogate (``"\ud800"`` in a request, echoed in an error)
+    has no UTF-8 form; such a document is sent with every non-ASCII character escaped
+    (``\ud800``), which is valid JSON, instead of failing with a 500.
+    """
+    text = json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(doc, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def problem_response(err: ApiError, instance: str | None = None) -> Response:
@@ -258,15 +309,34 @@ def problem_response(err: ApiError, instance: str | None = None) -> Response:
     return Response(dumps(err.document(instance)), status_code=err.status, media_type=PROBLEM_JSON, headers=err.headers)
 
 
-def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
+def clip(text: str, limit: int = 60) -> str:
+    """Return ``text`` cut to ``limit`` characters (with ``...``), for echoing in a message."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shorten(value: Any, limit: int = 60) -> str:
+    """Return ``value`` as JSON text of at most ``limit`` characters, for echoing in a message.
+
+    Only the start of a long string or container is looked at, so echoing a megabyte-long
+    value costs no more than echoing a short one.
+    """
+    if isinstance(value, str):
+        value = value[: limit + 1]
+    elif isinstance(value, Mapping | list | tuple):
+        return f"a {type(value).__name__} of {len(value):,} item{'s' if len(value) != 1 else ''}"
+    return clip(json.dumps(finite(value), ensure_ascii=False), limit)
+
+
+def _validation_problems(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Format (at most :data:`MAX_PROBLEMS`) parameter errors as located problems."""
     items = []
-    for e in exc.errors():
+    for e in errors[:MAX_PROBLEMS]:
         loc = [str(x) for x in e.get("loc", ())]
         where = loc[0] if loc else "request"
         column = ".".join(loc[1:]) or None
         pointer = "/" + "/".join(loc) if loc else None
-        got = finite(e.get("input"))
-        got_text = json.dumps(got, ensure_ascii=False)[:60] if got is not None else "nothing"
+        got = e.get("input")
+        got_text = shorten(got) if got is not None else "nothing"
         items.append({"file": None, "table": where, "row": None, "column": column, "pointer": pointer, "message": f"{e.get('msg', 'invalid value')} (got {got_text}).", "hint": _PARAM_HINTS.get(where, "correct the value."), "severity": "error"})
     return sorted(items, key=lambda i: (i["table"], i["column"] or "", i["message"]))
 
@@ -297,6 +367,7 @@ def install(app: FastAPI) -> None:
     """Register the exception handlers that turn every error into a problem document."""
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import ClientDisconnect
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -308,7 +379,9 @@ def install(app: FastAPI) -> None:
 
     async def request_invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)
-        err = ApiError(Code.input_invalid, "The request's parameters are invalid; every problem is listed.", problems=_validation_problems(exc))
+        # this handler runs on the event loop: format a bounded number of errors only
+        errors = exc.errors()
+        err = ApiError(Code.input_invalid, "The request's parameters are invalid; every problem is listed.", problems=_validation_problems(errors), problems_total=len(errors))
         return problem_response(err, request.url.path)
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -317,14 +390,21 @@ def install(app: FastAPI) -> None:
         if code is None:
             code = "internal_error" if exc.status_code >= 500 else "input_invalid"
         detail = exc.detail if isinstance(exc.detail, str) else ERRORS[code].title
+        path = clip(request.url.path, 80)
         if code == "not_found":
-            detail = f"No resource at {request.url.path}. The endpoints are listed in /openapi.json."
+            detail = f"No resource at {path}. The endpoints are listed in /openapi.json."
         headers = dict(exc.headers or {})
         if code == "method_not_allowed":
             allowed = _allowed_methods(request)
             headers["Allow"] = ", ".join(allowed)
-            detail = f"{request.method} is not supported on {request.url.path}; use {' or '.join(allowed)}."
+            detail = f"{clip(request.method, 20)} is not supported on {path}; use {' or '.join(allowed)}."
         return problem_response(ApiError(code, detail, headers=headers), request.url.path)
+
+    async def disconnected(request: Request, exc: Exception) -> Response:
+        # the client closed the connection before its body was complete: not a bug, and nobody
+        # is left to read the answer (uvicorn drops it)
+        logger.info("client disconnected before sending the whole body of %s %s", request.method, clip(request.url.path, 80))
+        return problem_response(ApiError(Code.request_malformed, "The connection closed before the whole request body arrived; nothing was done."), request.url.path)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
@@ -334,4 +414,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(FlowoptError, library_error)
     app.add_exception_handler(RequestValidationError, request_invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(ClientDisconnect, disconnected)
     app.add_exception_handler(Exception, unexpected)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from flowopt.compare import Comparison
 from flowopt.diagnosis import Diagnosis
@@ -23,6 +23,22 @@ from flowopt.sweep import CostCurve
 
 # nested in anyOf: pydantic resolves a top-level $ref against its own definitions
 _SCENARIO_OR_NULL = {"anyOf": [{"$ref": "#/components/schemas/Scenario"}, {"type": "null"}]}
+
+
+def _absent_by_default(schema: dict[str, Any]) -> None:
+    """Declare a ``X | None = None`` field as ``X`` that may be omitted but is never null.
+
+    The Python type stays ``X | None`` (so validation errors keep the field's own location,
+    ``/scenario``), while the JSON schema loses its ``null`` branch and ``"default": null``.
+    """
+    schema.pop("default", None)
+    kept = [branch for branch in schema.pop("anyOf", []) if branch != {"type": "null"}]
+    if len(kept) == 1 and "$ref" in kept[0]:
+        schema["allOf"] = kept  # a $ref beside other keywords, valid in any JSON Schema draft
+    elif len(kept) == 1:
+        schema.update(kept[0])
+    elif kept:
+        schema["anyOf"] = kept
 
 
 class _Doc(BaseModel):
@@ -39,11 +55,24 @@ class _ScenarioSource(_Doc):
         json_schema_extra={"oneOf": [{"required": ["scenario_id"]}, {"required": ["scenario"]}]},
     )
 
-    scenario_id: Identifier | None = None
+    # None stands for "absent" only: an explicit null is refused (see _not_null), and the schema
+    # declares neither field nullable, so the OpenAPI oneOf and the server agree on
+    # {"scenario_id": "x", "scenario": null} (invalid for both)
+    scenario_id: Annotated[Identifier | None, Field(json_schema_extra=_absent_by_default)] = None
     """Id of a stored scenario (``GET /v1/scenarios``; for a what-if, the base); the bundled park
-    is ``panzhihua_east_2025``."""
-    scenario: Annotated[dict[str, Any] | None, WithJsonSchema(_SCENARIO_OR_NULL)] = None
-    """A whole scenario, in the shape of ``GET /v1/scenarios/{id}``; validated like a stored one."""
+    is ``panzhihua_east_2025``. Omit it (not ``null``) when sending ``scenario``."""
+    scenario: Annotated[dict[str, Any] | None, WithJsonSchema(_SCENARIO_OR_NULL), Field(json_schema_extra=_absent_by_default)] = None
+    """A whole scenario, in the shape of ``GET /v1/scenarios/{id}``; validated like a stored one.
+    Omit it (not ``null``) when sending ``scenario_id``."""
+
+    @field_validator("scenario_id", "scenario", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # runs only for fields present in the request (defaults are not validated)
+        if value is None:
+            msg = "null is not accepted here; leave the field out instead (give exactly one of scenario_id or scenario)"
+            raise ValueError(msg)
+        return value
 
 
 class PlanCreate(_ScenarioSource):
@@ -69,6 +98,9 @@ class PlanCreate(_ScenarioSource):
 MAX_CHANGES = 500
 #: Most grid points of one sweep (``(to - from) / step + 1``); breakpoints come on top.
 MAX_SWEEP_POINTS = 401
+#: Finest sweep step (0.01 percentage point); below it, rounding tolerances alone would make a
+#: grid of millions of points even over an empty range (``from == to``).
+MIN_SWEEP_STEP = 1e-4
 
 _CHANGE_SCHEMA = {
     "type": "object",
@@ -162,9 +194,9 @@ class SweepCreate(_ScenarioSource):
     """First target (fraction, 0 ≤ from ≤ to)."""
     to: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
     """Last target (fraction, ≤ 1); the curve stops at the highest reachable rate."""
-    step: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 0.005
-    """Spacing of the plotting grid (fraction); at most 401 grid points. Breakpoints are exact
-    whatever the step."""
+    step: Annotated[float, Field(ge=MIN_SWEEP_STEP, le=1, allow_inf_nan=False)] = 0.005
+    """Spacing of the plotting grid (fraction, at least 0.0001); at most 401 grid points.
+    Breakpoints are exact whatever the step."""
 
     @model_validator(mode="after")
     def _one_source(self) -> SweepCreate:
@@ -215,7 +247,11 @@ class ProblemDocument(BaseModel):
     instance: str | None = None
     """Request path."""
     problems: list[ProblemItem] | None = None
-    """Every input problem with its location (invalid input)."""
+    """Every input problem with its location (invalid input); at most 100, see
+    ``problems_total``."""
+    problems_total: int | None = None
+    """How many problems were found, when more than the 100 listed in ``problems`` (absent
+    otherwise)."""
     diagnosis: Diagnosis | None = None
     """Why the target cannot be met and the cheapest fix (``infeasible``), as ``flowopt.diagnosis``."""
     job_id: str | None = None

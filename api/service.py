@@ -21,7 +21,14 @@ plan, together with the comparison, in the transaction that marks the job done.
 
 A finished solve is stored in one transaction (plan rows + job status and result), so a
 restarted server shows every plan it reported and none half-written; jobs found queued or
-running at startup are marked failed (``interrupted``).
+running at startup are marked failed (``interrupted``). That is safe because a server holds its
+database's lock (:func:`api.db.lock_database`) before :meth:`Service.recover` runs.
+
+When the result cannot be stored (the database is locked, full or gone), the job fails with
+``storage_unavailable`` (retryable: the same Idempotency-Key runs it again) in a transaction
+of its own; if even that write is refused, the failure is kept in memory, answered from there,
+and written as soon as the database accepts writes again. A job never stays ``running`` while
+its server lives.
 """
 
 from __future__ import annotations
@@ -29,24 +36,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import io
 import json
 import logging
 import threading
 import time
 import uuid
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
-from tempfile import TemporaryDirectory
+from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -69,18 +73,22 @@ from flowopt.checks import validated
 from flowopt.compare import compare_plans
 from flowopt.errors import FlowoptError
 from flowopt.graph import MaterialGraph, build_graph
-from flowopt.io import load_scenario
+from flowopt.io import load_scenario, read_workbook
 from flowopt.results import Plan
 from flowopt.schema import TABLES, Scenario
+from flowopt.xlsx import ReadLimits
 
 logger = logging.getLogger("flowopt.api")
 
 T = TypeVar("T")
 
-#: Largest total uncompressed size of an uploaded workbook (zip bombs stop here).
+#: Largest total uncompressed size of an uploaded workbook; the library also bounds each part
+#: (64 MiB), its compression ratio (100:1 above 1 MiB) and the XML it streams.
 MAX_WORKBOOK_UNZIPPED = 256 << 20
 #: Jobs that failed for one of these reasons may be run again under the same Idempotency-Key.
 RETRYABLE = frozenset(code for code, spec in ERRORS.items() if spec.retryable)
+#: How often job failures the database refused are written again (see Service._job_done).
+UNRECORDED_RETRY_S = 1.0
 
 _STRICT_HINTS = {
     "float_type": "write a JSON number (not a string, true/false or null).",
@@ -199,13 +207,28 @@ def scenario_from_json(data: Any, *, max_rows: int, pointer: str = "") -> tuple[
 
 
 def _workbook_name(filename: str | None) -> str:
-    stem = PurePath(filename or "scenario.xlsx").name
-    safe = "".join(c if c.isalnum() or c in "-_. " else "_" for c in stem).strip() or "scenario.xlsx"
-    return safe if safe.lower().endswith((".xlsx", ".xlsm")) else safe + ".xlsx"
+    """Return the name problems give an uploaded workbook: the client's file name, made safe.
+
+    Only the last component of the name is kept (some browsers send a whole Windows path),
+    characters other than letters, digits and ``-_. ()`` become ``_`` (so ``[`` cannot fake a
+    sheet label and no markup or control character is echoed), and the stem is cut to 80
+    characters. The server's temporary paths never appear: the workbook is read from memory.
+    """
+    base = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    safe = "".join(c if c.isalnum() or c in "-_. ()" else "_" for c in base).strip(" .")
+    stem, dot, ext = safe.rpartition(".")
+    if not dot or ext.lower() not in ("xlsx", "xlsm"):
+        stem, ext = safe, "xlsx"
+    return f"{stem[:80].rstrip(' .') or 'scenario'}.{ext}"
 
 
 def scenario_from_workbook(content: bytes, filename: str | None, *, max_rows: int) -> tuple[Scenario, MaterialGraph]:
-    """Validate a scenario uploaded as an ``.xlsx`` workbook (read by ``flowopt.io``).
+    """Validate a scenario uploaded as an ``.xlsx`` workbook, read from memory with bounds.
+
+    The library checks the archive before parsing (sizes, compression ratio, no XML part with a
+    DTD) and stops reading at the first limit passed (``max_rows`` data rows; columns, cells
+    and XML elements scaled to it), so a hostile workbook costs a bounded, small amount of time
+    and memory (see :mod:`flowopt.xlsx`).
 
     Args:
         content: the file's bytes.
@@ -216,24 +239,14 @@ def scenario_from_workbook(content: bytes, filename: str | None, *, max_rows: in
         The scenario and its material graph.
 
     Raises:
-        ApiError: 422 with every problem located by sheet, row and column; 413 when too large.
+        ApiError: 422 with every problem located by sheet, row and column; 413
+            (``scenario_too_large``) when a limit is passed.
     """
     name = _workbook_name(filename)
-    bad = {"file": name, "table": "scenario", "row": None, "column": None, "pointer": None, "message": "the upload is not an .xlsx workbook.", "hint": "save the file from Excel as .xlsx (Excel Workbook) and upload it as the form field 'file'.", "severity": "error"}
+    limits = ReadLimits.for_rows(max_rows, max_archive_bytes=MAX_WORKBOOK_UNZIPPED, setting="ask the operator to raise FLOWOPT_MAX_SCENARIO_ROWS")
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as zf:
-            unzipped = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise ApiError(Code.input_invalid, f"'{name}' is not an .xlsx workbook.", problems=[bad]) from None
-    if unzipped > MAX_WORKBOOK_UNZIPPED:
-        msg = f"'{name}' unpacks to {unzipped:,} bytes; the limit is {MAX_WORKBOOK_UNZIPPED:,}. Remove unused sheets or formatting."
-        raise ApiError(Code.scenario_too_large, msg)
-    try:
-        with TemporaryDirectory(prefix="flowopt-upload-") as tmp:
-            path = Path(tmp) / name
-            path.write_bytes(content)
-            scenario = load_scenario(path)
-        check_rows(scenario.model_dump(mode="json"), max_rows, "")
+        scenario = read_workbook(content, name=name, limits=limits)
+        check_rows(scenario.model_dump(mode="json"), max_rows, "")  # exact count of records
         graph = build_graph(scenario)
     except FlowoptError as exc:
         raise from_library(exc, None) from None
@@ -321,17 +334,28 @@ class Service:
         self._waiters: dict[str, _Waiter] = {}
         self._inflight: dict[str, str] = {}
         self._scenarios: OrderedDict[str, Scenario] = OrderedDict()
+        #: job id -> (problem document, finished_at) of failures the database has refused so far
+        self._unrecorded: dict[str, tuple[str, Any]] = {}
+        self._writer: threading.Thread | None = None
+        self._closed = threading.Event()
         self.started = time.monotonic()
 
     # -- database helpers -------------------------------------------------------------------
 
     def _tx(self, work: Callable[[Session], T], *, attempts: int = 1) -> T:
-        """Run ``work`` in one transaction; storage failures become ``storage_unavailable``."""
+        """Run ``work`` in one transaction; storage failures become ``storage_unavailable``.
+
+        A storage failure is an ``OperationalError`` (locked, full, unreachable, out of
+        connections, a lock timeout on PostgreSQL) or a lost connection; integrity and other
+        errors propagate unchanged (``_tx_unique`` relies on ``IntegrityError``).
+        """
         for attempt in range(1, attempts + 1):
             try:
                 with self.sessions.begin() as session:
                     return work(session)
-            except OperationalError as exc:
+            except DBAPIError as exc:
+                if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+                    raise
                 if attempt == attempts:
                     logger.error("database error: %s", exc.orig)
                     msg = f"The database is unavailable ({type(exc.orig).__name__}: {exc.orig}). Try again later."
@@ -352,7 +376,11 @@ class Service:
             return self._tx(work, attempts=3)
 
     def recover(self) -> int:
-        """Mark jobs left queued or running by a previous process as failed; return how many."""
+        """Mark jobs left queued or running by a previous process as failed; return how many.
+
+        Call it only while holding the database's server lock (:func:`api.db.lock_database`):
+        every queued or running job then belongs to a server that is gone.
+        """
         err = ApiError(Code.interrupted, "The server stopped before this job finished; submit it again.").document()
 
         def work(s: Session) -> int:
@@ -788,6 +816,13 @@ class Service:
         return await waiter.wait(timeout)
 
     def _stored_outcome(self, job_id: str) -> Outcome | None:
+        with self._lock:
+            kept = self._unrecorded.get(job_id)
+        if kept is not None:  # failed, but the database has refused the record so far
+            error = ApiError.from_document(json.loads(kept[0]))
+            if error.status == 503:
+                error.headers["Retry-After"] = "5"
+            return Outcome(error=error)
         job = self._tx(lambda s: s.get(JobRow, job_id))
         if job is None or job.status in ("queued", "running"):
             return None
@@ -805,33 +840,37 @@ class Service:
         self._tx(work, attempts=3)
 
     def _job_done(self, task: Task, result: Result) -> None:
-        """Store a finished solve in one transaction, then wake whoever waits for it."""
+        """Store a finished solve in one transaction, then wake whoever waits for it.
+
+        If the result cannot be stored (after brief retries) the job fails with
+        ``storage_unavailable`` and the reason; a failure the database refuses too is kept in
+        memory (answered from there) and written by a background thread as soon as the
+        database accepts writes. Waiters get the outcome before that write is tried.
+        """
         now = utcnow()
-        outcome = Outcome(error=ApiError(Code.internal_error, "The result could not be stored; the server log has the details.", job_id=task.job_id))
+        failure: ApiError | None = None
+        outcome = Outcome(error=ApiError(Code.internal_error, "The job ended without an outcome.", job_id=task.job_id))
         try:
-            if result.plan_json is not None:
-                outcome = Outcome(plan_id=self._tx_unique(lambda s: _store_plan(s, task.job_id, result.plan_json or "", now)))
-            elif result.error is None and result.payload is not None and task.kind == "whatif":
-                outcome = self._tx_unique(lambda s: _store_whatif(s, task, result.payload, now))
-            elif result.error is None and result.payload is not None and task.kind == "sweep":
-                outcome = self._tx(lambda s: _store_sweep(s, task.job_id, result.payload["curve"], now), attempts=3)
+            try:
+                stored = self._store_result(task, result, now)
+            except Exception as exc:  # whatever went wrong, the job must end, not stay 'running'
+                logger.exception("storing the result of %s job %s failed", task.kind, task.job_id)
+                failure = _lost_result(exc)
             else:
-                err = result.error or ApiError(Code.internal_error, "The solve ended without a result.")
-                err.extra["job_id"] = task.job_id
-                doc = json.dumps(err.document(), ensure_ascii=False)
-
-                def fail(s: Session) -> None:
-                    s.execute(sa.update(JobRow).where(JobRow.id == task.job_id).values(status="failed", error_json=doc, finished_at=now))
-
-                outcome = Outcome(error=err)
-                self._tx(fail, attempts=3)
+                if isinstance(stored, ApiError):  # the solve failed: record its error
+                    failure = stored
+                else:
+                    outcome = stored
+            if failure is not None:
+                failure.extra["job_id"] = task.job_id
+                outcome = Outcome(error=failure)
+                # kept in memory first, so that anyone asking from now on sees the failure; one
+                # write before waking the waiters, so that a client retrying at once (same
+                # Idempotency-Key) normally finds the job failed in the database already
+                with self._lock:
+                    self._unrecorded[task.job_id] = (json.dumps(failure.document(), ensure_ascii=False), now)
+                self._write_unrecorded()
             logger.info("%s job %s %s after %.2f s", task.kind, task.job_id, f"failed ({outcome.error.code})" if outcome.error else "stored " + (outcome.plan_id or "its result"), result.seconds)
-        except ApiError as exc:
-            exc.extra["job_id"] = task.job_id
-            outcome = Outcome(error=exc)
-        except Exception:
-            # the job row stays 'running' and is marked interrupted at the next start
-            logger.exception("storing the result of job %s failed", task.job_id)
         finally:
             # whatever happened, nobody may wait on this job forever or join it later
             with self._lock:
@@ -841,6 +880,98 @@ class Service:
                         del self._inflight[k]
             if waiter is not None:
                 waiter.set(outcome)
+        # failures the database refused, this job's or earlier ones: retried now, then by a thread
+        if self._unrecorded and not self._write_unrecorded(attempts=2):
+            self._start_writer()
+
+    def _store_result(self, task: Task, result: Result, now: Any) -> Outcome | ApiError:
+        """Store a solve's result with its job's status; return the outcome, or the solve's error.
+
+        Raises:
+            Exception: the result could not be stored (``ApiError`` storage_unavailable after
+                retries, or any other error); nothing of it was committed.
+        """
+        if result.plan_json is not None:
+            return Outcome(plan_id=self._tx_unique(lambda s: _store_plan(s, task.job_id, result.plan_json or "", now)))
+        if result.error is None and result.payload is not None and task.kind == "whatif":
+            return self._tx_unique(lambda s: _store_whatif(s, task, result.payload, now))
+        if result.error is None and result.payload is not None and task.kind == "sweep":
+            return self._tx(lambda s: _store_sweep(s, task.job_id, result.payload["curve"], now), attempts=3)
+        return result.error or ApiError(Code.internal_error, "The solve ended without a result.")
+
+    def _write_unrecorded(self, attempts: int = 1) -> bool:
+        """Write the job failures kept in memory, in one transaction; True when none is left.
+
+        A job is only moved from ``queued``/``running`` to ``failed``: a row already final is
+        never overwritten.
+        """
+        with self._lock:
+            pending = dict(self._unrecorded)
+        if not pending:
+            return True
+        error: Exception | None = None
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.sessions.begin() as s:
+                    for job_id, (doc, when) in pending.items():
+                        s.execute(sa.update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(("queued", "running"))).values(status="failed", error_json=doc, finished_at=when))
+            except Exception as exc:
+                error = exc
+                if attempt < attempts:
+                    time.sleep(0.2 * attempt)
+                continue
+            error = None
+            break
+        if error is not None:
+            logger.warning("%d failed job(s) could not be recorded yet (%s); retrying every %g s", len(pending), _reason(error), UNRECORDED_RETRY_S)
+            return False
+        with self._lock:
+            for job_id, entry in pending.items():
+                if self._unrecorded.get(job_id) is entry:
+                    del self._unrecorded[job_id]
+            left = bool(self._unrecorded)
+        logger.info("recorded %d failed job(s) the database had refused", len(pending))
+        return not left
+
+    def _start_writer(self) -> None:
+        """Start the thread that writes refused job failures until none is left (if not running)."""
+        with self._lock:
+            if self._writer is not None or self._closed.is_set():
+                return
+            self._writer = threading.Thread(target=self._writer_loop, name="flowopt-unrecorded-jobs", daemon=True)
+            self._writer.start()
+
+    def _writer_loop(self) -> None:
+        while not self._closed.wait(UNRECORDED_RETRY_S):
+            try:
+                self._write_unrecorded()
+            except Exception:  # pragma: no cover - _write_unrecorded catches database errors
+                logger.exception("writing failed jobs kept in memory failed")
+            with self._lock:
+                if not self._unrecorded:
+                    self._writer = None
+                    return
+        with self._lock:
+            self._writer = None
+
+    def _overlay_unrecorded(self, job: JobRow) -> None:
+        """Show a failure the database has refused so far on a job row read from it (not saved)."""
+        with self._lock:
+            kept = self._unrecorded.get(job.id)
+        if kept is not None and job.status in ("queued", "running"):
+            job.status, job.error_json, job.finished_at = "failed", kept[0], kept[1]
+
+    def close(self) -> None:
+        """Stop the background writer after one last try (call after ``pool.stop()``).
+
+        Failures still refused stay ``running`` in the database; the next server's
+        :meth:`recover` marks them interrupted, which is retryable too.
+        """
+        self._closed.set()
+        self._write_unrecorded()
+        writer = self._writer
+        if writer is not None:
+            writer.join(5)
 
     def job_document(self, job_id: str) -> dict[str, Any]:
         """Return the job resource (with its result embedded once succeeded).
@@ -860,6 +991,7 @@ class Service:
             return job, result
 
         job, result = self._tx(work)
+        self._overlay_unrecorded(job)
         request = json.loads(job.request_json)
         position = self.pool.position(job.id) if job.status == "queued" else None
         stage = {"queued": "waiting for a solver process", "running": "solving", "succeeded": "done", "failed": "done"}.get(job.status, job.status)
@@ -960,6 +1092,25 @@ def _remember_key(s: Session, scoped: str, fingerprint: str, job_id: str) -> Non
         rec.job_id = job_id
 
 
+def _reason(exc: BaseException) -> str:
+    """Return a short reason for a storage failure: the driver's message, not SQLAlchemy's."""
+    if isinstance(exc, ApiError):
+        if not isinstance(exc.__context__, SQLAlchemyError):  # _tx raises "from None"
+            return exc.detail[:300]
+        exc = exc.__context__
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+    return f"{type(orig).__name__}: {text}"[:200] if text else type(orig).__name__
+
+
+def _lost_result(exc: BaseException) -> ApiError:
+    """Return the error of a job whose finished result could not be stored (``storage_unavailable``)."""
+    if isinstance(exc, ApiError) and exc.code != Code.storage_unavailable:
+        return exc
+    msg = f"The solve finished, but its result could not be stored ({_reason(exc)}). Nothing of it was saved; send the request again later (a retry with the same Idempotency-Key runs it again)."
+    return ApiError(Code.storage_unavailable, msg, headers={"Retry-After": "5"})
+
+
 def _store_plan(s: Session, job_id: str, plan_json: str, now: Any) -> str:
     """Insert the plan and mark its job succeeded (one transaction); return the plan id."""
     job = s.get(JobRow, job_id)
@@ -969,7 +1120,7 @@ def _store_plan(s: Session, job_id: str, plan_json: str, now: Any) -> str:
     plan_id = existing or uuid.uuid4().hex
     if existing is None:
         s.add(PlanRow(id=plan_id, job_id=job_id, request_key=job.request_key, scenario_sha256=job.scenario_sha256, scenario_id=doc["scenario_id"], target=doc["target"], status=doc["status"], utilization_rate=doc["utilization_rate"], objective_cny=doc["objective_cny"], document=plan_json, sha256=sha256_text(plan_json), created_at=now))
-    job.status, job.plan_id, job.finished_at = "succeeded", plan_id, now
+    job.status, job.plan_id, job.finished_at, job.error_json = "succeeded", plan_id, now, None
     return plan_id
 
 
@@ -1019,7 +1170,7 @@ def _store_whatif(s: Session, task: Task, payload: dict[str, Any], now: Any) -> 
     (base_id, base_doc), (whatif_id, whatif_doc) = found["base"], found["whatif"]
     comparison = compare_plans(Plan.model_validate_json(base_doc), Plan.model_validate_json(whatif_doc))
     result = {"base_plan_id": base_id, "whatif_plan_id": whatif_id, "comparison": comparison.model_dump(mode="json"), "solve": payload.get("solve") or _REUSED_SOLVE}
-    job.status, job.plan_id, job.finished_at = "succeeded", whatif_id, now
+    job.status, job.plan_id, job.finished_at, job.error_json = "succeeded", whatif_id, now, None
     job.result_json = json.dumps(result, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return Outcome(plan_id=whatif_id)
 
@@ -1028,7 +1179,7 @@ def _store_sweep(s: Session, job_id: str, curve_json: str, now: Any) -> Outcome:
     """Store a sweep's curve and mark its job succeeded."""
     job = s.get(JobRow, job_id)
     assert job is not None
-    job.status, job.result_json, job.finished_at = "succeeded", curve_json, now
+    job.status, job.result_json, job.finished_at, job.error_json = "succeeded", curve_json, now, None
     return Outcome()
 
 

@@ -23,6 +23,8 @@ variable                                  meaning (default)
 ``FLOWOPT_WORKER_MAX_JOBS``               solves before a worker process is replaced (200)
 ``FLOWOPT_WARM_WORKERS``                  start and warm workers at startup (true)
 ``FLOWOPT_LOG_LEVEL``                     uvicorn and flowopt log level (info)
+``FLOWOPT_RATE_LIMIT_PER_S``              requests per second per client, sustained; 0 = off (20)
+``FLOWOPT_RATE_LIMIT_BURST``              requests a client may send at once above that rate (60)
 ========================================  ==========================================================
 """
 
@@ -69,6 +71,8 @@ class Settings(BaseModel):
     worker_max_jobs: Annotated[int, Field(ge=1)] = 200
     warm_workers: bool = True
     log_level: str = "info"
+    rate_limit_per_s: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] = 20.0
+    rate_limit_burst: Annotated[int, Field(ge=1, le=1_000_000)] = 60
 
     @field_validator("api_keys")
     @classmethod

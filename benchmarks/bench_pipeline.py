@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import random
 import statistics
 import sys
 import tempfile
@@ -24,50 +23,18 @@ from pathlib import Path
 from flowopt.checks import validated
 from flowopt.io import write_scenario
 from flowopt.pipeline import StageTimes, default_data_dir, run
+from flowopt.synthetic import random_park
 
 STAGES = ("load", "graph", "build", "solve", "results", "explain", "max_rate", "audit")
 
 
 def synthetic_park(n_streams: int, seed: int = 7) -> dict:
-    """Return a scenario dict: ``n_streams`` streams, ``n_streams // 4`` projects, 3 sinks.
+    """A plain synthetic park (``flowopt.synthetic.random_park`` without the rich families).
 
-    Sites are random points on a 60 km square (distances from coordinates); each project
-    accepts about 12 random streams and has a TiO2 limit; a quarter of the projects pass on a
-    residue stream; a 0.70 target applies.
+    ``n_streams`` streams, ``n_streams // 4`` projects with TiO2 limits, residues passed on,
+    three sinks, a 0.70 target.
     """
-    rng = random.Random(seed)
-    n_proj = max(4, n_streams // 4)
-    sites = [{"id": f"N{i}", "x_km": rng.uniform(0, 60), "y_km": rng.uniform(0, 60)} for i in range(max(8, n_streams // 10))]
-    cats = ["smelting_slag", "tailings", "fly_ash", "byproduct_gypsum", "other"]
-    streams, comp = [], []
-    for i in range(n_streams):
-        streams.append({"id": f"W{i}", "site": rng.choice(sites)["id"], "category": rng.choice(cats), "generation_t": round(rng.uniform(1e4, 5e5))})
-        comp.append({"stream": f"W{i}", "component": "TiO2", "fraction": round(rng.uniform(0, 0.25), 3)})
-    projects, accepts, residues, quality = [], [], [], []
-    total = sum(s["generation_t"] for s in streams)
-    for j in range(n_proj):
-        pid = f"R{j}"
-        res = j % 4 == 0
-        projects.append({"id": pid, "site": rng.choice(sites)["id"], "capacity_t": round(total * 0.9 / n_proj * rng.uniform(0.6, 1.4)), "processing_cost_cny_per_t": round(rng.uniform(10, 80)), "revenue_cny_per_t": round(rng.uniform(0, 90)), "product_fraction": 0.8 if res else 1.0})
-        if res:
-            rid = f"W{pid}_res"
-            streams.append({"id": rid, "category": "tailings"})
-            comp.append({"stream": rid, "component": "TiO2", "fraction": 0.05})
-            residues.append({"project": pid, "stream": rid, "fraction": 0.2})
-        for sid in sorted(rng.sample(range(n_streams), min(12, n_streams))):
-            accepts.append({"outlet": pid, "stream": f"W{sid}"})
-        quality.append({"project": pid, "component": "TiO2", "max_fraction": round(rng.uniform(0.1, 0.2), 3)})
-    # residues may feed the next project in line
-    for j in range(0, n_proj, 4):
-        accepts.append({"outlet": f"R{(j + 1) % n_proj}", "stream": f"WR{j}_res"})
-    sinks = [
-        {"id": "landfill", "site": sites[0]["id"], "counts_as": "disposal", "fee_cny_per_t": 50},
-        {"id": "dam", "site": sites[1]["id"], "counts_as": "disposal", "fee_cny_per_t": 10, "capacity_t": round(total * 0.3)},
-        {"id": "yard", "site": sites[2]["id"], "counts_as": "storage", "fee_cny_per_t": 15},
-    ]
-    accepts += [{"outlet": "landfill", "stream": "*"}, {"outlet": "yard", "stream": "*"}]
-    accepts += [{"outlet": "dam", "stream": s["id"]} for s in streams if s["category"] == "tailings"]
-    return {"id": f"synthetic_{n_streams}", "policy": {"target_rate": 0.7, "unmanaged_penalty_cny_per_t": 300}, "sites": sites, "streams": streams, "composition": comp, "projects": projects, "sinks": sinks, "accepts": accepts, "residues": residues, "quality": quality}
+    return random_park(n_streams, seed, rich=False)
 
 
 def bench(path: Path, reps: int) -> tuple[dict[str, float], list[dict[str, float]], str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flowopt.graph import build_graph
+from flowopt.graph import Distances, matching_routes, route_index
 from flowopt.results import (
     AuditCheck,
     AuditReport,
@@ -87,17 +87,35 @@ def audit_plan(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float], obj
         c.violation(-t, f"reclaim {k}")
     checks.append(c.result())
 
-    g = build_graph(s)
-    arcs = {a.key: a for a in g.arcs}
+    # permitted movements and their tariffs, read from the records (not from the graph the
+    # model was built from, so a wrong arc in the graph cannot pass unnoticed)
+    accepts: dict[str, set[str]] = defaultdict(set)
+    for a in s.accepts:
+        accepts[a.outlet].add(a.stream)
+    site_of = {**{p.id: p.site for p in s.projects}, **{d.id: d.site for d in s.sinks}}
+    dist = Distances(s)
+    rules_by_sites = route_index(s.routes)
     c = _Check("permitted", tol_cny)
     for f in flows:
         if f.destination_kind == "unmanaged":
             continue
-        arc = arcs.get((lot_id(f), f.destination))
-        if arc is None:
-            c.violation(float("inf"), f"{f.stream} from {f.source} -> {f.destination} is not permitted")
+        where = f"{f.stream} from {f.source} -> {f.destination}"
+        to_site = site_of.get(f.destination)
+        if to_site is None or not accepts[f.destination] & {f.stream, "*"}:
+            c.violation(float("inf"), f"{where} is not accepted there")
             continue
-        c.violation(abs(arc.transport_cny_per_t * f.tonnes - f.transport_cny), f"transport cost {f.stream} -> {f.destination}")
+        rules = matching_routes(rules_by_sites, f.from_site, to_site, f.stream)
+        if any(r.prohibited for r in rules):
+            c.violation(float("inf"), f"{where} uses a prohibited route")
+            continue
+        override = next((r.distance_km for r in rules if r.distance_km is not None), None)
+        explicit = next((r.cost_cny_per_t for r in rules if r.cost_cny_per_t is not None), None)
+        km = override if override is not None else dist.km(f.from_site, to_site)
+        if km is None and explicit is None:
+            c.violation(float("inf"), f"{where} has no distance")
+            continue
+        tariff = explicit if explicit is not None else dist.cost(f.from_site, to_site, km or 0.0)
+        c.violation(abs(tariff * f.tonnes - f.transport_cny), f"transport cost {where}")
     checks.append(c.result())
 
     outflow: dict[str, float] = defaultdict(float)
@@ -140,11 +158,14 @@ def audit_plan(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float], obj
     checks.append(c.result())
 
     c = _Check("route_capacity", tol_t)
-    site_of = {**{p.id: p.site for p in s.projects}, **{d.id: d.site for d in s.sinks}}
+    by_sites: dict[tuple[str, str], list[FlowRow]] = defaultdict(list)
+    for f in flows:
+        if f.destination_kind != "unmanaged":
+            by_sites[(f.from_site, site_of[f.destination])].append(f)
     for r in s.routes:
         if r.capacity_t is None:
             continue
-        carried = sum(f.tonnes for f in flows if f.destination_kind != "unmanaged" and f.from_site == r.from_site and site_of[f.destination] == r.to_site and r.stream in (None, f.stream))
+        carried = sum(f.tonnes for f in by_sites[(r.from_site, r.to_site)] if r.stream in (None, f.stream))
         c.violation(carried - r.capacity_t, r.id)
     checks.append(c.result())
 

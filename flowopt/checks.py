@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from flowopt.errors import InputError, Problem
+from flowopt.errors import MAX_PROBLEMS, InputError, Problem
 from flowopt.schema import REQUIRED_TABLES, Scenario
 
 #: Mass fractions may exceed their bound by this much before it is an error (rounding in files).
@@ -220,21 +220,25 @@ def check_scenario(s: Scenario) -> list[Problem]:
     return p
 
 
-def raise_for_problems(problems: Sequence[Problem], what: str = "The scenario is invalid") -> None:
+def raise_for_problems(problems: Sequence[Problem], what: str = "The scenario is invalid", *, uncollected: int = 0) -> None:
     """Raise :class:`InputError` if any problem is an error; warnings alone pass.
 
     Args:
         problems: findings from validation or checks.
         what: first line of the error message.
+        uncollected: further errors that were counted but not collected (a reader stops
+            building problems for a table once it has more than it could ever list).
 
     Raises:
-        InputError: when at least one problem has severity ``error``.
+        InputError: when at least one problem has severity ``error``; it lists the first
+            :data:`~flowopt.errors.MAX_PROBLEMS` and counts the rest.
     """
-    errors = [x for x in problems if x.severity == "error"]
-    if errors:
-        n = len(errors)
-        msg = f"{what}: {n} problem{'s' if n != 1 else ''} found."
-        raise InputError(msg, problems)
+    n = sum(x.severity == "error" for x in problems) + uncollected
+    if n:
+        msg = f"{what}: {n:,} problem{'s' if n != 1 else ''} found."
+        if n > MAX_PROBLEMS:
+            msg = f"{what}: {n:,} problems found; the first {MAX_PROBLEMS} are listed."
+        raise InputError(msg, problems, total=n)
 
 
 def validation_problems(exc: ValidationError, table: str, row: int | None = None) -> list[Problem]:
@@ -255,8 +259,13 @@ def validation_problems(exc: ValidationError, table: str, row: int | None = None
         kind = err["type"]
         got = err.get("input")
         message = f"{err['msg']} (got {_short(got)})."
-        out.append(Problem(table, row, column, message, _HINTS.get(kind, "correct the value.")))
+        out.append(Problem(table, row, column, message, VALIDATION_HINTS.get(kind, "correct the value.")))
     return out
+
+
+def short_value(value: Any) -> str:
+    """A user's value as shown in a message (at most 60 characters)."""
+    return _short(value)
 
 
 def _short(value: Any) -> str:
@@ -264,7 +273,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-_HINTS: dict[str, str] = {
+VALIDATION_HINTS: dict[str, str] = {
     "extra_forbidden": "remove the field or check its spelling against the documented field names.",
     "missing": "fill in the field; it is required.",
     "finite_number": "use a finite number; NaN and infinity are not allowed.",
@@ -307,7 +316,7 @@ def validated(data: Mapping[str, Any]) -> Scenario:
                     row,
                     ".".join(str(x) for x in rest) or None,
                     f"{err['msg']} (got {_short(err.get('input'))}).",
-                    _HINTS.get(err["type"], "correct the value."),
+                    VALIDATION_HINTS.get(err["type"], "correct the value."),
                 )
             )
         raise_for_problems(problems)

@@ -1,7 +1,14 @@
 """Command line: ``flowopt solve | explain | compare | sweep | batch | pathway | report | template | validate | convert | serve``.
 
 Exit codes: 0 solved (or valid), 1 not solvable as asked (infeasible target, unbounded, solver
-limit or failure, failed audit), 2 invalid input, 3 unexpected internal error.
+limit or failure, failed audit), 2 invalid input (files, records, command-line values, or an
+output that cannot be written without losing a file), 3 unexpected internal error (a bug),
+130 interrupted (Ctrl-C), 141 standard output closed early (``flowopt solve | head``: the
+shell's code for a command ended by SIGPIPE; nothing is printed).
+
+Outputs never delete anything (see :mod:`flowopt.outputs`): ``--out DIR`` adds or replaces only
+flowopt's own files in DIR, refuses a folder holding a scenario and any file flowopt did not
+write, and is checked before solving.
 """
 
 from __future__ import annotations
@@ -9,25 +16,106 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from flowopt.bundled import PATHWAY_FILE, default_data_dir
+from flowopt.errors import (
+    AuditError,
+    FlowoptError,
+    InfeasibleError,
+    InputError,
+    OutputError,
+    SolveError,
+)
+from flowopt.options import IPM_ABOVE_COLS, SolveOptions
+from flowopt.outputs import (
+    OutputFolder,
+    atomic_file,
+    check_output_file,
+    check_output_folder,
+    os_error,
+    write_text,
+)
 
-from flowopt.errors import AuditError, FlowoptError, InfeasibleError, InputError, SolveError
-from flowopt.io import atomic_path, load_scenario, write_scenario, write_workbook
-from flowopt.pathway import add_pathway_command, pathway_command
-from flowopt.pipeline import default_data_dir, run
-from flowopt.report import write_report
-from flowopt.results import Plan
-from flowopt.sankey import write_sankey
-from flowopt.schema import Scenario
-from flowopt.solve import SolveOptions
-from flowopt.workbook import write_plan_workbook, write_template
+if TYPE_CHECKING:
+    from flowopt.schema import Scenario
+
+# The heavy stack (pandas, pydantic models, HiGHS, numpy) is imported inside the commands that
+# need it, so `flowopt --help` and argument errors answer at once.
+#: Names that moved to the renderer modules, still importable from here.
+_MOVED = {
+    "write_plan": "flowopt.planfiles",
+    "plan_files": "flowopt.planfiles",
+    "compare_files": "flowopt.planfiles",
+    "PLAN_TABLES": "flowopt.planfiles",
+    "COMPARE_TABLES": "flowopt.planfiles",
+    "SWEEP_FILES": "flowopt.planfiles",
+    "format_plan": "flowopt.textreport",
+    "format_explanation": "flowopt.textreport",
+    "format_diagnosis": "flowopt.textreport",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a renderer that used to live here on first use (``flowopt.cli.write_plan``)."""
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(name)
 
 EXIT_OK, EXIT_UNSOLVABLE, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+#: Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+#: Standard output closed by its reader (128 + SIGPIPE), as shells report a command SIGPIPE ended.
+EXIT_BROKEN_PIPE = 141
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        msg = f"'{text[:60]}' is not a number"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def fraction_arg(text: str) -> float:
+    """Argparse type: a finite fraction from 0 to 1 (``--target``, ``--from``, ``--to``)."""
+    value = _number(text)
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        msg = f"{text[:60]} is not a fraction from 0 to 1 (write 0.7 for 70 %)"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def positive_arg(text: str) -> float:
+    """Argparse type: a finite number above 0 (``--time-limit`` in seconds, ``--step``)."""
+    value = _number(text)
+    if not (math.isfinite(value) and value > 0):
+        msg = f"{text[:60]} is not a finite number above 0"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def positive_int_arg(text: str) -> int:
+    """Argparse type: a whole number of at least 1 (``--workers``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"{text[:60]} is not a whole number of at least 1"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _solver_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--solver", choices=["choose", "simplex", "ipm"], default="choose", help=f"HiGHS method: dual simplex, interior point (with crossover, so prices and ranges still have a basis), or choose by size (interior point above {IPM_ABOVE_COLS:,} columns; default)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,26 +123,29 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="solve a scenario and print the plan")
     s.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled Panzhihua East park data)")
-    s.add_argument("--target", type=float, help="target rate as a fraction (e.g. 0.75); overrides policy.target_rate")
+    s.add_argument("--target", type=fraction_arg, help="target rate as a fraction (e.g. 0.75); overrides policy.target_rate")
     s.add_argument("--json", action="store_true", help="print the plan as JSON (the dashboard contract)")
-    s.add_argument("--out", type=Path, help="also write plan.json, CSV tables, plan.xlsx, the Sankey (SVG, HTML) and the report (HTML, Markdown) to this folder")
+    s.add_argument("--out", type=Path, help="also write plan.json, CSV tables, plan.xlsx, the Sankey (SVG, HTML) and the report (HTML, Markdown) into this folder (other files in it are left alone; a scenario's folder is refused)")
     s.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations in the text report and of the files written by --out")
-    s.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    s.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     s.add_argument("--all-flows", action="store_true", help="list every flow in the text report (default: the largest 25)")
+    s.add_argument("--no-explain", action="store_true", help="skip the explanation re-solves (valid ranges, why-not, the target's price range, the highest reachable rate); cards keep their shadow prices")
+    _solver_arg(s)
     s.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     e = sub.add_parser("explain", help="explain a plan: bottleneck cards, why-not projects, the target's price; or why the target is out of reach")
     e.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
-    e.add_argument("--target", type=float, help="target rate as a fraction; overrides policy.target_rate")
+    e.add_argument("--target", type=fraction_arg, help="target rate as a fraction; overrides policy.target_rate")
     e.add_argument("--json", action="store_true", help="print the explanation as JSON")
     e.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the explanations")
-    e.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    e.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
+    _solver_arg(e)
     e.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     r = sub.add_parser("report", help="solve a scenario and write its report (.html or .md) in Chinese or English")
     r.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
     r.add_argument("--out", type=Path, required=True, help="report file: .html (self-contained) or .md (writes <name>.sankey.svg beside it)")
     r.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the report")
-    r.add_argument("--target", type=float, help="target rate as a fraction; overrides policy.target_rate")
-    r.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    r.add_argument("--target", type=fraction_arg, help="target rate as a fraction; overrides policy.target_rate")
+    r.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     r.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     r.set_defaults(json=False)
     t = sub.add_parser("template", help="write a blank scenario workbook (.xlsx) with a data dictionary, to fill in and solve")
@@ -66,22 +157,22 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the explanations")
     cp.add_argument("--write-scenario", type=Path, metavar="DIR", help="also write the what-if scenario (overrides applied) as a folder")
     cp.add_argument("--out", type=Path, help="write comparison.json, the comparison tables (CSV) and comparison.svg/.png to this folder")
-    cp.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    cp.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     cp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sw = sub.add_parser("sweep", help="least cost as a function of the target, with exact breakpoints")
     sw.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
-    sw.add_argument("--from", dest="t_from", type=float, default=0.5, help="first target (default 0.5)")
-    sw.add_argument("--to", dest="t_to", type=float, default=0.9, help="last target (default 0.9; capped at the highest reachable rate)")
-    sw.add_argument("--step", type=float, default=0.005, help="spacing of the plotted grid (default 0.005)")
+    sw.add_argument("--from", dest="t_from", type=fraction_arg, default=0.5, help="first target (default 0.5)")
+    sw.add_argument("--to", dest="t_to", type=fraction_arg, default=0.9, help="last target (default 0.9; capped at the highest reachable rate)")
+    sw.add_argument("--step", type=positive_arg, default=0.005, help="spacing of the plotted grid (default 0.005)")
     sw.add_argument("--out", type=Path, help="write curve.csv, segments.csv, curve.svg and curve.png to this folder")
     sw.add_argument("--json", action="store_true", help="print the curve as JSON")
     sw.add_argument("--lang", choices=["en", "zh"], default="en", help="language of labels")
-    sw.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
+    sw.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     sw.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     bt = sub.add_parser("batch", help="solve many what-ifs of one base in parallel; one comparison table")
     bt.add_argument("file", help="batch file (YAML with a 'whatifs' list, see flowopt/batch.py)")
     bt.add_argument("--base", help="base scenario (default: the batch file's 'base', else the bundled park data)")
-    bt.add_argument("--workers", type=int, help="worker processes for the local engine (default: all cores)")
+    bt.add_argument("--workers", type=positive_int_arg, help="worker processes for the local engine (default: all cores)")
     bt.add_argument("--engine", choices=["local", "dask", "ray"], default="local", help="where to run (default local; dask and ray need those packages and a cluster)")
     bt.add_argument("--address", help="dask scheduler or ray cluster address")
     bt.add_argument("--out", type=Path, help="write the table as CSV")
@@ -94,7 +185,12 @@ def _parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="run the HTTP API (settings from FLOWOPT_* environment variables)")
     sv.add_argument("--host", help="address to bind (default: FLOWOPT_HOST or 127.0.0.1)")
     sv.add_argument("--port", type=int, help="port (default: FLOWOPT_PORT or 8000)")
-    add_pathway_command(sub)
+    _add_pathway_command(sub)
+    x = sub.add_parser("export", help="write the linear program flowopt solves as an .mps or .lp file, with readable names")
+    x.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
+    x.add_argument("output", type=Path, help="target file ending in .mps or .lp")
+    x.add_argument("--target", type=fraction_arg, help="target rate as a fraction; overrides policy.target_rate")
+    x.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     c = sub.add_parser("convert", help="convert a scenario between a folder of CSVs and an .xlsx workbook")
     c.add_argument("data", help="scenario folder or .xlsx workbook")
     c.add_argument("output", type=Path, help="target .xlsx file or folder")
@@ -102,35 +198,75 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    args = _parser().parse_args(argv)
+    """Run the command line; return the exit code (see the module docstring)."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a bad argument (2, message printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        if args.command in ("solve", "explain", "report"):
-            return _solve(args)
-        if args.command == "template":
-            return _template(args)
-        if args.command == "compare":
-            return _compare(args)
-        if args.command == "sweep":
-            return _sweep(args)
-        if args.command == "batch":
-            return _batch(args)
-        if args.command == "pathway":
-            return pathway_command(args)
-        if args.command == "validate":
-            return _validate(args)
-        if args.command == "serve":
-            return _serve(args)
-        return _convert(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
+        return code
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
-        return EXIT_UNSOLVABLE
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader of stdout went away (flowopt solve | head): stop quietly. Python's recipe:
+        # point stdout at devnull so the flush at exit does not raise again.
+        _stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # never a bare traceback for a user
         if getattr(args, "debug", False):
             traceback.print_exc()
         print(f"Internal error: {type(exc).__name__}: {exc}\nThis is a bug in flowopt; rerun with --debug and report the output.", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    try:
+        return _command(args)
+    except OutputError as exc:  # an output refused or not writable: the command line was wrong
+        return _output_error(exc, getattr(args, "json", False))
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.command in ("solve", "explain", "report"):
+        return _solve(args)
+    if args.command == "template":
+        return _template(args)
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "sweep":
+        return _sweep(args)
+    if args.command == "batch":
+        return _batch(args)
+    if args.command == "pathway":
+        return _pathway(args)
+    if args.command == "validate":
+        return _validate(args)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "export":
+        return _export(args)
+    return _convert(args)
+
+
+def _stdout_to_devnull() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (tests)
+        pass
+
+
+def _output_error(exc: OutputError, as_json: bool) -> int:
+    """Report an output that cannot be written safely (exit 2: the command line was wrong)."""
+    if as_json:
+        _emit_json({"status": "invalid_output", "code": exc.code, "message": exc.message, "problems": [p.to_dict() for p in exc.problems]})
+    else:
+        print(str(exc), file=sys.stderr)
+    return EXIT_INPUT
 
 
 def _data(arg: str | None) -> Path:
@@ -144,20 +280,33 @@ def _emit_json(doc: dict[str, Any]) -> None:
 
 def _input_error(exc: InputError, as_json: bool) -> int:
     if as_json:
-        _emit_json({"status": "invalid_input", "code": exc.code, "message": exc.message, "problems": [p.to_dict() for p in exc.problems]})
+        _emit_json({"status": "invalid_input", "code": exc.code, "message": exc.message, "problems": [p.to_dict() for p in exc.problems], "problems_total": getattr(exc, "problems_total", len(exc.problems))})
     else:
         print(str(exc), file=sys.stderr)
     return EXIT_INPUT
 
 
 def _solve(args: argparse.Namespace) -> int:
+    from flowopt.io import load_scenario
+    from flowopt.pipeline import run
+    from flowopt.textreport import format_diagnosis, format_explanation, format_plan
+
     data = _data(args.data)
     if args.command == "report" and args.out.suffix.lower() not in (".html", ".htm", ".md"):
-        print(f"Cannot write a report to '{args.out}': use a .html or .md file name.", file=sys.stderr)
+        print(f"Cannot write a report to '{str(args.out)[:200]}': use a .html or .md file name.", file=sys.stderr)
         return EXIT_INPUT
+    # fail fast: an output that cannot be written is refused before the solve
+    if args.command == "report":
+        check_output_file(args.out, "the report")
+        if args.out.suffix.lower() == ".md":
+            check_output_file(args.out.with_name(args.out.stem + ".sankey.svg"), "the report's Sankey")
+    elif getattr(args, "out", None):
+        from flowopt.planfiles import plan_files  # only --out pays for the file writers
+
+        check_output_folder(args.out, plan_files(), what="the plan's files", refuse_scenario=True)
     try:
         scenario = load_scenario(data)
-        plan = run(scenario, target_rate=args.target, options=SolveOptions(time_limit_s=args.time_limit))
+        plan = run(scenario, target_rate=args.target, options=SolveOptions(time_limit_s=args.time_limit, solver=getattr(args, "solver", "choose")), explain=not getattr(args, "no_explain", False))
     except InputError as exc:
         return _input_error(exc, args.json)
     except InfeasibleError as exc:
@@ -175,10 +324,14 @@ def _solve(args: argparse.Namespace) -> int:
             print(str(exc), file=sys.stderr)
         return EXIT_UNSOLVABLE
     if args.command == "report":
+        from flowopt.report import write_report
+
         write_report(plan, args.out, scenario, lang=args.lang)
         print(f"Written: {args.out}")
         return EXIT_OK
     if getattr(args, "out", None):
+        from flowopt.planfiles import write_plan
+
         write_plan(plan, args.out, scenario=scenario, lang=args.lang)
     if args.json:
         if args.command == "explain":
@@ -195,8 +348,33 @@ def _solve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export(args: argparse.Namespace) -> int:
+    from flowopt.formulation import assemble
+    from flowopt.graph import build_graph
+    from flowopt.io import load_scenario
+    from flowopt.solve import write_lp
+
+    if args.output.suffix.lower() not in (".mps", ".lp"):
+        print(f"Cannot export to '{str(args.output)[:200]}': use a file name ending in .mps or .lp.", file=sys.stderr)
+        return EXIT_INPUT
+    check_output_file(args.output, "the exported LP")
+    try:
+        scenario = load_scenario(_data(args.data))
+        lp = assemble(build_graph(scenario), target_rate=args.target)
+    except InputError as exc:
+        return _input_error(exc, False)
+    with atomic_file(args.output, "the exported LP") as work:
+        try:
+            write_lp(lp, work)
+        except OSError as exc:
+            raise os_error(args.output, exc) from exc
+    print(f"Written: {args.output} ({lp.n_cols:,} columns, {lp.n_rows:,} rows, {lp.nnz:,} non-zeros; names as in models/README.md)")
+    return EXIT_OK
+
+
 def _validate(args: argparse.Namespace) -> int:
     from flowopt.graph import build_graph
+    from flowopt.io import load_scenario
 
     data = _data(args.data)
     try:
@@ -215,12 +393,19 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _convert(args: argparse.Namespace) -> int:
+    from flowopt.io import load_scenario, scenario_files, write_scenario, write_workbook
+
+    workbook = args.output.suffix.lower() == ".xlsx"
+    if workbook:
+        check_output_file(args.output, "the workbook")
+    else:
+        check_output_folder(args.output, scenario_files(), what="a scenario")
     try:
         scenario = load_scenario(args.data)
     except FlowoptError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INPUT
-    if args.output.suffix.lower() == ".xlsx":
+    if workbook:
         write_workbook(scenario, args.output)
     else:
         write_scenario(scenario, args.output)
@@ -229,6 +414,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _load_whatif(base: Scenario, arg: str) -> Scenario:
+    from flowopt.io import load_scenario
     from flowopt.overrides import load_whatif
 
     path = Path(arg)
@@ -238,8 +424,20 @@ def _load_whatif(base: Scenario, arg: str) -> Scenario:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from flowopt.io import load_scenario, scenario_files, write_scenario
+    from flowopt.planfiles import compare_files, write_csv
+    from flowopt.textreport import format_diagnosis
     from flowopt.whatif import run_whatif
 
+    if args.out and args.write_scenario and args.out.resolve() == args.write_scenario.resolve():
+        msg = f"--out and --write-scenario name the same folder '{str(args.out)[:200]}'; flowopt keeps a scenario and outputs apart."
+        raise OutputError(msg, str(args.out), "give --write-scenario its own folder.")
+    if args.write_scenario:
+        check_output_folder(args.write_scenario, scenario_files(), what="a scenario")
+    if args.out:
+        check_output_folder(args.out, compare_files(), what="the comparison's files", refuse_scenario=True)
     try:
         base = load_scenario(args.base)
         whatif = _load_whatif(base, args.whatif)
@@ -263,13 +461,13 @@ def _compare(args: argparse.Namespace) -> int:
         from flowopt.charts import comparison_svg
         from flowopt.png import comparison_png
 
-        with atomic_path(args.out) as work:
-            work.mkdir()
-            (work / "comparison.json").write_text(json.dumps(c.model_dump(mode="json"), ensure_ascii=False, indent=2), encoding="utf-8")
-            for name, frame in c.tables().items():
-                frame.to_csv(work / f"{name}.csv", index=False)
-            (work / "comparison.svg").write_text(comparison_svg(result.base, result.whatif, names=(c.base_id, c.whatif_id), lang=args.lang), encoding="utf-8")
-            comparison_png(result.base, result.whatif, work / "comparison.png", names=(c.base_id, c.whatif_id), lang=args.lang)
+        tables = c.tables()
+        with OutputFolder(args.out, compare_files(list(tables)), what="the comparison's files", refuse_scenario=True) as out:
+            write_text(out.path("comparison.json"), json.dumps(c.model_dump(mode="json"), ensure_ascii=False, indent=2))
+            for name, frame in tables.items():
+                write_csv(frame, out.path(f"{name}.csv"))
+            write_text(out.path("comparison.svg"), comparison_svg(result.base, result.whatif, names=(c.base_id, c.whatif_id), lang=args.lang))
+            comparison_png(result.base, result.whatif, out.path("comparison.png"), names=(c.base_id, c.whatif_id), lang=args.lang)
     if args.json:
         _emit_json({"status": "optimal", "comparison": c.model_dump(mode="json"), "solve": {"warm": result.stats.warm, "seconds": result.stats.seconds, "simplex_iterations": result.stats.simplex_iterations}, "base": result.base.model_dump(mode="json"), "whatif": result.whatif.model_dump(mode="json")})
         return EXIT_OK
@@ -293,18 +491,22 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from flowopt.charts import cost_curve_svg
-    from flowopt.png import cost_curve_png
-    from flowopt.sweep import target_cost_curve
+    import pandas as pd
 
+    from flowopt.charts import cost_curve_svg
+    from flowopt.io import load_scenario
+    from flowopt.planfiles import SWEEP_FILES, write_csv
+    from flowopt.png import cost_curve_png
+    from flowopt.sweep import check_sweep, target_cost_curve
+
+    if args.out:
+        check_output_folder(args.out, SWEEP_FILES, what="the curve's files", refuse_scenario=True)
     try:
+        check_sweep(args.t_from, args.t_to, args.step)  # the grid is bounded before any work
         scenario = load_scenario(_data(args.data))
         curve = target_cost_curve(scenario, args.t_from, args.t_to, step=args.step, options=SolveOptions(time_limit_s=args.time_limit))
     except InputError as exc:
         return _input_error(exc, args.json)
-    except ValueError as exc:
-        print(f"Invalid range: {exc}", file=sys.stderr)
-        return EXIT_INPUT
     if not curve.points:
         print(f"No target in [{args.t_from:.1%}, {args.t_to:.1%}] is reachable: the highest reachable rate is {curve.max_rate:.2%}.", file=sys.stderr)
         return EXIT_UNSOLVABLE
@@ -314,12 +516,11 @@ def _sweep(args: argparse.Namespace) -> int:
         labels = {s.index: (s.label_zh if args.lang == "zh" else s.label) for s in curve.segments}
         plot = table.assign(segment=table["segment"].map(labels))
         svg = cost_curve_svg(plot, lang=args.lang, current_target=scenario.policy.target_rate if args.t_from <= scenario.policy.target_rate <= args.t_to else None, max_rate=curve.max_rate)
-        with atomic_path(args.out) as work:
-            work.mkdir()
-            table.to_csv(work / "curve.csv", index=False)
-            segs.to_csv(work / "segments.csv", index=False)
-            (work / "curve.svg").write_text(svg, encoding="utf-8")
-            cost_curve_png(table, work / "curve.png", lang=args.lang, labels=labels, current_target=scenario.policy.target_rate if args.t_from <= scenario.policy.target_rate <= args.t_to else None, max_rate=curve.max_rate)
+        with OutputFolder(args.out, SWEEP_FILES, what="the curve's files", refuse_scenario=True) as out:
+            write_csv(table, out.path("curve.csv"))
+            write_csv(segs, out.path("segments.csv"))
+            write_text(out.path("curve.svg"), svg)
+            cost_curve_png(table, out.path("curve.png"), lang=args.lang, labels=labels, current_target=scenario.policy.target_rate if args.t_from <= scenario.policy.target_rate <= args.t_to else None, max_rate=curve.max_rate)
     if args.json:
         _emit_json(curve.model_dump(mode="json"))
         return EXIT_OK
@@ -342,7 +543,11 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _batch(args: argparse.Namespace) -> int:
     from flowopt.batch import load_batch, print_progress, run_batch
+    from flowopt.io import load_scenario
+    from flowopt.planfiles import write_csv
 
+    if args.out:
+        check_output_file(args.out, "the batch table")
     try:
         items, base_path = load_batch(args.file)
         base = load_scenario(args.base or base_path or default_data_dir())
@@ -350,8 +555,7 @@ def _batch(args: argparse.Namespace) -> int:
     except InputError as exc:
         return _input_error(exc, args.json)
     if args.out:
-        with atomic_path(args.out) as work:
-            table.to_csv(work, index=False)
+        write_csv(table, args.out)
     if args.json:
         _emit_json({"status": "done", "rows": json.loads(table.to_json(orient="records"))})
     else:
@@ -364,9 +568,12 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
+    from flowopt.workbook import write_template
+
     if args.output.suffix.lower() != ".xlsx":
-        print(f"Cannot write a template to '{args.output}': use an .xlsx file name.", file=sys.stderr)
+        print(f"Cannot write a template to '{str(args.output)[:200]}': use an .xlsx file name.", file=sys.stderr)
         return EXIT_INPUT
+    check_output_file(args.output, "the template")
     write_template(args.output)
     print(f"Written: {args.output} (fill in the table sheets, see the 'dictionary' sheet; then: flowopt solve {args.output})")
     return EXIT_OK
@@ -386,157 +593,59 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def write_plan(plan: Plan, folder: Path, *, scenario: Scenario | None = None, lang: str = "en") -> Path:
-    """Write a plan's files into ``folder``, atomically.
-
-    ``plan.json``, one CSV per plan table, ``plan.xlsx``, ``sankey.svg`` (static),
-    ``sankey.html`` (interactive, offline), ``report.html`` and ``report.md`` (linking
-    ``sankey.svg``).
-
-    Args:
-        plan: the plan.
-        folder: target folder; replaced as a whole, so readers never see a half-written set.
-        scenario: the scenario the plan was solved from (names and sources in the report).
-        lang: ``en`` or ``zh`` for the Sankey and the report.
+def _add_pathway_command(sub: Any) -> argparse.ArgumentParser:
+    """Add ``flowopt pathway`` to the CLI's subparsers (``sub`` from ``add_subparsers``).
 
     Returns:
-        The folder.
+        The new subparser.
     """
-    with atomic_path(folder) as work:
-        work.mkdir()
-        (work / "plan.json").write_text(json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
-        for name, frame in plan.tables().items():
-            frame.to_csv(work / f"{name}.csv", index=False)
-        write_plan_workbook(plan, work / "plan.xlsx")
-        write_sankey(plan, work / "sankey.svg", lang=lang)
-        write_sankey(plan, work / "sankey.html", lang=lang)
-        write_report(plan, work / "report.html", scenario, lang=lang)
-        write_report(plan, work / "report.md", scenario, lang=lang, sankey_href="sankey.svg")
-    return folder
+    p = sub.add_parser("pathway", help="solve a multi-year pathway (e.g. 2023–2025) as one LP: per-year plans, targets and carried stock")
+    p.add_argument("data", nargs="?", help=f"pathway file, or a scenario folder holding {PATHWAY_FILE} (default: the bundled park's 2023–2025 pathway)")
+    p.add_argument("--json", action="store_true", help="print the pathway result as JSON")
+    p.add_argument("--out", type=Path, help="also write pathway.json, pathway.csv, stock.csv and each year's plan files into this folder (other files in it are left alone; a scenario's folder is refused)")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations and of the files written by --out")
+    p.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
+    p.add_argument("--no-diagnosis", action="store_true", help="for a year that cannot meet its target, report only its highest rate (faster)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    return p
 
 
-def _t(x: float) -> str:
-    return f"{x:,.0f}"
+def _emit_pathway(doc: dict[str, Any]) -> None:
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
+    sys.stdout.write("\n")
 
 
-def format_plan(plan: Plan, *, lang: str = "en", all_flows: bool = False) -> str:
-    """Render a plan as a readable text report.
+def _pathway(args: argparse.Namespace) -> int:
+    """Run ``flowopt pathway``; return the exit code (0 solved and audited, 1 not, 2 bad input).
 
-    Args:
-        plan: the plan.
-        lang: ``en`` or ``zh`` for the bottleneck explanations.
-        all_flows: list every flow instead of the 25 largest.
-
-    Returns:
-        The report text.
+    Raises:
+        OutputError: ``--out`` is refused or cannot be written (checked before solving);
+            :func:`flowopt.cli.main` reports it with exit code 2.
     """
-    k = plan.kpis
-    met = k.target_rate_value + 1e-9 >= plan.target
-    lines = [
-        f"flowopt plan: {plan.scenario_id}",
-        "=" * 72,
-        f"Target: {plan.target:.1%} ({plan.rate_mode})  ->  reached {k.target_rate_value:.2%}  [{'met' if met else 'NOT met'}]",
-        f"Utilization rate (official, U/(G+U_prior)) 综合利用率: {k.utilization_rate:.2%}",
-        f"Total cost 总成本: {plan.objective_cny:,.0f} CNY/yr   (audit: {'passed' if plan.audit.passed else 'FAILED'})",
-        "",
-        "Tonnes per year 年吨数:",
-        f"  generated 产生量 G        {_t(k.generated_t):>14}",
-        f"  reclaimed from stock 回采 {_t(k.reclaimed_t):>14}",
-        f"  utilized 综合利用量 U     {_t(k.utilized_t):>14}  (prior-year stock 往年贮存 {_t(k.utilized_prior_t)})",
-        f"  disposed 处置量 D         {_t(k.disposed_t):>14}",
-        f"  stored 贮存量 S           {_t(k.stored_t):>14}",
-        f"  unmanaged 未妥善处置      {_t(k.unmanaged_t):>14}",
-        "",
-        "Cost terms (CNY/yr):",
-    ]
-    for name, value in plan.cost_terms.items():
-        sign = "-" if name == "revenue_cny" else "+"
-        lines.append(f"  {sign} {name:<24}{value:>18,.0f}")
-    flows = pd.DataFrame([f.model_dump() for f in plan.flows])
-    if not flows.empty:
-        flows = flows.sort_values(["tonnes", "stream"], ascending=[False, True])
-        shown = flows if all_flows else flows.head(25)
-        lines += ["", f"Flows ({len(shown)} of {len(flows)}, largest first; --all-flows for all):"]
-        view = shown[["stream", "source", "destination", "kind", "tonnes", "cost_cny"]].copy()
-        view["tonnes"] = view["tonnes"].map(_t)
-        view["cost_cny"] = view["cost_cny"].map(_t)
-        lines.append(view.to_string(index=False))
-    loads = [o for o in plan.outlet_loads if o.capacity_t]
-    if loads:
-        lines += ["", "Outlet loads:"]
-        lv = pd.DataFrame([{"outlet": o.outlet, "name": o.name_zh or o.name_en, "intake_t": _t(o.intake_t), "capacity_t": _t(o.capacity_t or 0), "load": f"{(o.load_share or 0):.0%}"} for o in loads])
-        lines.append(lv.to_string(index=False))
-    lines += ["", "Rates by waste category 分类综合利用率:"]
-    for r in plan.rates_by_category:
-        lines.append(f"  {r.group:<18} {('n/a' if r.rate is None else f'{r.rate:.1%}'):>7}   generated {_t(r.generated_t)} t, utilized {_t(r.utilized_t)} t")
-    lines += ["", f"Bottlenecks 瓶颈 ({len(plan.bottlenecks)} binding constraints, most valuable first):"]
-    for i, b in enumerate(plan.bottlenecks, 1):
-        lines.append(f"  {i:>2}. [{b.kind}] {b.explanation_zh if lang == 'zh' else b.explanation}")
-    if plan.warnings:
-        lines += ["", "Warnings:"] + [f"  - {w}" for w in plan.warnings]
-    return "\n".join(lines)
+    from flowopt.pathway import format_pathway, load_pathway, run_pathway
+    from flowopt.planfiles import check_pathway_output, write_pathway
 
-
-def _money(x: float | None) -> str:
-    return "unbounded" if x is None else f"{x:,.0f}"
-
-
-def format_explanation(plan: Plan, *, lang: str = "en") -> str:
-    """Render the explanation of a plan: target price, headroom, cards and why-not entries.
-
-    Args:
-        plan: the plan.
-        lang: ``en`` or ``zh``.
-
-    Returns:
-        The text.
-    """
-    zh = lang == "zh"
-    k = plan.kpis
-    lines = [f"flowopt explain: {plan.scenario_id}", "=" * 72]
-    lines.append(f"{'目标' if zh else 'Target'} {plan.target:.1%} ({plan.rate_mode}); {'达到' if zh else 'reached'} {k.target_rate_value:.2%}; {'总成本' if zh else 'total cost'} {plan.objective_cny:,.0f} CNY/yr")
-    if plan.max_utilization_rate is not None:
-        lines.append(("不计成本时最高可达 " if zh else "Highest reachable rate (cost ignored): ") + f"{plan.max_utilization_rate:.2%}")
-    tm = plan.target_marginal_cost
-    if tm is not None:
-        lines.append(tm.explanation_zh if zh else tm.explanation)
-    lines += ["", f"{'瓶颈' if zh else 'Bottlenecks'} ({len(plan.bottlenecks)}, {'按涉及金额排序' if zh else 'ranked by money at stake'}):"]
-    for i, b in enumerate(plan.bottlenecks, 1):
-        stake = f"{'涉及' if zh else 'at stake'} {_money(b.cny_at_stake)} CNY/yr"
-        lines.append(f"  {i:>2}. {b.explanation_zh if zh else b.explanation} [{stake}]")
-    lines += ["", f"{'未用足的项目' if zh else 'Why not? Projects unused or below capacity'} ({len(plan.why_not)}):"]
-    for w in plan.why_not:
-        lines.append(f"   - {w.explanation_zh if zh else w.explanation}")
-    return "\n".join(lines)
-
-
-def format_diagnosis(diag: Any, *, lang: str = "en") -> str:
-    """Render why a target cannot be met and the cheapest fix.
-
-    Args:
-        diag: a :class:`flowopt.diagnosis.Diagnosis`.
-        lang: ``en`` or ``zh``.
-
-    Returns:
-        The text.
-    """
-    zh = lang == "zh"
-    lines = ["目标无法实现" if zh else "Target not reachable", "=" * 72, diag.statement_zh if zh else diag.statement]
-    if diag.relaxations:
-        lines += ["", "最经济的调整（按模型中的放宽代价排序）：" if zh else f"Cheapest relaxation (ranked at an assumed {diag.expansion_cost_cny_per_t:,.0f} CNY per t/yr of new capacity):"]
-        for r in diag.relaxations:
-            where = f" [{r.where}]" if r.where else ""
-            lines.append(f"   - {r.explanation_zh if zh else r.explanation}{where}")
-    if diag.screens:
-        lines += ["", "预检查：" if zh else "Screens (no solver needed):"]
-        lines += [f"   - {f.message_zh if zh else f.message}" for f in diag.screens]
-    if diag.min_cut:
-        lines += ["", "最小割（限制综合利用的产能）：" if zh else "Minimum cut (the capacities that limit utilization):"]
-        lines += [f"   - {f.message_zh if zh else f.message}" + (f" [{f.where}]" if f.where else "") for f in diag.min_cut]
-    if diag.conflict:
-        lines += ["", "相互冲突的约束（不可行子集）：" if zh else "Conflicting limits (irreducible infeasible subset):"]
-        lines += [f"   - {f.message_zh if zh else f.message}" + (f" [{f.where}]" if f.where else "") for f in diag.conflict]
-    return "\n".join(lines)
+    source = Path(args.data) if args.data else default_data_dir()
+    try:
+        pathway = load_pathway(source)
+        if args.out:  # fail fast: refused before the solve (OutputError: the CLI's main reports it, exit 2)
+            check_pathway_output(args.out, pathway.spec.years)
+        result = run_pathway(pathway, SolveOptions(time_limit_s=args.time_limit), diagnose_infeasible=not args.no_diagnosis)
+    except InputError as exc:
+        if args.json:
+            _emit_pathway({"status": "invalid_input", "code": exc.code, "message": exc.message, "problems": [x.to_dict() for x in exc.problems]})
+        else:
+            sys.stderr.write(f"{exc}\n")
+        return 2
+    if args.out:
+        write_pathway(result, args.out, lang=args.lang)
+    if args.json:
+        _emit_pathway(result.model_dump(mode="json"))
+    else:
+        sys.stdout.write(format_pathway(result, lang=args.lang) + "\n")
+        if args.out:
+            sys.stdout.write(f"\nWritten to {args.out}/: pathway.json, pathway.csv, stock.csv and one folder of plan files per year.\n")
+    return 0 if result.ok else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

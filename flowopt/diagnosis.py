@@ -24,18 +24,18 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any, Literal
+from collections.abc import Hashable
+from typing import Literal
 
-import highspy
-import networkx as nx
 import numpy as np
-import pyomo.environ as pyo
 from pydantic import BaseModel, ConfigDict
 
+from flowopt.formulation import ROWS, AssembledLP, Network, RowFamily, assemble
+from flowopt.formulation.lp import INF
 from flowopt.graph import MaterialGraph
-from flowopt.model import build_model, generation_total_t, rate_extra_denominator, rate_numerator
+from flowopt.labels import Labels
 from flowopt.schema import ProjectBooking
-from flowopt.solve import SolveOptions, compile_model, maximize_ratio, new_highs
+from flowopt.solve import Session, SolveOptions, maximize_ratio_lp
 
 #: Default price of relaxing a limit in the elastic re-solve: CNY per t/yr of extra capacity
 #: (an annualized capital charge; a modelling convention that ranks relaxations, not data).
@@ -157,6 +157,8 @@ def min_cut(g: MaterialGraph) -> list[Finding]:
     gen = {x.id: x.generation_t for x in s.streams}
     stock = {k.id: min(k.max_reclaim_t, k.stock_t) for k in s.stockpiles}
     frac = {(r.project, r.stream): r.fraction for r in s.residues}
+    import networkx as nx  # only a diagnosis needs the min-cut
+
     net = nx.DiGraph()
     for lid, lot in g.lots.items():
         if lot.kind == "generation":
@@ -193,39 +195,21 @@ def min_cut(g: MaterialGraph) -> list[Finding]:
     return out
 
 
-def _elastic_columns(g: MaterialGraph, m: pyo.ConcreteModel, rows: dict[str, int], expansion: float) -> list[tuple[str, str, Any, int, float, float, float]]:
-    """(kind, subject, constraint, row, coefficient, cost, upper bound) of each elastic column."""
-    cols: list[tuple[str, str, Any, int, float, float, float]] = []
-    held = {k.id: k.stock_t for k in g.scenario.stockpiles}
-
-    def add(kind: str, subject: str, con: Any, coef: float, cost: float, upper: float = highspy.kHighsInf) -> None:
-        if con.name in rows:
-            cols.append((kind, subject, con, rows[con.name], coef, cost, upper))
-
-    for p in m.PROJECTS:
-        add("project_capacity", p, m.project_capacity[p], -1.0, expansion)
-    for p in m.MIN_INTAKE_PROJECTS:
-        add("project_min_intake", p, m.project_min_intake[p], 1.0, expansion)
-    for d in m.CAPPED_SINKS:
-        add("sink_capacity", d, m.sink_capacity[d], -1.0, expansion)
-    for r in m.CAPPED_ROUTES:
-        add("route_capacity", r, m.route_capacity[r], -1.0, expansion)
-    for k in m.STOCKPILES:
-        # no relaxation can reclaim more than the stockpile holds
-        add("stock_reclaim_limit", k, m.stock_reclaim_limit[k], -1.0, expansion, held[k] - float(pyo.value(m.reclaim_limit_t[k])))
-    for p, c in m.QUALITY_MAX:
-        add("quality_max", f"{p}:{c}", m.quality_max[p, c], -1.0, expansion)
-    for p, c in m.QUALITY_MIN:
-        add("quality_min", f"{p}:{c}", m.quality_min[p, c], 1.0, expansion)
-    for o, st in m.SHARE_LIMITS:
-        add("feed_share", f"{o}:{st}", m.feed_share[o, st], -1.0, expansion)
-    if hasattr(m, "target"):
-        add("target", "park", m.target, 1.0, expansion * SHORTFALL_WEIGHT)
-    return cols
+def _subject(key: Hashable) -> str:
+    """A row key as the ``subject`` of a relaxation or finding (``R01``, ``R01:TiO2``, ``park``)."""
+    if key is None:
+        return "park"
+    if isinstance(key, tuple):
+        return ":".join(str(k) for k in key)
+    return str(key)
 
 
 def elastic_relaxations(g: MaterialGraph, target: float, expansion_cost: float = DEFAULT_EXPANSION_CNY_PER_T, options: SolveOptions | None = None) -> list[Relaxation]:
     """Least-cost set of relaxations that makes ``target`` feasible (see module docstring).
+
+    Every row of every family with a relaxation sign gets an elastic column with that sign
+    as its coefficient (:mod:`flowopt.formulation.families`), priced at ``expansion_cost``
+    (the target's at ``SHORTFALL_WEIGHT`` times that).
 
     Args:
         g: the material graph.
@@ -236,166 +220,105 @@ def elastic_relaxations(g: MaterialGraph, target: float, expansion_cost: float =
     Returns:
         The relaxations with non-zero size, largest cost first; empty if the elastic LP fails.
     """
-    options = options or SolveOptions()
-    m = build_model(g, target_rate=target)
-    compiled = compile_model(m)
-    rows = {con.name: i for i, (con, _) in enumerate(compiled.rows)}
-    extra = _elastic_columns(g, m, rows, expansion_cost)
-    h = new_highs(options)
-    h.passModel(compiled.lp)
-    n0 = len(compiled.columns)
-    plan_cost = np.asarray(compiled.lp.col_cost_, dtype=float)
+    lp = assemble(g, target_rate=target)
+    n = lp.network
+    held = {k.id: k.stock_t for k in g.scenario.stockpiles}
+    extra: list[tuple[RowFamily, Hashable, int, float, float]] = []  # family, key, row, cost, upper
+    for fam in ROWS:
+        if fam.relax == 0:
+            continue
+        block = lp.rows[fam.name]
+        for i, key in enumerate(block.keys):
+            row = block.start + i
+            cost = expansion_cost * (SHORTFALL_WEIGHT if fam.name == "target" else 1.0)
+            # no relaxation can reclaim more than the stockpile holds
+            upper = held[str(key)] - float(lp.row_upper[row]) if fam.name == "stock_reclaim_limit" else INF
+            extra.append((fam, key, row, cost, upper))
+    session = Session(lp, options)
+    n0 = lp.n_cols
+    k = len(extra)
+    weights = np.array([e[3] for e in extra])
+    signs = np.array([float(e[0].relax) for e in extra])
+    first = session.add_columns(weights, np.zeros(k), np.array([e[4] for e in extra]), np.arange(k + 1)[:-1] if k else np.zeros(0), np.array([e[2] for e in extra]), signs)
     # phase 1: the smallest relaxation, plan costs ignored (else cheap capacity would be
     # "relaxed" merely because using it earns money)
-    h.changeColsCost(n0, np.arange(n0, dtype=np.int32), np.zeros(n0))
-    for _, _, _, row, coef, cost, upper in extra:
-        h.addCol(cost, 0.0, upper, 1, np.array([row], dtype=np.int32), np.array([coef]))
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    session.all_costs(np.concatenate([np.zeros(n0), weights]))
+    out1 = session.solve()
+    if not out1.ok:
         return []
-    least = float(h.getInfo().objective_function_value)
+    least = float(out1.objective or 0.0)
     # phase 2: among relaxations that cheap, the least-cost plan
-    weights = np.array([col[5] for col in extra])
-    idx = np.arange(n0, n0 + len(extra), dtype=np.int32)
-    h.addRow(-highspy.kHighsInf, least * (1 + 1e-9) + 1e-6, len(extra), idx, weights)
-    h.changeColsCost(n0, np.arange(n0, dtype=np.int32), plan_cost)
-    h.changeColsCost(len(extra), idx, np.zeros(len(extra)))
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    idx = np.arange(first, first + k)
+    session.add_row(-INF, least * (1 + 1e-9) + 1e-6, idx, weights)
+    session.all_costs(np.concatenate([lp.col_cost, np.zeros(k)]))
+    out2 = session.solve()
+    if not out2.ok:
         return []
-    x = np.asarray(h.getSolution().col_value)
-    values = {v.name: float(x[j]) for j, v in enumerate(compiled.columns)}
-    out: list[Relaxation] = []
-    for i, (kind, subject, con, _, _, cost, _) in enumerate(extra):
-        size = float(x[n0 + i])
+    x = out2.x
+    labels = Labels(g.scenario)
+    relaxations: list[Relaxation] = []
+    for i, (fam, key, row, cost, _) in enumerate(extra):
+        size = float(x[first + i])
         if size <= 1e-3:  # below a kilogram (or a gram of component): solver round-off
             continue
-        relax = _relaxation(g, m, kind, subject, con, size, cost * size, values, target)
+        relax = _relaxation(labels, n, lp, fam, key, row, size, cost * size, x)
         # drop round-off: a couple of tonnes of capacity or a millionth of a fraction
         if abs(relax.change) > (2.0 if relax.unit == "t/yr" else 1e-6):
-            out.append(relax)
-    out.sort(key=lambda r: (-r.cost_cny, r.kind, r.subject))
-    return out
+            relaxations.append(relax)
+    relaxations.sort(key=lambda r: (-r.cost_cny, r.kind, r.subject))
+    return relaxations
 
 
-def _feed(m: pyo.ConcreteModel, g: MaterialGraph, outlet: str, values: dict[str, float]) -> float:
-    return sum(values.get(m.flow_t[a.key].name, 0.0) for a in g.arcs_into(outlet))
-
-
-def _relaxation(g: MaterialGraph, m: pyo.ConcreteModel, kind: str, subject: str, con: Any, size: float, cost: float, values: dict[str, float], target: float) -> Relaxation:
-    s = g.scenario
-    # sizes are rounded outward a little so that applying them is feasible despite round-off
-    if kind in ("project_capacity", "project_min_intake", "sink_capacity", "route_capacity", "stock_reclaim_limit"):
-        table = {"project_capacity": "projects", "project_min_intake": "projects", "sink_capacity": "sinks", "route_capacity": "routes", "stock_reclaim_limit": "stockpiles"}[kind]
-        param = {"project_capacity": m.capacity_t, "project_min_intake": m.min_intake_t, "sink_capacity": m.sink_capacity_t, "route_capacity": m.route_capacity_t, "stock_reclaim_limit": m.reclaim_limit_t}[kind]
-        current = float(pyo.value(param[subject]))
+def _relaxation(labels: Labels, n: Network, lp: AssembledLP, fam: RowFamily, key: Hashable, row: int, size: float, cost: float, x: np.ndarray) -> Relaxation:
+    """One relaxation, with sizes rounded outward a little so that applying them is feasible."""
+    assert fam.relaxation is not None and fam.conflict is not None
+    where = fam.conflict(labels, n, key)[2]
+    kind, subject_id = fam.subject(key)
+    if kind == "outlet":
+        kind = "project" if subject_id in n.g.projects else "sink"
+    if fam.tonnage:
+        down = fam.relax > 0
+        current = float(lp.row_lower[row] if down else lp.row_upper[row])
         # whole tonnes; round down only by what the solver's tolerance absorbs
         step = float(round(size)) if round(size) >= size * (1 - 1e-9) else float(math.ceil(size))
-        down = kind == "project_min_intake"
         proposed = max(current - step, 0.0) if down else current + step
-        nm = _name(g, table, subject)
-        verb, verb_zh = ("lower the minimum intake of", "将最低进料降低") if down else ("expand", "扩大")
-        what = {"project_capacity": "capacity", "project_min_intake": "minimum intake", "sink_capacity": "capacity", "route_capacity": "route capacity", "stock_reclaim_limit": "yearly reclaim limit"}[kind]
-        return Relaxation(kind=kind, subject=subject, name_zh=nm[0], name_en=nm[1], where=s.where(table, subject), current=current, proposed=proposed, change=proposed - current, unit="t/yr", cost_cny=cost,
-                          explanation=f"{verb.capitalize()} {nm[1]} ({subject}) {what} from {current:,.0f} to {proposed:,.0f} t/yr ({'-' if down else '+'}{step:,.0f}).",
-                          explanation_zh=f"{verb_zh}{nm[0]}（{subject}）的{ {'capacity': '产能', 'minimum intake': '最低进料', 'route capacity': '运力', 'yearly reclaim limit': '年回采上限'}[what]}：由 {current:,.0f} 调整为 {proposed:,.0f} 吨/年。")
-    if kind in ("quality_max", "quality_min"):
-        project, comp = subject.split(":", 1)
-        q = next(x for x in s.quality if x.project == project and x.component == comp)
-        current = float((q.max_fraction if kind == "quality_max" else q.min_fraction) or 0.0)
-        feed = max(_feed(m, g, project, values), 1e-9)
-        delta = size / feed + 1e-7
-        proposed = min(current + delta, 1.0) if kind == "quality_max" else max(current - delta, 0.0)
-        nm = _name(g, "projects", project)
-        bound, bound_zh = ("maximum", "上限") if kind == "quality_max" else ("minimum", "下限")
-        return Relaxation(kind=kind, subject=subject, name_zh=nm[0], name_en=nm[1], where=s.where("projects", project), current=current, proposed=proposed, change=proposed - current, unit="fraction", cost_cny=cost,
-                          explanation=f"Move the {comp} {bound} of {nm[1]} ({project}) from {current:.2%} to {proposed:.2%} of the blended feed.",
-                          explanation_zh=f"将{nm[0]}（{project}）进料 {comp} {bound_zh}由 {current:.2%} 调整为 {proposed:.2%}。")
-    if kind == "feed_share":
-        outlet, stream = subject.split(":", 1)
-        current = next(a.max_share for a in s.accepts if a.outlet == outlet and a.stream == stream)
-        intake = max(_feed(m, g, outlet, values), 1e-9)
-        proposed = min(current + size / intake + 1e-7, 1.0)
-        nm = _name(g, "projects" if outlet in g.projects else "sinks", outlet)
-        return Relaxation(kind="feed_share", subject=subject, name_zh=nm[0], name_en=nm[1], where=None, current=current, proposed=proposed, change=proposed - current, unit="fraction", cost_cny=cost,
-                          explanation=f"Let {stream} form up to {proposed:.1%} (now {current:.0%}) of the intake of {nm[1]} ({outlet}).",
-                          explanation_zh=f"将 {stream} 在{nm[0]}（{outlet}）进料中的占比上限由 {current:.0%} 放宽至 {proposed:.1%}。")
-    # the target: shortfall in numerator tonnes -> rate points at this solution
-    gen = generation_total_t(g)
-    extra = sum(values.get(v.name, 0.0) * c for v, c in _linear(rate_extra_denominator(m, g)))
-    reached = max(target - size / (gen + extra) - 1e-7, 0.0)
-    return Relaxation(kind="target", subject="park", name_zh="园区目标", name_en="the park's target", where="scenario.yaml policy.target_rate", current=target, proposed=reached, change=reached - target, unit="fraction", cost_cny=cost,
-                      explanation=f"Even with the relaxations above, lower the target from {target:.1%} to {reached:.2%}.",
-                      explanation_zh=f"即使采取上述放宽措施，仍需将目标由 {target:.1%} 降至 {reached:.2%}。")
-
-
-def _linear(expr: Any) -> list[tuple[Any, float]]:
-    from pyomo.repn import generate_standard_repn
-
-    repn = generate_standard_repn(expr, compute_values=True)
-    return [(v, float(c)) for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True)]
+        unit = "t/yr"
+        names = labels.name(kind, subject_id)
+    else:
+        assert fam.parametric is not None
+        par = fam.parametric(n, key)
+        current = par.theta
+        denominator = max(par.c + float(par.b @ x[par.cols]), 1e-9)
+        delta = size / denominator + 1e-7
+        proposed = max(current - delta, 0.0) if fam.relax > 0 else min(current + delta, 1.0)
+        unit = "fraction"
+        names = ("园区目标", "the park's target") if kind == "park" else labels.name(kind, subject_id)
+    en, zh = fam.relaxation(labels, key, current, proposed)
+    return Relaxation(kind=fam.name, subject=_subject(key), name_zh=names[0], name_en=names[1], where=where, current=current, proposed=proposed, change=proposed - current, unit=unit, cost_cny=cost, explanation=en, explanation_zh=zh)
 
 
 def conflict(g: MaterialGraph, target: float, options: SolveOptions | None = None) -> list[Finding]:
     """Limits in HiGHS's irreducible infeasible subset (empty when HiGHS cannot find one)."""
-    options = options or SolveOptions()
-    m = build_model(g, target_rate=target)
-    compiled = compile_model(m)
-    h = new_highs(options)
-    h.passModel(compiled.lp)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kInfeasible:
+    lp = assemble(g, target_rate=target)
+    session = Session(lp, options)
+    if session.solve().status.value != "infeasible":
         return []
     rows: list[int] = []
     for strategy in (4, 2):  # the smaller set first, then the row-priority one
-        h.setOptionValue("iis_strategy", strategy)
-        status, iis = h.getIis()
-        if status == highspy.HighsStatus.kOk and iis.valid_ and len(iis.row_index_):
-            rows = list(iis.row_index_)
+        found = session.iis(strategy)
+        if found.status == "found" and found.rows:
+            rows = found.rows
             break
+    labels = Labels(g.scenario)
+    families = {f.name: f for f in ROWS}
     out: list[Finding] = []
-    for i in sorted(rows, key=lambda r: compiled.rows[r][0].name):
-        con = compiled.rows[i][0]
-        family = con.parent_component().local_name
-        index = con.index()
-        key = index if isinstance(index, str) else (":".join(index) if isinstance(index, tuple) else "park")
-        text, text_zh, where = _conflict_text(g, family, key)
-        out.append(Finding(kind=family, subject=key, where=where, message=text, message_zh=text_zh))
+    for i in sorted(rows, key=lp.row_name):
+        family, key = lp.row_family(i)
+        fam = families[family]
+        assert fam.conflict is not None
+        text, text_zh, where = fam.conflict(labels, lp.network, key)
+        out.append(Finding(kind=family, subject=_subject(key), where=where, message=text, message_zh=text_zh))
     return out
-
-
-def _conflict_text(g: MaterialGraph, family: str, key: str) -> tuple[str, str, str | None]:
-    s = g.scenario
-    if family in ("project_capacity", "project_min_intake"):
-        nm = _name(g, "projects", key)
-        p = g.projects[key]
-        if family == "project_capacity":
-            return f"the capacity of {nm[1]} ({key}), {p.capacity_t:,.0f} t/yr", f"{nm[0]}（{key}）的产能 {p.capacity_t:,.0f} 吨/年", s.where("projects", key)
-        return f"the minimum intake of {nm[1]} ({key}), {p.min_intake_t:,.0f} t/yr", f"{nm[0]}（{key}）的最低进料 {p.min_intake_t:,.0f} 吨/年", s.where("projects", key)
-    if family == "sink_capacity":
-        nm = _name(g, "sinks", key)
-        return f"the capacity of {nm[1]} ({key})", f"{nm[0]}（{key}）的容量", s.where("sinks", key)
-    if family == "route_capacity":
-        nm = _name(g, "routes", key)
-        return f"the capacity of route {nm[1]} ({key})", f"运输线路 {nm[0]}（{key}）的运力", s.where("routes", key)
-    if family == "stock_reclaim_limit":
-        nm = _name(g, "stockpiles", key)
-        return f"the yearly reclaim limit of {nm[1]} ({key})", f"{nm[0]}（{key}）的年回采上限", s.where("stockpiles", key)
-    if family in ("quality_max", "quality_min"):
-        project, comp = key.split(":", 1)
-        nm = _name(g, "projects", project)
-        bound = "maximum" if family == "quality_max" else "minimum"
-        return f"the {comp} {bound} of {nm[1]} ({project})", f"{nm[0]}（{project}）的 {comp} {'上限' if family == 'quality_max' else '下限'}", s.where("projects", project)
-    if family == "feed_share":
-        outlet, stream = key.split(":", 1)
-        return f"the share cap of {stream} at {outlet}", f"{stream} 在 {outlet} 的占比上限", None
-    if family == "target":
-        return "the target itself", "目标本身", "scenario.yaml policy.target_rate"
-    if family == "lot_balance":
-        lot = g.lots.get(key)
-        what = lot.stream if lot else key
-        return f"the mass balance of {what} (every tonne must go somewhere)", f"{what} 的物料平衡（每吨都须有去向）", None
-    return family, family, None
 
 
 def diagnose(g: MaterialGraph, target: float, options: SolveOptions | None = None, expansion_cost: float = DEFAULT_EXPANSION_CNY_PER_T) -> Diagnosis:
@@ -444,11 +367,11 @@ def max_reachable_rate(g: MaterialGraph, options: SolveOptions | None = None) ->
     Returns:
         The maximum rate, or ``None`` when the network has no feasible plan at all.
     """
-    m = build_model(g, with_target=False)
-    gen = generation_total_t(g)
+    lp = assemble(g, with_target=False)
+    gen = lp.constants["generation_t"]
     if gen <= 0:
         return None
-    rate, outcome = maximize_ratio(m, rate_numerator(m, g), rate_extra_denominator(m, g), gen, options)
+    rate, outcome = maximize_ratio_lp(Session(lp, options), lp.forms["rate_numerator"], lp.forms["rate_extra_denominator"], gen)
     if not outcome.ok or math.isnan(rate):
         return None
     return rate

@@ -4,13 +4,15 @@ The tree::
 
     FlowoptError
     ├── InputError (ValueError)           input files or records are invalid; carries ``problems``
-    │   └── GraphError                    the material network is structurally unusable
+    │   ├── GraphError                    the material network is structurally unusable
+    │   └── ScenarioTooLargeError         the input is larger than the reader accepts (rows, bytes)
     ├── SolveError (RuntimeError)         the solver ended without an optimal plan
     │   ├── InfeasibleError               the constraints (usually the target) cannot all hold
     │   ├── UnboundedError                the cost can fall without limit (a data error)
     │   ├── SolverLimitError              a time or iteration limit stopped the solver
     │   └── SolverFailure                 HiGHS reported an internal error
-    └── AuditError (RuntimeError)         a returned plan broke a constraint of the input data
+    ├── AuditError (RuntimeError)         a returned plan broke a constraint of the input data
+    └── OutputError                       an output file or folder cannot be written safely
 
 Every message says what is wrong, where, and how to fix it. The CLI maps ``InputError`` to exit
 code 2 and ``SolveError`` to exit code 1; the API will map ``code`` to an HTTP status in one table.
@@ -18,11 +20,16 @@ code 2 and ``SolveError`` to exit code 1; the API will map ``code`` to an HTTP s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 Severity = Literal["error", "warning"]
+
+#: Most problems an :class:`InputError` keeps (errors first, in location order); the rest are
+#: only counted, so a file with a million bad rows cannot make an error of a million lines.
+MAX_PROBLEMS = 100
 
 
 @dataclass(frozen=True, order=True)
@@ -83,17 +90,41 @@ class FlowoptError(Exception):
     code: ClassVar[str] = "flowopt_error"
 
 
+def _location(p: Problem) -> tuple[str, int, str, str]:
+    return (p.file or p.table, p.row or 0, p.column or "", p.message)
+
+
 class InputError(FlowoptError, ValueError):
-    """The scenario's input data is invalid or inconsistent; ``problems`` lists every finding."""
+    """The scenario's input data is invalid or inconsistent; ``problems`` lists the findings.
+
+    ``problems`` holds at most :data:`MAX_PROBLEMS` findings, in location order (file or table,
+    row, column): the first errors, then warnings if room is left. ``problems_total`` counts
+    every finding and ``errors_total`` every error, listed or not; when some are left out the
+    message says so ("… the first 100 are listed").
+
+    Args:
+        message: the first line: what could not be done and how many problems were found.
+        problems: the findings (any number; only the first are kept).
+        total: errors found by a caller that stopped collecting them (``None``: the errors in
+            ``problems``).
+    """
 
     code: ClassVar[str] = "input_invalid"
 
-    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
-        self.problems: list[Problem] = sorted(
-            problems, key=lambda p: (p.file or p.table, p.row or 0, p.column or "", p.message)
-        )
-        errors = [p for p in self.problems if p.severity == "error"]
-        lines = [message] + [f"  - {p}" for p in errors]
+    def __init__(self, message: str, problems: Iterable[Problem] = (), *, total: int | None = None) -> None:
+        found = list(problems)
+        errors = [p for p in found if p.severity == "error"]
+        # nsmallest equals sorted(...)[:n] (stable), without sorting a million findings
+        kept = heapq.nsmallest(MAX_PROBLEMS, errors, key=_location)
+        if len(kept) < MAX_PROBLEMS:
+            kept += heapq.nsmallest(MAX_PROBLEMS - len(kept), (p for p in found if p.severity != "error"), key=_location)
+        self.problems: list[Problem] = sorted(kept, key=_location)
+        self.errors_total = max(len(errors), total or 0)
+        self.problems_total = len(found) + self.errors_total - len(errors)
+        listed = sum(p.severity == "error" for p in self.problems)
+        if self.errors_total > listed and "are listed" not in message:
+            message = f"{message} The first {listed} of {self.errors_total:,} problems are listed."
+        lines = [message] + [f"  - {p}" for p in self.problems if p.severity == "error"]
         super().__init__("\n".join(lines))
         self.message = message
 
@@ -102,6 +133,16 @@ class GraphError(InputError):
     """The material network built from valid records cannot carry a plan (e.g. no outlet)."""
 
     code: ClassVar[str] = "graph_invalid"
+
+
+class ScenarioTooLargeError(InputError):
+    """The input is larger than the reader accepts (rows, columns, cells, unzipped bytes).
+
+    Raised while reading, as soon as a limit is passed: nothing beyond it is read. The API
+    answers it with 413; the CLI exits 2 like any invalid input.
+    """
+
+    code: ClassVar[str] = "scenario_too_large"
 
 
 class SolveError(FlowoptError, RuntimeError):
@@ -136,6 +177,26 @@ class SolverFailure(SolveError):
     """HiGHS reported an internal or numerical error."""
 
     code: ClassVar[str] = "solver_failure"
+
+
+class OutputError(FlowoptError):
+    """An output cannot be written without losing a file, or writing it failed (``OSError``).
+
+    Raised before anything is written when a target would replace a file flowopt did not write
+    (a scenario's input, a user's file) or is the wrong kind (a folder where a file is wanted),
+    and when the system refuses a write (permission denied, disk full, read-only). ``path``
+    is the file or folder concerned; ``problems`` holds one located :class:`Problem` so the
+    CLI's JSON error document has the same shape as for invalid input. The CLI exits 2.
+    """
+
+    code: ClassVar[str] = "output_invalid"
+
+    def __init__(self, message: str, path: str | None = None, hint: str = "") -> None:
+        self.message = message
+        self.path = path
+        self.hint = hint
+        self.problems: list[Problem] = [Problem("output", None, None, message, hint, path)]
+        super().__init__(f"{message} Fix: {hint}" if hint else message)
 
 
 class AuditError(FlowoptError, RuntimeError):

@@ -22,9 +22,8 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Literal
-
-import networkx as nx
 
 from flowopt.errors import GraphError, Problem
 from flowopt.schema import Project, Route, Scenario, Sink
@@ -76,7 +75,6 @@ class MaterialGraph:
     sinks: dict[str, Sink]
     project_origins: list[tuple[str, Origin]]
     """(project, origin) pairs for which the project can receive feed of that origin."""
-    graph: nx.MultiDiGraph
     warnings: list[Problem] = field(default_factory=list)
 
     def arcs_into(self, outlet: str) -> list[Arc]:
@@ -105,8 +103,8 @@ def _stream_sites(s: Scenario) -> dict[str, str | None]:
     return {x.id: x.site or firm_site.get(x.firm or "") for x in s.streams}
 
 
-class _Distances:
-    """Distance and tariff lookup between sites."""
+class Distances:
+    """Distance and tariff lookup between sites (used by the graph and, independently of it, the audit)."""
 
     def __init__(self, s: Scenario) -> None:
         self.s = s
@@ -117,6 +115,7 @@ class _Distances:
         self.coords = {x.id: (x.x_km, x.y_km) for x in s.sites if x.x_km is not None and x.y_km is not None}
 
     def km(self, a: str, b: str) -> float | None:
+        """Road distance between two sites, or ``None`` when neither table nor coordinates give it."""
         if a == b:
             return 0.0
         if (a, b) in self.table:
@@ -127,16 +126,24 @@ class _Distances:
         return None
 
     def cost(self, a: str, b: str, km: float) -> float:
+        """Transport tariff per tonne over ``km`` between two sites."""
         t = self.s.transport
         if a == b and not t.same_site_fixed:
             return 0.0
         return t.fixed_cny_per_t + t.variable_cny_per_t_km * km
 
 
-def _matching_routes(routes: Iterable[Route], a: str, b: str, stream: str) -> list[Route]:
-    hits = [r for r in routes if r.from_site == a and r.to_site == b and r.stream in (None, stream)]
-    # stream-specific rules override general ones
-    return sorted(hits, key=lambda r: (r.stream is None, r.id))
+def route_index(routes: Iterable[Route]) -> dict[tuple[str, str], list[Route]]:
+    """Routes by (from site, to site), stream-specific rules first (they override general ones)."""
+    index: dict[tuple[str, str], list[Route]] = defaultdict(list)
+    for r in routes:
+        index[(r.from_site, r.to_site)].append(r)
+    return {k: sorted(v, key=lambda r: (r.stream is None, r.id)) for k, v in index.items()}
+
+
+def matching_routes(index: dict[tuple[str, str], list[Route]], a: str, b: str, stream: str) -> list[Route]:
+    """The route rules from site ``a`` to site ``b`` that apply to ``stream`` (specific ones first)."""
+    return [r for r in index.get((a, b), ()) if r.stream in (None, stream)]
 
 
 def build_graph(s: Scenario, *, strict: bool = True) -> MaterialGraph:
@@ -194,20 +201,35 @@ def build_graph(s: Scenario, *, strict: bool = True) -> MaterialGraph:
                         lots.setdefault(lid, Lot(lid, stream_id, lot.origin, "residue", outlet, projects[outlet].site))
     lots = dict(sorted(lots.items()))
 
-    dist = _Distances(s)
+    dist = Distances(s)
+    routes_by_sites = route_index(s.routes)
+    # distance and tariff per site pair without route rules, computed once per pair
+    plain: dict[tuple[str, str], tuple[float | None, float | None]] = {}
+    sorted_accepts = {k: sorted(v) for k, v in accepts.items()}
     arcs: list[Arc] = []
     missing: set[tuple[str, str]] = set()
     for lot in lots.values():
-        for outlet in sorted(accepts.get(lot.stream, [])):
+        for outlet in sorted_accepts.get(lot.stream, ()):
             to_site = outlet_site[outlet]
-            rules = _matching_routes(s.routes, lot.site, to_site, lot.stream)
+            pair = (lot.site, to_site)
+            if pair not in routes_by_sites:
+                known = plain.get(pair)
+                if known is None:
+                    km0 = dist.km(*pair)
+                    known = plain[pair] = (km0, None if km0 is None else dist.cost(lot.site, to_site, km0))
+                if known[0] is None:
+                    missing.add(tuple(sorted(pair)))  # type: ignore[arg-type]
+                    continue
+                arcs.append(Arc(lot.id, outlet, known[0], known[1], ()))  # type: ignore[arg-type]
+                continue
+            rules = matching_routes(routes_by_sites, lot.site, to_site, lot.stream)
             if any(r.prohibited for r in rules):
                 continue
             override_km = next((r.distance_km for r in rules if r.distance_km is not None), None)
             explicit = next((r.cost_cny_per_t for r in rules if r.cost_cny_per_t is not None), None)
             km = override_km if override_km is not None else dist.km(lot.site, to_site)
             if km is None and explicit is None:
-                missing.add(tuple(sorted((lot.site, to_site))))  # type: ignore[arg-type]
+                missing.add(tuple(sorted(pair)))  # type: ignore[arg-type]
                 continue
             km = km if km is not None else 0.0
             cost = explicit if explicit is not None else dist.cost(lot.site, to_site, km)
@@ -218,19 +240,6 @@ def build_graph(s: Scenario, *, strict: bool = True) -> MaterialGraph:
         problems.append(
             Problem("distances", None, None, f"no distance between sites '{a}' and '{b}', which a stream may travel.", f"add a distances row ({a}, {b}, km), give both sites x_km/y_km, or add a route with cost_cny_per_t or prohibited=true.")
         )
-
-    g = nx.MultiDiGraph()
-    for lot in lots.values():
-        g.add_node(lot.id, kind="lot", stream=lot.stream, origin=lot.origin)
-    for pid in projects:
-        g.add_node(pid, kind="project")
-    for did in sinks:
-        g.add_node(did, kind="sink")
-    for arc in arcs:
-        g.add_edge(arc.lot, arc.outlet, kind="flow", cost=arc.transport_cny_per_t)
-    for lot in lots.values():
-        if lot.kind == "residue":
-            g.add_edge(lot.source, lot.id, kind="residue")
 
     # streams with supply whose every arc is prohibited (or unreachable)
     has_arc = {a.lot for a in arcs}
@@ -256,25 +265,105 @@ def build_graph(s: Scenario, *, strict: bool = True) -> MaterialGraph:
         n = len(errors)
         msg = f"The material network is not usable: {n} problem{'s' if n != 1 else ''} found."
         raise GraphError(msg, problems)
-    return MaterialGraph(s, lots, sorted(arcs, key=lambda a: a.key), projects, sinks, sorted(project_origins), g, warnings + (errors if not strict else []))
+    return MaterialGraph(s, lots, sorted(arcs, key=attrgetter("lot", "outlet")), projects, sinks, sorted(project_origins), warnings + (errors if not strict else []))
 
 
 def _cycle_problems(s: Scenario, accepts: dict[str, list[str]], residues: dict[str, list[tuple[str, float]]], projects: dict[str, Project]) -> list[Problem]:
-    """Find residue cycles (stream -> project -> residue stream -> …) that create mass."""
-    sg = nx.DiGraph()
-    for sid, outs in accepts.items():
+    """Find residue cycles (stream -> project -> residue stream -> …) that create mass.
+
+    Every step of a cycle passes at most what it receives (a residue fraction is at most 1), so
+    a cycle returns a whole tonne per tonne fed only if every residue on it has a fraction of
+    (almost) 1. Those steps form a graph; each of its strongly connected components holds such
+    a cycle, found in linear time (Tarjan), however large the network.
+    """
+    edges: dict[tuple[str, str], list[tuple[tuple[str, str], float]]] = defaultdict(list)
+    for sid, outs in sorted(accepts.items()):
         for o in outs:
             if o in projects:
-                sg.add_edge(("s", sid), ("p", o), gain=1.0)
-    for pid, outs in residues.items():
+                edges[("s", sid)].append((("p", o), 1.0))
+    for pid, outs in sorted(residues.items()):
         for sid, frac in outs:
-            sg.add_edge(("p", pid), ("s", sid), gain=frac)
+            if frac >= CYCLE_GAIN_LIMIT:
+                edges[("p", pid)].append((("s", sid), frac))
     out: list[Problem] = []
-    for cycle in sorted(nx.simple_cycles(sg, length_bound=40), key=str):
+    for component in _strongly_connected(edges):
+        cycle = _cycle_in(component, edges)
+        if not cycle:
+            continue
         gain = 1.0
         for u, v in zip(cycle, cycle[1:] + cycle[:1], strict=True):
-            gain *= sg.edges[u, v]["gain"]
-        if gain >= CYCLE_GAIN_LIMIT:
-            names = " -> ".join(n for _, n in cycle)
-            out.append(Problem("residues", None, "fraction", f"residue cycle {names} returns {gain:.3f} t per t fed: material could circulate for ever.", "lower a residue fraction in the cycle below 1, or stop a project from accepting its own residue."))
+            gain *= next(f for w, f in edges[u] if w == v)
+        names = " -> ".join(n for _, n in cycle)
+        out.append(Problem("residues", None, "fraction", f"residue cycle {names} returns {gain:.3f} t per t fed: material could circulate for ever.", "lower a residue fraction in the cycle below 1, or stop a project from accepting its own residue."))
     return out
+
+
+Node = tuple[str, str]
+
+
+def _strongly_connected(edges: dict[Node, list[tuple[Node, float]]]) -> list[set[Node]]:
+    """Strongly connected components with a cycle (iterative Tarjan), in a stable order."""
+    index: dict[Node, int] = {}
+    low: dict[Node, int] = {}
+    on_stack: set[Node] = set()
+    stack: list[Node] = []
+    found: list[set[Node]] = []
+    counter = 0
+    nodes = sorted({*edges, *(w for outs in edges.values() for w, _ in outs)})
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            v, i = work.pop()
+            if i == 0:
+                index[v] = low[v] = counter
+                counter += 1
+                stack.append(v)
+                on_stack.add(v)
+            outs = edges.get(v, [])
+            if i < len(outs):
+                work.append((v, i + 1))
+                w = outs[i][0]
+                if w not in index:
+                    work.append((w, 0))
+                elif w in on_stack:
+                    low[v] = min(low[v], index[w])
+                continue
+            if low[v] == index[v]:
+                comp: set[Node] = set()
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.add(w)
+                    if w == v:
+                        break
+                if len(comp) > 1 or any(w == v for w, _ in edges.get(v, [])):
+                    found.append(comp)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+    return sorted(found, key=lambda c: min(c))
+
+
+def _cycle_in(component: set[Node], edges: dict[Node, list[tuple[Node, float]]]) -> list[Node]:
+    """One cycle through the smallest node of a strongly connected component (breadth-first)."""
+    start = min(component)
+    parent: dict[Node, Node] = {}
+    queue = [start]
+    seen = {start}
+    while queue:
+        v = queue.pop(0)
+        for w, _ in edges.get(v, []):
+            if w not in component:
+                continue
+            if w == start:
+                path = [v]
+                while path[-1] != start:
+                    path.append(parent[path[-1]])
+                return path[::-1]
+            if w not in seen:
+                seen.add(w)
+                parent[w] = v
+                queue.append(w)
+    return []

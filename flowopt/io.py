@@ -10,8 +10,14 @@ the same tables as sheets named after the tables, plus a ``scenario`` sheet with
 ``key`` and ``value`` whose keys are the manifest's dotted paths (``policy.target_rate``).
 Both load to the same ``Scenario``.
 
-Writers are atomic: they write to a temporary file or folder beside the target and rename it
-into place, so an interrupted write never leaves a half-written file.
+Every YAML document goes through :func:`flowopt.yamlload.parse_yaml` (duplicate keys, alias
+bombs, deep nesting and huge integers are input errors), and CSV is read strictly (an
+unterminated quote is an input error, not a silently swallowed end of file).
+
+Writers never delete anything (see :mod:`flowopt.outputs`): each file is written to a
+temporary name beside it and renamed into place, so an interrupted write leaves the old file or
+the new one; :func:`write_scenario` writes into a folder only files it may replace (new ones, or
+ones flowopt wrote there before) and leaves every other file alone.
 """
 
 from __future__ import annotations
@@ -20,19 +26,39 @@ import contextlib
 import csv
 import io
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from flowopt.checks import check_scenario, raise_for_problems, validation_problems
+from flowopt.checks import (
+    VALIDATION_HINTS,
+    check_scenario,
+    raise_for_problems,
+    short_value,
+    validation_problems,
+)
 from flowopt.errors import InputError, Problem
+from flowopt.outputs import OutputFolder, atomic_file, check_output_file
 from flowopt.schema import REQUIRED_TABLES, TABLES, Record, Scenario
+from flowopt.xlsx import ReadLimits
+from flowopt.yamlload import parse_yaml
+
+#: Problems kept per table read (the error reports at most 100 in all; the rest are counted).
+MAX_ROW_PROBLEMS = 100
+
+_ADAPTERS: dict[type[Record], TypeAdapter[list[Any]]] = {}
+
+
+def _adapter(model: type[Record]) -> TypeAdapter[list[Any]]:
+    """A validator for a whole table of ``model`` records (built once per record type)."""
+    if model not in _ADAPTERS:
+        _ADAPTERS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return _ADAPTERS[model]
+
 
 MANIFEST = "scenario.yaml"
 MANIFEST_SHEET = "scenario"
@@ -44,7 +70,8 @@ class _Reader:
     """Collects records, their file locations and every problem while reading one scenario."""
 
     problems: list[Problem] = field(default_factory=list)
-    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tables: dict[str, list[Any]] = field(default_factory=dict)
+    uncollected: int = 0
     rows: dict[str, list[int]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
 
@@ -72,20 +99,35 @@ class _Reader:
             )
         records: list[dict[str, Any]] = []
         lines: list[int] = []
+        names = [header[c] for c in keep]
         for line, cells in raw_rows:
-            if all(_blank(c) for c in cells):
+            values = {}
+            for name, c in zip(names, keep, strict=True):
+                if c < len(cells):
+                    v = cells[c]
+                    if v is not None and (v.__class__ is not str or v.strip()):
+                        values[name] = v
+            if not values and all(_blank(c) for c in cells):
                 continue  # blank lines are layout, not data
-            values = {header[c]: cells[c] for c in keep if c < len(cells) and not _blank(cells[c])}
-            try:
-                model.model_validate(values)
-            except ValidationError as exc:
-                for prob in validation_problems(exc, table, line):
-                    if prob.column in missing:
-                        continue  # already reported once for the header
-                    self.problems.append(_with_file(prob, file))
             records.append(values)
             lines.append(line)
-        self.tables[table] = records
+        # one validation call for the whole table (pydantic's core loops, not Python); the
+        # validated records are kept, so the scenario is not validated a second time
+        try:
+            validated: list[Any] = _adapter(model).validate_python(records)
+        except ValidationError as exc:
+            validated = records
+            errors = exc.errors(include_url=False)
+            # beyond what could ever be listed the errors are only counted
+            self.uncollected += max(0, len(errors) - MAX_ROW_PROBLEMS)
+            for err in errors[:MAX_ROW_PROBLEMS]:
+                loc = err["loc"]
+                line = lines[int(loc[0])] if loc and isinstance(loc[0], int) else None
+                column = ".".join(str(x) for x in loc[1:]) or None
+                if column in missing:
+                    continue  # already reported once for the header
+                self.problems.append(Problem(table, line, column, f"{err['msg']} (got {short_value(err.get('input'))}).", VALIDATION_HINTS.get(err["type"], "correct the value."), file))
+        self.tables[table] = validated
         self.rows[table] = lines
 
     def locate(self, problem: Problem) -> Problem:
@@ -114,7 +156,7 @@ class _Reader:
                     self.problems.append(_with_file(prob, manifest_file))
         if scenario is not None:
             self.problems.extend(self.locate(p) for p in check_scenario(scenario))
-        raise_for_problems(self.problems, "The scenario could not be loaded")
+        raise_for_problems(self.problems, "The scenario could not be loaded", uncollected=self.uncollected)
         assert scenario is not None  # raise_for_problems raised otherwise
         scenario._locations = {t: [(self.files[t], line) for line in self.rows[t]] for t in self.rows}
         return scenario
@@ -128,23 +170,27 @@ def _with_file(p: Problem, file: str) -> Problem:
     return Problem(p.table, p.row, p.column, p.message, p.hint, file, p.severity)
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+def load_scenario(path: str | os.PathLike[str], *, max_rows: int | None = None) -> Scenario:
     """Load and validate a scenario from a folder or an ``.xlsx`` workbook.
 
     Args:
         path: a scenario folder (``scenario.yaml`` + CSVs) or a workbook file.
+        max_rows: most data rows in all tables together (default 200,000); a workbook is
+            refused as soon as it has more (see :func:`read_workbook`). CSV folders are not
+            bounded by it yet.
 
     Returns:
         The validated scenario.
 
     Raises:
+        ScenarioTooLargeError: the workbook is larger than the limits (nothing more was read).
         InputError: with every problem found (file, row, column, message, fix).
     """
     p = Path(path)
     if p.is_dir():
         return _load_folder(p)
     if p.suffix.lower() in {".xlsx", ".xlsm"} and p.is_file():
-        return _load_workbook(p)
+        return _load_workbook(p, limits=ReadLimits.for_rows(max_rows))
     if p.is_file() and p.name == MANIFEST:
         return _load_folder(p.parent)
     msg = f"No scenario at '{p}'."
@@ -162,14 +208,12 @@ def _read_manifest(path: Path, reader: _Reader) -> dict[str, Any]:
         return {}
     try:
         text = path.read_text(encoding="utf-8-sig")
-        loaded = yaml.safe_load(text)
+        loaded = parse_yaml(text, source=str(path), table=_MANIFEST_TABLE)
     except UnicodeDecodeError:
         reader.problems.append(Problem(_MANIFEST_TABLE, None, None, "the file is not UTF-8 text.", "save it as UTF-8.", str(path)))
         return {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reader.problems.append(Problem(_MANIFEST_TABLE, line, None, f"not valid YAML: {getattr(exc, 'problem', exc)}.", "fix the YAML syntax (indentation, colons, quotes).", str(path)))
+    except InputError as exc:
+        reader.problems.extend(exc.problems)
         return {}
     if loaded is None:
         return {}
@@ -211,54 +255,95 @@ def _load_folder(folder: Path) -> Scenario:
         except UnicodeDecodeError:
             reader.problems.append(Problem(table, None, None, "the file is not UTF-8 text.", "in Excel use 'Save as: CSV UTF-8'.", str(path)))
             continue
-        rows = csv.reader(io.StringIO(text, newline=""))
-        header = next(rows, None)
+        # strict: an unterminated quote ('1,"2' at the end) is an error, not a silently closed field
+        rows = csv.reader(io.StringIO(text, newline=""), strict=True)
+        header: list[str] | None = None
+        raw: list[tuple[int, list[Any]]] = []
+        try:
+            header = next(rows, None)
+            if header is not None:
+                raw.extend((rows.line_num, list(cells)) for cells in rows)
+        except csv.Error as exc:
+            reader.problems.append(Problem(table, rows.line_num or 1, None, f"malformed CSV: {exc}.", 'close every quote (") that opens a field, and quote fields that contain commas.', str(path)))
+            if header is None:
+                continue
         if header is None:
             reader.problems.append(Problem(table, 1, None, "the file is empty (no header row).", "add a header row with the field names.", str(path)))
             continue
-        raw: list[tuple[int, list[Any]]] = []
-        try:
-            raw.extend((rows.line_num, list(cells)) for cells in rows)
-        except csv.Error as exc:
-            reader.problems.append(Problem(table, rows.line_num, None, f"malformed CSV: {exc}.", "check quoting of fields that contain commas.", str(path)))
         reader.add_table(table, str(path), list(header), raw)
     return reader.finish(manifest, str(manifest_path))
 
 
-def _load_workbook(path: Path) -> Scenario:
-    from openpyxl import load_workbook  # local import: only workbook users pay for it
+def _load_workbook(source: Path | bytes, *, name: str | None = None, limits: ReadLimits | None = None) -> Scenario:
+    """Load a scenario from a workbook file or its bytes, bounded by ``limits``.
 
+    The archive is checked before any XML is parsed and sheets are streamed with limits (see
+    :mod:`flowopt.xlsx`); problems name the workbook ``name`` (default: the file's name), never
+    the folder it sits in, so a server's temporary path never reaches a client.
+    """
+    from flowopt.xlsx import Workbook, clip  # not openpyxl's Workbook: that one only writes here
+
+    if name is None:
+        name = source.name if isinstance(source, Path) else "workbook.xlsx"
     reader = _Reader()
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many unrelated types on a corrupt file
-        msg = f"'{path.name}' could not be opened as a workbook: {exc}."
-        raise InputError(msg, [Problem(_MANIFEST_TABLE, None, None, msg, "save it from Excel as .xlsx.", str(path))]) from exc
-    try:
+    with Workbook(source, name, limits) as wb:
         manifest: dict[str, Any] = {}
         if MANIFEST_SHEET in wb.sheetnames:
-            manifest = _manifest_from_rows(wb[MANIFEST_SHEET].iter_rows(values_only=True), reader, f"{path.name}[{MANIFEST_SHEET}]")
+            manifest = _manifest_from_rows(wb.filled_rows(MANIFEST_SHEET), reader, f"{name}[{MANIFEST_SHEET}]")
         else:
-            reader.problems.append(Problem(_MANIFEST_TABLE, None, None, f"sheet '{MANIFEST_SHEET}' is missing.", "add a sheet 'scenario' with columns key and value (e.g. id, policy.target_rate).", str(path)))
+            reader.problems.append(Problem(_MANIFEST_TABLE, None, None, f"sheet '{MANIFEST_SHEET}' is missing.", "add a sheet 'scenario' with columns key and value (e.g. id, policy.target_rate).", name))
         for table in TABLES:
-            label = f"{path.name}[{table}]"
+            label = f"{name}[{table}]"
             if table not in wb.sheetnames:
                 if table in REQUIRED_TABLES:
                     reader.problems.append(Problem(table, None, None, f"required sheet '{table}' is missing.", f"add a sheet named '{table}' with a header row.", label))
                 continue
-            rows = wb[table].iter_rows(values_only=True)
-            header = next(rows, None)
-            if header is None:
+            header: list[Any] | None = None
+            raw: list[tuple[int, list[Any]]] = []
+            for line, cells in wb.rows(table):  # rows holding a value; stops at the row limit
+                if line == 1:
+                    header = cells
+                else:
+                    raw.append((line, cells))
+            if header is None and not raw:
                 reader.problems.append(Problem(table, 1, None, "the sheet is empty (no header row).", "add a header row with the field names.", label))
                 continue
-            raw = [(i + 2, list(cells)) for i, cells in enumerate(rows)]
-            reader.add_table(table, label, list(header), raw)
+            reader.add_table(table, label, header or [], raw)
         extra = sorted(set(wb.sheetnames) - set(TABLES) - {MANIFEST_SHEET, "dictionary"})
-        for name in extra:
-            reader.problems.append(Problem(name, None, None, f"unknown sheet '{name}'.", f"rename it to one of: {', '.join(TABLES)}, or delete it.", f"{path.name}[{name}]", "warning"))
-    finally:
-        wb.close()
-    return reader.finish(manifest, f"{path.name}[{MANIFEST_SHEET}]")
+        for sheet in extra:
+            shown = clip(sheet)
+            reader.problems.append(Problem(shown, None, None, f"unknown sheet '{shown}'.", f"rename it to one of: {', '.join(TABLES)}, or delete it.", f"{name}[{shown}]", "warning"))
+    return reader.finish(manifest, f"{name}[{MANIFEST_SHEET}]")
+
+
+def read_workbook(source: str | os.PathLike[str] | bytes, *, name: str | None = None, max_rows: int | None = None, limits: ReadLimits | None = None) -> Scenario:
+    """Load and validate a scenario from an ``.xlsx`` workbook given as a path or as its bytes.
+
+    Args:
+        source: the workbook file, or its content (e.g. an upload, never written to disk).
+        name: the name problems give the workbook (``park.xlsx``, ``park.xlsx[streams]``);
+            default: the file's name. Give an upload's own name, never a temporary path.
+        max_rows: most data rows in all table sheets together (default 200,000); reading
+            stops as soon as there are more.
+        limits: all limits (see :class:`flowopt.xlsx.ReadLimits`); ``max_rows`` overrides its
+            row limit.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioTooLargeError: a limit was exceeded (nothing beyond it was read).
+        InputError: with every problem found (sheet, row, column, message, fix).
+    """
+    from dataclasses import replace
+
+    if limits is None:
+        limits = ReadLimits.for_rows(max_rows)
+    elif max_rows is not None:
+        limits = replace(limits, max_rows=max_rows)
+    if isinstance(source, bytes | bytearray):
+        return _load_workbook(bytes(source), name=name, limits=limits)
+    return _load_workbook(Path(source), name=name, limits=limits)
 
 
 def _manifest_from_rows(rows: Iterator[tuple[Any, ...]], reader: _Reader, label: str) -> dict[str, Any]:
@@ -317,45 +402,50 @@ def _flatten(prefix: str, value: Any) -> Iterator[tuple[str, Any]]:
 
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside the file ``target``; rename it onto ``target`` on success.
 
-    Works for files and folders. On error the temporary path is removed and ``target`` is left
-    as it was.
+    The same as :func:`flowopt.outputs.atomic_file` (kept under this name for callers): an
+    interrupted write leaves ``target`` as it was; an existing folder at ``target`` is refused,
+    never replaced.
+
+    Raises:
+        OutputError: ``target`` is a folder, or writing failed (permission, disk full …).
     """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    work = tmp / target.name
-    try:
+    with atomic_file(target) as work:
         yield work
-        if target.is_dir() and work.is_dir():
-            old = tmp / (target.name + ".old")
-            target.rename(old)
-            work.rename(target)
-        else:
-            os.replace(work, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def scenario_files() -> list[str]:
+    """Return the file names :func:`write_scenario` writes: the manifest and one CSV per table."""
+    return [MANIFEST, *(f"{table}.csv" for table in TABLES)]
 
 
 def write_scenario(s: Scenario, folder: str | os.PathLike[str]) -> Path:
-    """Write a scenario as a folder (``scenario.yaml`` + one CSV per non-empty table).
+    """Write a scenario as a folder (``scenario.yaml`` + one CSV per table).
+
+    The folder may exist and hold other files: they are left alone. Files of the same names
+    are replaced only if flowopt wrote them there before (each one atomically); otherwise
+    nothing is written (see :mod:`flowopt.outputs`).
 
     Args:
         s: the scenario.
-        folder: target folder; replaced atomically if it exists.
+        folder: target folder (created if needed).
 
     Returns:
         The folder path.
+
+    Raises:
+        OutputError: the folder is a file, holds a scenario file flowopt did not write (e.g. the
+            scenario's own input), or cannot be written.
     """
     target = Path(folder)
-    with atomic_path(target) as work:
-        work.mkdir()
-        (work / MANIFEST).write_text(yaml.safe_dump(_manifest(s), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with OutputFolder(target, scenario_files(), what="a scenario") as out:
+        with atomic_file(out.path(MANIFEST)) as work:
+            work.write_text(yaml.safe_dump(_manifest(s), allow_unicode=True, sort_keys=False), encoding="utf-8")
         for table, model in TABLES.items():
             header, rows = _record_rows(getattr(s, table), model)
-            with (work / f"{table}.csv").open("w", encoding="utf-8", newline="") as fh:
+            with atomic_file(out.path(f"{table}.csv")) as work, work.open("w", encoding="utf-8", newline="") as fh:
                 w = csv.writer(fh)
                 w.writerow(header)
                 w.writerows(rows)
@@ -367,14 +457,18 @@ def write_workbook(s: Scenario, path: str | os.PathLike[str]) -> Path:
 
     Args:
         s: the scenario.
-        path: target ``.xlsx`` file; replaced atomically.
+        path: target ``.xlsx`` file; an existing file is replaced atomically, an existing
+            folder is refused.
 
     Returns:
         The workbook path.
+
+    Raises:
+        OutputError: ``path`` is a folder, or writing failed.
     """
     from openpyxl import Workbook
 
-    target = Path(path)
+    target = check_output_file(path, "the workbook")
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -390,6 +484,6 @@ def write_workbook(s: Scenario, path: str | os.PathLike[str]) -> Path:
         sheet.append(header)
         for row in rows:
             sheet.append([None if v == "" else v for v in row])
-    with atomic_path(target) as work:
+    with atomic_file(target, "the workbook") as work:
         wb.save(work)
     return target

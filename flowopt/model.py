@@ -40,6 +40,15 @@ def build_model(g: MaterialGraph, *, target_rate: float | None = None, with_targ
         A ``ConcreteModel`` with sets, variables, constraints and the objective ``total_cost``.
     """
     m = pyo.ConcreteModel(name=g.scenario.id)
+    populate(m, g, target_rate=target_rate, with_target=with_target)
+    return m
+
+
+def populate(m: pyo.Block, g: MaterialGraph, *, target_rate: float | None = None, with_target: bool = True) -> None:
+    """Add the whole single-year formulation of ``g`` to a block (a model, or a year's block).
+
+    :func:`build_model` calls it on a new model; :func:`build_pathway_model` once per year.
+    """
     _add_sets(m, g)
     _add_variables(m, g)
     _add_expressions(m, g)
@@ -56,7 +65,6 @@ def build_model(g: MaterialGraph, *, target_rate: float | None = None, with_targ
     if with_target:
         add_utilization_target(m, g)
     add_objective(m, g)
-    return m
 
 
 def _add_sets(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
@@ -337,6 +345,36 @@ def add_objective(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
         sense=pyo.minimize,
         doc="total yearly cost of the plan [CNY/yr]",
     )
+
+
+def build_pathway_model(years: list[tuple[int, MaterialGraph, float]], stock_t: dict[str, float]) -> pyo.ConcreteModel:
+    r"""Build the multi-year pathway LP (``models/README.md`` section 9) as one Pyomo model.
+
+    Each year y is a block ``year[y]`` holding the single-year formulation of its graph; the
+    years share only the legacy stock:
+
+    .. math::
+        \min \sum_y w_y \,\mathrm{total\_cost}_y \quad\text{s.t.}\quad
+        \mathrm{stock\_total}_k: \sum_y r_{k,y} \le H_k
+
+    Args:
+        years: ``(year, graph, weight)`` with the year's graph (target included).
+        stock_t: H_k, tonnes each stockpile holds at the start of the first year.
+
+    Returns:
+        The model; its objective is ``pathway_cost``.
+    """
+    m = pyo.ConcreteModel(name="pathway")
+    by_year = {y: (g, w) for y, g, w in years}
+    m.YEARS = pyo.Set(initialize=[y for y, _, _ in years], ordered=True, doc="years of the pathway")
+    m.year = pyo.Block(m.YEARS, rule=lambda b, y: populate(b, by_year[y][0]))
+    for y in m.YEARS:
+        m.year[y].total_cost.deactivate()
+    held = sorted(k for k in stock_t if any(k in m.year[y].STOCKPILES for y in m.YEARS))
+    m.LINKED_STOCKPILES = pyo.Set(initialize=held, ordered=True, doc="stockpiles reclaimed in some year")
+    m.stock_total = pyo.Constraint(m.LINKED_STOCKPILES, rule=lambda m, k: sum(m.year[y].reclaim_t[k] for y in m.YEARS if k in m.year[y].STOCKPILES) <= stock_t[k], doc="reclaim over the years <= stock at the start [t]")
+    m.pathway_cost = pyo.Objective(expr=sum(by_year[y][1] * m.year[y].total_cost.expr for y in m.YEARS), sense=pyo.minimize, doc="present value of the years' costs [CNY]")
+    return m
 
 
 #: Names of the cost terms, in the order results report them (revenue enters with a minus sign).

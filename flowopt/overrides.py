@@ -28,13 +28,11 @@ scenario; all problems are reported at once with the change's position in the fi
 from __future__ import annotations
 
 import copy
-import json
 import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -47,6 +45,7 @@ from pydantic import (
 from flowopt.checks import validated
 from flowopt.errors import InputError, Problem
 from flowopt.schema import TABLES, Scenario
+from flowopt.yamlload import parse_json, parse_yaml
 
 _PATH = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
 _TABLE = "changes"
@@ -146,10 +145,12 @@ def load_overrides(path: str | os.PathLike[str]) -> tuple[Overrides, Path]:
         raise InputError(msg, [Problem(_TABLE, None, None, msg, "check the path.", str(p))])
     try:
         text = p.read_text(encoding="utf-8-sig")
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
-        msg = f"'{p.name}' is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {exc}"
-        raise InputError(msg, [Problem(_TABLE, None, None, msg, "fix the syntax.", str(p))]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"'{p.name}' cannot be read as UTF-8 text: {getattr(exc, 'strerror', None) or type(exc).__name__}."
+        raise InputError(msg, [Problem(_TABLE, None, None, msg, "save it as UTF-8 text.", str(p))]) from exc
+    # bounded parsers: duplicate keys, alias bombs, deep nesting and huge integers are input errors
+    parse = parse_json if p.suffix.lower() == ".json" else parse_yaml
+    data = parse(text, source=str(p), table="overrides")  # "changes" rows would read as change numbers
     return parse_overrides(data or {}, str(p)), p.parent
 
 

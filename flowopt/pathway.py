@@ -6,8 +6,8 @@ years, and a target per year. It is solved as **one** linear program over all ye
 reclaiming a stockpile early is weighed against needing it later::
 
     load_pathway -> year_scenario (one Scenario per year)
-      -> build_graph / build_model / compile_model (unchanged single-year model, per year)
-      -> one block-diagonal HighsLp + one stock-linking row per stockpile -> HiGHS
+      -> build_graph / assemble (the unchanged single-year LP, per year)
+      -> stack_years: block-diagonal, plus the stock_total family -> one gateway Session
       -> one SolveOutcome per year -> extract_flows, kpis, audit_plan per year
       -> pathway checks (stock carried between years) -> PathwayResult
 
@@ -42,13 +42,10 @@ reachable rate and (optionally) its diagnosis from :func:`flowopt.diagnosis.diag
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import itertools
-import json
 import math
 import os
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Mapping
@@ -56,10 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import highspy
-import numpy as np
 import pandas as pd
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -69,15 +63,16 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
-from scipy import sparse
 
 from flowopt.audit import TOL_REL, audit_plan
 from flowopt.bottlenecks import find_bottlenecks
+from flowopt.bundled import PATHWAY_FILE
 from flowopt.checks import check_scenario
 from flowopt.diagnosis import Diagnosis, diagnose, max_reachable_rate
 from flowopt.errors import GraphError, InputError, Problem
+from flowopt.formulation import AssembledLP, assemble
+from flowopt.formulation.assemble import stack_years
 from flowopt.graph import MaterialGraph, build_graph
-from flowopt.model import build_model
 from flowopt.results import (
     AuditCheck,
     Bottleneck,
@@ -89,19 +84,9 @@ from flowopt.results import (
     total_cost,
 )
 from flowopt.schema import MAX_TONNES, Identifier, Label, Scenario, Tonnes
-from flowopt.solve import (
-    CompiledLP,
-    SolveOptions,
-    SolveOutcome,
-    SolveStatus,
-    compile_model,
-    new_highs,
-    run_highs,
-    solve_model,
-)
+from flowopt.solve import Session, SolveOptions, SolveOutcome, SolveStatus
+from flowopt.yamlload import key_lines, parse_json, parse_yaml
 
-#: File name looked for when a folder is given.
-PATHWAY_FILE = "pathway.yaml"
 _TABLE = "pathway"
 #: ``max`` targets are rounded down to this step so the year stays feasible within tolerances.
 MAX_TARGET_STEP = 1e-6
@@ -203,27 +188,12 @@ class Pathway:
 
 
 def _yaml_lines(text: str) -> dict[tuple[str, ...], int]:
-    """Map every key path of a YAML document to its 1-based line (for located errors)."""
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return {}
-    lines: dict[tuple[str, ...], int] = {}
+    """Map every key path of a YAML document to its 1-based line (for located errors).
 
-    def walk(node: Any, path: tuple[str, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                sub = (*path, str(key.value))
-                lines[sub] = key.start_mark.line + 1
-                walk(value, sub)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                lines[(*path, str(i))] = item.start_mark.line + 1
-                walk(item, (*path, str(i)))
-
-    if root is not None:
-        walk(root, ())
-    return lines
+    Bounded like every YAML read (:func:`flowopt.yamlload.key_lines`): an alias bomb or a deep
+    document gives no lines rather than a hang.
+    """
+    return key_lines(text)
 
 
 class _Locator:
@@ -373,15 +343,12 @@ def load_pathway(path: str | os.PathLike[str]) -> Pathway:
         raise InputError(msg, [Problem(_TABLE, None, None, msg, "give a pathway.yaml, or a scenario folder that holds one.", str(p))])
     try:
         text = p.read_text(encoding="utf-8-sig")
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except UnicodeDecodeError as exc:
         msg = f"'{p.name}' is not UTF-8 text."
         raise InputError(msg, [Problem(_TABLE, None, None, msg, "save it as UTF-8.", str(p))]) from exc
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else getattr(exc, "lineno", None)
-        msg = f"'{p.name}' is not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {getattr(exc, 'problem', None) or exc}."
-        raise InputError(msg, [Problem(_TABLE, line, None, msg, "fix the syntax (indentation, colons, quotes).", str(p))]) from exc
+    # bounded parsers: duplicate keys, alias bombs, deep nesting and huge integers are input errors
+    parse = parse_json if p.suffix.lower() == ".json" else parse_yaml
+    data = parse(text, source=str(p), table=_TABLE)
     base_ref = data.get("base", ".") if isinstance(data, dict) else "."
     if not isinstance(base_ref, str):
         msg = "'base' must be a folder or workbook path."
@@ -624,75 +591,7 @@ class _Year:
     graph: MaterialGraph
     target: float
     weight: float
-    model: Any = None
-    compiled: CompiledLP | None = None
-    col0: int = 0
-    row0: int = 0
-
-
-@dataclass(frozen=True)
-class _Name:
-    """A column or row name of the assembled LP (``run_highs`` reads ``.name``)."""
-
-    name: str
-
-
-def _assemble(years: list[_Year], stock: dict[str, float]) -> tuple[CompiledLP, list[str]]:
-    """Stack the years' LPs block-diagonally and add one stock-linking row per stockpile.
-
-    The objective is ``sum_y w_y c_y x_y``; each linking row is
-    ``sum_y reclaim_t[k]_y <= stock_t[k]``.
-
-    Returns:
-        The assembled LP (names ``<year>/<Pyomo name>`` and ``stock_total[<k>]``) and the
-        stockpile of each linking row.
-    """
-    blocks, costs, col_lo, col_hi, row_lo, row_hi = [], [], [], [], [], []
-    names: list[_Name] = []
-    row_names: list[tuple[_Name, int]] = []
-    offset = 0.0
-    n_cols = n_rows = 0
-    for y in years:
-        c = y.compiled
-        assert c is not None
-        lp = c.lp
-        y.col0, y.row0 = n_cols, n_rows
-        a = lp.a_matrix_
-        blocks.append(sparse.csc_matrix((np.asarray(a.value_, dtype=float), np.asarray(a.index_), np.asarray(a.start_)), shape=(lp.num_row_, lp.num_col_)))
-        costs.append(y.weight * np.asarray(lp.col_cost_, dtype=float))
-        col_lo.append(np.asarray(lp.col_lower_, dtype=float))
-        col_hi.append(np.asarray(lp.col_upper_, dtype=float))
-        row_lo.append(np.asarray(lp.row_lower_, dtype=float))
-        row_hi.append(np.asarray(lp.row_upper_, dtype=float))
-        names += [_Name(f"{y.year}/{n}") for n in c.column_names]
-        row_names += [(_Name(f"{y.year}/{n}"), sense) for n, (_, sense) in zip(c.row_names, c.rows, strict=True)]
-        offset += y.weight * c.offset
-        n_cols += lp.num_col_
-        n_rows += lp.num_row_
-    # linking rows: the same pile's reclaim columns across the years
-    links = sorted(k for k in stock if any(k in y.model.STOCKPILES for y in years))
-    entries_r, entries_c = [], []
-    for i, k in enumerate(links):
-        for y in years:
-            if k in y.model.STOCKPILES:
-                entries_r.append(i)
-                entries_c.append(y.col0 + y.compiled.column_index[y.model.reclaim_t[k].name])  # type: ignore[union-attr]
-    link = sparse.csr_matrix((np.ones(len(entries_r)), (entries_r, entries_c)), shape=(len(links), n_cols))
-    a_all = sparse.vstack([sparse.block_diag(blocks, format="csr"), link]).tocsc() if blocks else link.tocsc()
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.num_row_ = n_rows + len(links)
-    lp.col_cost_ = np.concatenate(costs)
-    lp.col_lower_ = np.concatenate(col_lo)
-    lp.col_upper_ = np.concatenate(col_hi)
-    lp.row_lower_ = np.concatenate([*row_lo, np.full(len(links), -highspy.kHighsInf)])
-    lp.row_upper_ = np.concatenate([*row_hi, np.array([stock[k] for k in links], dtype=float)])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a_all.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a_all.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a_all.data.astype(float)
-    row_names += [(_Name(f"stock_total[{k}]"), 1) for k in links]
-    return CompiledLP(lp, names, row_names, offset), links
+    lp: AssembledLP | None = None
 
 
 def _split(y: _Year, joint: SolveOutcome) -> SolveOutcome:
@@ -701,22 +600,15 @@ def _split(y: _Year, joint: SolveOutcome) -> SolveOutcome:
     Row duals and reduced costs of the joint LP are in present-value CNY; dividing by the
     year's weight gives them in the year's CNY, the unit every single-year tool expects.
     """
-    c = y.compiled
-    assert c is not None and joint.highs is not None
-    sol = joint.highs.getSolution()
-    cols = slice(y.col0, y.col0 + c.lp.num_col_)
-    rows = slice(y.row0, y.row0 + c.lp.num_row_)
-    x = np.asarray(sol.col_value)[cols]
-    rc = np.asarray(sol.col_dual)[cols] / y.weight
-    dual = np.asarray(sol.row_dual)[rows] / y.weight
-    objective = float(np.asarray(c.lp.col_cost_, dtype=float) @ x + c.offset)
-    out = SolveOutcome(SolveStatus.optimal, joint.message, objective=objective, runtime_s=joint.runtime_s, columns=c.columns, rows=c.rows, compiled=c)
-    out.values = dict(zip(c.column_names, map(float, x), strict=True))
-    out.reduced_costs = dict(zip(c.column_names, map(float, rc), strict=True))
-    out.duals = dict(zip(c.row_names, map(float, dual), strict=True))
-    out._column_index = c.column_index
-    out._row_index = c.row_index
-    return out
+    lp = y.lp
+    assert lp is not None
+    first = joint.lp.cols[f"{y.year}/flow_t"].start
+    row0 = joint.lp.rows[f"{y.year}/lot_balance"].start
+    cols = slice(first, first + lp.n_cols)
+    rows = slice(row0, row0 + lp.n_rows)
+    x = joint.x[cols]
+    objective = float(lp.col_cost @ x + lp.offset)
+    return SolveOutcome(SolveStatus.optimal, joint.message, lp, objective=objective, runtime_s=joint.runtime_s, x=x, col_dual=joint.col_dual[cols] / y.weight, row_dual=joint.row_dual[rows] / y.weight)
 
 
 def _floor(rate: float) -> float:
@@ -775,28 +667,26 @@ def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_i
             g = _graph(s, year)
         years.append(_Year(year, s, g, target, p.weight(year)))
     for y in years:
-        y.model = build_model(y.graph)
-        y.compiled = compile_model(y.model)
-    joint_lp, links = _assemble(years, stock0)
-    h = new_highs(options)
-    if h.passModel(joint_lp.lp) == highspy.HighsStatus.kError:
+        y.lp = assemble(y.graph)
+    joint_lp = stack_years([(y.year, y.lp, y.weight) for y in years if y.lp is not None], stock0)
+    session = Session(joint_lp, options)
+    if not session.accepted:
         return _error(p, years, "HiGHS rejected the pathway LP (check for huge or non-finite coefficients).", start)
-    joint = run_highs(h, joint_lp)
+    joint = session.solve()
     if joint.status in (SolveStatus.infeasible, SolveStatus.infeasible_or_unbounded):
         return _infeasible(p, years, options, diagnose_infeasible, start)
     if not joint.ok:
         return _error(p, years, f"The solver ended without an optimal pathway: {joint.message}.", start)
-    return _optimal(p, years, joint, links, options, start)
+    return _optimal(p, years, joint, options, start)
 
 
-def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, links: list[str], options: SolveOptions, start: float) -> PathwayResult:
+def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: SolveOptions, start: float) -> PathwayResult:
     """Per-year plans, audits and the pathway checks of an optimal joint solution."""
-    assert joint.objective is not None and joint.highs is not None
+    assert joint.objective is not None
     stock = {k.id: k.stock_t for k in p.base.stockpiles}
-    row_dual = np.asarray(joint.highs.getSolution().row_dual)
-    n_year_rows = sum(y.compiled.lp.num_row_ for y in years)  # type: ignore[union-attr]
     # -dual: present-value CNY saved per extra tonne in the pile (the row is a <= limit)
-    value = {k: -float(row_dual[n_year_rows + i]) for i, k in enumerate(links)}
+    links = joint.lp.rows["stock_total"]
+    value = {str(k): -float(d) for k, d in zip(links.keys, joint.duals("stock_total"), strict=True)}
     results: list[YearResult] = []
     scenarios: dict[int, Scenario] = {}
     shipped: dict[int, dict[str, float]] = {}
@@ -804,7 +694,7 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, links: list[st
     warnings: list[str] = []
     for y in years:
         outcome = _split(y, joint)
-        flows, reclaim = extract_flows(y.graph, y.model, outcome)
+        flows, reclaim = extract_flows(y.graph, outcome)
         held = dict(stock)
         starts[y.year] = held
         audited = year_scenario(p, y.year, target=y.target, stock=held)
@@ -817,7 +707,7 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, links: list[st
         fates = stream_fates(audited, flows, reclaim)
         k_ = kpis(audited, fates)
         report = audit_plan(audited, flows, reclaim, outcome.objective, y.target)
-        cards = find_bottlenecks(y.graph, y.model, outcome, options, ranges=False)
+        cards = find_bottlenecks(y.graph, outcome, options, ranges=False)
         if p.spec.targets[y.year] == "max":
             # at the highest reachable rate no extra point exists: the target's price means nothing
             cards = [c for c in cards if c.kind != "target"]
@@ -900,9 +790,9 @@ def _solver(joint: SolveOutcome | None, start: float, years: list[_Year]) -> dic
     info: dict[str, Any] = {"name": "HiGHS", "wall_s": time.perf_counter() - start}
     if joint is not None:
         info |= {"status": joint.status.value, "message": joint.message, "runtime_s": joint.runtime_s}
-    if years and all(y.compiled is not None for y in years):
-        info["columns"] = sum(y.compiled.lp.num_col_ for y in years)  # type: ignore[union-attr]
-        info["rows"] = sum(y.compiled.lp.num_row_ for y in years)  # type: ignore[union-attr]
+    if years and all(y.lp is not None for y in years):
+        info["columns"] = sum(y.lp.n_cols for y in years if y.lp is not None)
+        info["rows"] = sum(y.lp.n_rows for y in years if y.lp is not None)
     return info
 
 
@@ -966,7 +856,7 @@ def _infeasible(p: Pathway, years: list[_Year], options: SolveOptions, full: boo
     bad: list[str] = []
     statements: list[str] = []
     for y in years:
-        feasible = solve_model(build_model(y.graph), options).ok
+        feasible = Session(assemble(y.graph), options).solve().ok
         diag = None
         best = None
         if not feasible:
@@ -1085,7 +975,7 @@ def format_pathway(r: PathwayResult, *, lang: str = "en", top: int = 3) -> str:
             lines.append(f"  {y.year} ({len(y.bottlenecks)} binding):")
             lines += [f"     - {b.explanation_zh if zh else b.explanation}" for b in shown]
     if r.status == "infeasible":
-        from flowopt.cli import format_diagnosis  # local: cli imports this module
+        from flowopt.textreport import format_diagnosis
 
         for y in r.years:
             if y.status == "infeasible":
@@ -1099,77 +989,3 @@ def format_pathway(r: PathwayResult, *, lang: str = "en", top: int = 3) -> str:
     return "\n".join(lines)
 
 
-def write_pathway(r: PathwayResult, folder: str | os.PathLike[str], *, lang: str = "en") -> Path:
-    """Write a pathway's files into ``folder``, atomically.
-
-    ``pathway.json`` (the whole result), ``pathway.csv`` (one row per year), ``stock.csv``
-    (stock per pile and year) and, per solved year, a folder ``<year>/`` with that year's plan
-    files as written by ``flowopt solve --out``.
-
-    Args:
-        r: the result.
-        folder: target folder; replaced as a whole.
-        lang: ``en`` or ``zh`` for the per-year Sankey and report.
-
-    Returns:
-        The folder.
-    """
-    from flowopt.cli import write_plan  # local: cli imports this module
-    from flowopt.io import atomic_path
-
-    target = Path(folder)
-    with atomic_path(target) as work:
-        work.mkdir()
-        (work / "pathway.json").write_text(json.dumps(r.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
-        r.table().to_csv(work / "pathway.csv", index=False)
-        r.stock_table().to_csv(work / "stock.csv", index=False)
-        for y in r.years:
-            if y.plan is not None:
-                write_plan(y.plan, work / str(y.year), scenario=r.scenario(y.year), lang=lang)
-    return target
-
-
-def add_pathway_command(sub: Any) -> argparse.ArgumentParser:
-    """Add ``flowopt pathway`` to the CLI's subparsers (``sub`` from ``add_subparsers``).
-
-    Returns:
-        The new subparser.
-    """
-    p = sub.add_parser("pathway", help="solve a multi-year pathway (e.g. 2023–2025) as one LP: per-year plans, targets and carried stock")
-    p.add_argument("data", nargs="?", help=f"pathway file, or a scenario folder holding {PATHWAY_FILE} (default: the bundled park's 2023–2025 pathway)")
-    p.add_argument("--json", action="store_true", help="print the pathway result as JSON")
-    p.add_argument("--out", type=Path, help="also write pathway.json, pathway.csv, stock.csv and each year's plan files to this folder")
-    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations and of the files written by --out")
-    p.add_argument("--time-limit", type=float, default=60.0, help="solver time limit in seconds (default 60)")
-    p.add_argument("--no-diagnosis", action="store_true", help="for a year that cannot meet its target, report only its highest rate (faster)")
-    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    return p
-
-
-def _emit(doc: dict[str, Any]) -> None:
-    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
-    sys.stdout.write("\n")
-
-
-def pathway_command(args: argparse.Namespace) -> int:
-    """Run ``flowopt pathway``; return the exit code (0 solved and audited, 1 not, 2 bad input)."""
-    from flowopt.pipeline import default_data_dir  # local: pipeline imports much
-
-    source = Path(args.data) if args.data else default_data_dir()
-    try:
-        result = run_pathway(source, SolveOptions(time_limit_s=args.time_limit), diagnose_infeasible=not args.no_diagnosis)
-    except InputError as exc:
-        if args.json:
-            _emit({"status": "invalid_input", "code": exc.code, "message": exc.message, "problems": [x.to_dict() for x in exc.problems]})
-        else:
-            sys.stderr.write(f"{exc}\n")
-        return 2
-    if args.out:
-        write_pathway(result, args.out, lang=args.lang)
-    if args.json:
-        _emit(result.model_dump(mode="json"))
-    else:
-        sys.stdout.write(format_pathway(result, lang=args.lang) + "\n")
-        if args.out:
-            sys.stdout.write(f"\nWritten to {args.out}/: pathway.json, pathway.csv, stock.csv and one folder of plan files per year.\n")
-    return 0 if result.ok else 1

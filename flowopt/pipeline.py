@@ -1,6 +1,6 @@
 """Pipeline: files or ``Scenario`` -> audited ``Plan`` (the whole story on one screen).
 
-    load_scenario -> build_graph -> build_model -> solve_model -> extract -> audit -> Plan
+    load_scenario -> build_graph -> assemble -> Session.solve -> extract -> audit -> Plan
 
 Each stage is public in its own module so tests, notebooks and the API can stop between
 stages. An infeasible target is an answer, not a crash: :func:`run` raises
@@ -14,17 +14,15 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import pyomo.environ as pyo
 
 from flowopt.audit import audit_plan
 from flowopt.bottlenecks import find_bottlenecks, target_marginal_cost, why_not
+from flowopt.bundled import default_data_dir
 from flowopt.diagnosis import diagnose, max_reachable_rate
 from flowopt.errors import AuditError, InfeasibleError, InputError, Problem
+from flowopt.formulation import assemble
 from flowopt.graph import MaterialGraph, build_graph
 from flowopt.io import load_scenario
-from flowopt.model import build_model
 from flowopt.results import (
     Plan,
     assemble_plan,
@@ -33,7 +31,7 @@ from flowopt.results import (
     stream_fates,
 )
 from flowopt.schema import Scenario
-from flowopt.solve import SolveOptions, SolveOutcome, SolveStatus, solve_model
+from flowopt.solve import Session, SolveOptions, SolveOutcome, SolveStatus
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +47,6 @@ class StageTimes:
         now = time.perf_counter()
         self.seconds[stage] = self.seconds.get(stage, 0.0) + now - start
         return now
-
-
-def default_data_dir() -> Path:
-    """Return the bundled park dataset (``data/panzhihua_east``), or ``FLOWOPT_DATA`` if set."""
-    env = os.environ.get("FLOWOPT_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent / "data" / "panzhihua_east"
 
 
 def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate: float | None = None, options: SolveOptions | None = None, times: StageTimes | None = None, explain: bool = True) -> Plan:
@@ -95,23 +85,22 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
     t = times.mark("load", t)
     g = build_graph(scenario)
     t = times.mark("graph", t)
-    m = build_model(g)
+    lp = assemble(g)
     t = times.mark("build", t)
     options = options or SolveOptions()
-    outcome = solve_model(m, options)
+    outcome = Session(lp, options).solve()
     t = times.mark("solve", t)
-    return plan_from_outcome(g, m, outcome, options=options, times=times, explain=explain)
+    return plan_from_outcome(g, outcome, options=options, times=times, explain=explain)
 
 
-def plan_from_outcome(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutcome, *, options: SolveOptions | None = None, times: StageTimes | None = None, explain: bool = True) -> Plan:
+def plan_from_outcome(g: MaterialGraph, outcome: SolveOutcome, *, options: SolveOptions | None = None, times: StageTimes | None = None, explain: bool = True) -> Plan:
     """Turn a solve outcome into an audited plan (or the answer that there is none).
 
     Shared by :func:`run` and warm-started what-ifs (:mod:`flowopt.whatif`).
 
     Args:
-        g: the material graph of the scenario the model was solved for.
-        m: the model (its mutable parameters must hold that scenario's values).
-        outcome: the solver's outcome.
+        g: the material graph of the scenario the LP was solved for.
+        outcome: the solver's outcome (its LP must hold that scenario's numbers).
         options: solver settings for explanation re-solves.
         times: filled with seconds per stage when given.
         explain: compute ranges, why-not, target price range and the highest reachable rate.
@@ -135,13 +124,13 @@ def plan_from_outcome(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutc
         raise err
     outcome.raise_for_status()
     assert outcome.objective is not None
-    flows, reclaim = extract_flows(g, m, outcome)
+    flows, reclaim = extract_flows(g, outcome)
     fates = stream_fates(scenario, flows, reclaim)
     k = kpis(scenario, fates)
     t = times.mark("results", t)
-    bottlenecks = find_bottlenecks(g, m, outcome, options, ranges=explain)
-    idle = why_not(g, m, outcome, options) if explain else []
-    marginal = target_marginal_cost(g, m, outcome, options) if explain else None
+    bottlenecks = find_bottlenecks(g, outcome, options, ranges=explain)
+    idle = why_not(g, outcome, options) if explain else []
+    marginal = target_marginal_cost(g, outcome, options) if explain else None
     t = times.mark("explain", t)
     best = max_reachable_rate(g, options) if explain else None
     t = times.mark("max_rate", t)

@@ -1,6 +1,7 @@
-"""Results: solved model -> ``Plan`` (pydantic) with its pandas tables.
+"""Results: solved LP -> ``Plan`` (pydantic) with its pandas tables.
 
-Stage: (``MaterialGraph``, ``ConcreteModel``, ``SolveOutcome``) -> ``Plan``. Everything a user
+Stage: (``MaterialGraph``, solved :class:`~flowopt.solve.SolveOutcome`) -> ``Plan``. Column values
+are read by family and position (``flow_t`` in arc order, ``unmanaged_t``, ``reclaim_t``). Everything a user
 sees is computed here from the solver's flows and the scenario's own numbers: flows with their
 cost terms, the fate of every stream, project and sink loads, the official rates overall, per
 waste category and per firm. :mod:`flowopt.audit` then checks the plan against the input.
@@ -15,12 +16,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Literal
 
-import pandas as pd
-import pyomo.environ as pyo
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from flowopt.formulation.families import COST_TERMS
 from flowopt.graph import MaterialGraph
-from flowopt.model import COST_TERMS
 from flowopt.schema import ProjectBooking, RateMode, Scenario, SinkBooking
 from flowopt.solve import SolveOutcome
 
@@ -229,8 +229,10 @@ class Plan(_Out):
     """Display names per id (streams, stockpiles, projects, sinks, firms, sites):
     ``{"W01": {"name_zh": …, "name_en": …}}``."""
 
-    def tables(self) -> dict[str, pd.DataFrame]:
+    def tables(self) -> dict[str, Any]:
         """Return the plan's tables as pandas DataFrames keyed by table name."""
+        import pandas as pd  # only callers of tables() pay for pandas
+
         return {
             "flows": pd.DataFrame([f.model_dump() for f in self.flows]),
             "stream_fates": pd.DataFrame([f.model_dump() for f in self.stream_fates]),
@@ -256,31 +258,31 @@ def labels(s: Scenario) -> dict[str, dict[str, str]]:
 ZERO_T = 1e-6
 
 
-def _value(outcome: SolveOutcome, var: Any) -> float:
-    v = outcome.values.get(var.name, 0.0)
-    return 0.0 if abs(v) < ZERO_T else v
+def _clean(values: np.ndarray) -> np.ndarray:
+    """Column values with solver noise (below :data:`ZERO_T`) set to 0."""
+    return np.where(np.abs(values) < ZERO_T, 0.0, values)
 
 
-def extract_flows(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutcome) -> tuple[list[FlowRow], dict[str, float]]:
-    """Read flows (with their cost terms) and reclaim tonnes from a solved model.
+def extract_flows(g: MaterialGraph, outcome: SolveOutcome) -> tuple[list[FlowRow], dict[str, float]]:
+    """Read flows (with their cost terms) and reclaim tonnes from a solved LP.
 
     Args:
-        g: the material graph the model was built from.
-        m: the model.
+        g: the material graph the LP was assembled from.
         outcome: an optimal solve outcome.
 
     Returns:
         Flow rows sorted by (stream, source, destination) and reclaim tonnes per stockpile.
     """
     s = g.scenario
+    lp = outcome.lp
     category = {x.id: x.category for x in s.streams}
     tax = s.policy.environmental_tax_cny_per_t
     penalty = s.policy.unmanaged_penalty_cny_per_t
     rows: list[FlowRow] = []
-    for arc in g.arcs:
-        t = _value(outcome, m.flow_t[arc.key])
-        if t <= 0:
-            continue
+    flows = _clean(outcome.cols("flow_t"))
+    for j in np.flatnonzero(flows > 0):
+        arc = g.arcs[int(j)]
+        t = float(flows[j])
         lot = g.lots[arc.lot]
         transport = arc.transport_cny_per_t * t
         if arc.outlet in g.projects:
@@ -293,15 +295,16 @@ def extract_flows(g: MaterialGraph, m: pyo.ConcreteModel, outcome: SolveOutcome)
             handling, revenue = d.fee_cny_per_t * t, 0.0
             kind = "disposal" if d.counts_as == SinkBooking.disposal else "storage"
             dkind = "sink"
-        rows.append(FlowRow(stream=lot.stream, category=category[lot.stream].value, origin=lot.origin, source_kind=lot.kind, source=lot.source, from_site=lot.site, destination=arc.outlet, destination_kind=dkind, kind=kind, tonnes=t, distance_km=arc.distance_km, transport_cny=transport, handling_cny=handling, revenue_cny=revenue, tax_cny=0.0, penalty_cny=0.0, cost_cny=transport + handling - revenue))
-    for lid in m.UNMANAGED_LOTS:
-        t = _value(outcome, m.unmanaged_t[lid])
+        # built from the solver's numbers and validated records: no field needs checking again
+        rows.append(FlowRow.model_construct(stream=lot.stream, category=category[lot.stream].value, origin=lot.origin, source_kind=lot.kind, source=lot.source, from_site=lot.site, destination=arc.outlet, destination_kind=dkind, kind=kind, tonnes=t, distance_km=arc.distance_km, transport_cny=transport, handling_cny=handling, revenue_cny=revenue, tax_cny=0.0, penalty_cny=0.0, cost_cny=transport + handling - revenue))
+    unmanaged = _clean(outcome.cols("unmanaged_t"))
+    for lid, t in zip(lp.cols["unmanaged_t"].keys, unmanaged, strict=True):
         if t <= 0:
             continue
-        lot = g.lots[lid]
-        tx, pen = tax.rate(category[lot.stream]) * t, penalty * t
-        rows.append(FlowRow(stream=lot.stream, category=category[lot.stream].value, origin=lot.origin, source_kind=lot.kind, source=lot.source, from_site=lot.site, destination="unmanaged", destination_kind="unmanaged", kind="unmanaged", tonnes=t, distance_km=0.0, transport_cny=0.0, handling_cny=0.0, revenue_cny=0.0, tax_cny=tx, penalty_cny=pen, cost_cny=tx + pen))
-    reclaim = {k: _value(outcome, m.reclaim_t[k]) for k in m.STOCKPILES}
+        lot = g.lots[str(lid)]
+        tx, pen = tax.rate(category[lot.stream]) * float(t), penalty * float(t)
+        rows.append(FlowRow.model_construct(stream=lot.stream, category=category[lot.stream].value, origin=lot.origin, source_kind=lot.kind, source=lot.source, from_site=lot.site, destination="unmanaged", destination_kind="unmanaged", kind="unmanaged", tonnes=float(t), distance_km=0.0, transport_cny=0.0, handling_cny=0.0, revenue_cny=0.0, tax_cny=tx, penalty_cny=pen, cost_cny=tx + pen))
+    reclaim = {str(k): float(t) for k, t in zip(lp.cols["reclaim_t"].keys, _clean(outcome.cols("reclaim_t")), strict=True)}
     rows.sort(key=lambda r: (r.stream, r.source_kind, r.source, r.origin, r.destination))
     return rows, reclaim
 

@@ -1,12 +1,15 @@
-"""Solve: Pyomo ``ConcreteModel`` -> ``SolveOutcome`` (the only module that talks to HiGHS).
+"""Solve: the one gateway to HiGHS — ``AssembledLP`` -> :class:`Session` -> :class:`SolveOutcome`.
 
-The model is compiled to matrix form with Pyomo's standard-form compiler and handed to
-HiGHS through highspy directly. That keeps one ``Highs`` object per solve, gives row duals and
-(later) ranging on the same basis, and avoids Pyomo's HiGHS output capture, which can
-deadlock when solves run in threads.
+Only this module imports highspy. A :class:`Session` holds one ``Highs`` instance with one
+assembled LP (:mod:`flowopt.formulation`): it solves, re-solves warm after costs, bounds or
+coefficients change, hands out bases and sensitivity ranges, adds scratch columns and rows
+(elastic relaxations), and computes irreducible infeasible subsets. Consumers address rows and
+columns by family and position (``outcome.cols("flow_t")``, ``lp.row_of("target")``).
 
-``solve_model`` never raises for a non-optimal end: it returns a ``SolveOutcome`` whose
+A solve never raises for a non-optimal end: it returns a :class:`SolveOutcome` whose
 ``raise_for_status`` the caller may call (the pattern of httpx's ``raise_for_status``).
+HiGHS runs one thread per solve by default; if another HiGHS user in the process started
+HiGHS's global scheduler with another thread count, the session resets it and runs.
 """
 
 from __future__ import annotations
@@ -22,16 +25,14 @@ from typing import Any
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from flowopt.errors import (
     InfeasibleError,
-    SolveError,
     SolverFailure,
     SolverLimitError,
     UnboundedError,
 )
+from flowopt.options import IPM_ABOVE_COLS, SolveOptions
 
 
 class SolveStatus(StrEnum):
@@ -46,112 +47,6 @@ class SolveStatus(StrEnum):
     error = "error"
 
 
-@dataclass(frozen=True)
-class SolveOptions:
-    """Solver settings.
-
-    Attributes:
-        time_limit_s: wall-clock limit inside HiGHS, in seconds.
-        threads: HiGHS threads; 1 keeps concurrent solves in separate processes predictable.
-        primal_feasibility_tolerance: HiGHS primal feasibility tolerance.
-        dual_feasibility_tolerance: HiGHS dual feasibility tolerance.
-    """
-
-    time_limit_s: float = 60.0
-    threads: int = 1
-    primal_feasibility_tolerance: float = 1e-7
-    dual_feasibility_tolerance: float = 1e-7
-
-
-@dataclass
-class CompiledLP:
-    """A model in matrix form, ready for HiGHS, with the maps back to Pyomo."""
-
-    lp: Any
-    columns: list[Any]
-    rows: list[Any]
-    offset: float
-    column_names: list[str] = field(default_factory=list)
-    row_names: list[str] = field(default_factory=list)
-    column_index: dict[str, int] = field(default_factory=dict)
-    row_index: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        # Pyomo builds names on request and that is slow: do it once per compile
-        self.column_names = [v.name for v in self.columns]
-        self.row_names = [c.name for c, _ in self.rows]
-        self.column_index = {n: j for j, n in enumerate(self.column_names)}
-        self.row_index = {n: i for i, n in enumerate(self.row_names)}
-
-
-@dataclass
-class SolveOutcome:
-    """What the solver reported, mapped back to Pyomo components.
-
-    Attributes:
-        status: how the solve ended.
-        message: HiGHS's model status in words.
-        objective: objective value (CNY/yr) when optimal, else ``None``.
-        runtime_s: wall-clock time spent in HiGHS.
-        values: primal value per Pyomo variable name, when optimal.
-        duals: dual value per Pyomo constraint name (d objective / d right-hand side, in the
-            objective's units per unit of the constraint), when optimal.
-        reduced_costs: reduced cost per variable name, when optimal.
-    """
-
-    status: SolveStatus
-    message: str
-    objective: float | None = None
-    runtime_s: float = 0.0
-    values: dict[str, float] = field(default_factory=dict)
-    duals: dict[str, float] = field(default_factory=dict)
-    reduced_costs: dict[str, float] = field(default_factory=dict)
-    highs: Any = field(default=None, repr=False)
-    columns: list[Any] = field(default_factory=list, repr=False)
-    rows: list[Any] = field(default_factory=list, repr=False)
-    compiled: CompiledLP | None = field(default=None, repr=False)
-
-    _row_index: dict[str, int] | None = field(default=None, repr=False)
-    _column_index: dict[str, int] | None = field(default=None, repr=False)
-
-    def row_index(self) -> dict[str, int]:
-        """Map each constraint name to its row in the compiled LP (computed once)."""
-        if self._row_index is None:
-            self._row_index = {con.name: i for i, (con, _) in enumerate(self.rows)}
-        return self._row_index
-
-    def column_index(self) -> dict[str, int]:
-        """Map each variable name to its column in the compiled LP (computed once)."""
-        if self._column_index is None:
-            self._column_index = {var.name: j for j, var in enumerate(self.columns)}
-        return self._column_index
-
-    @property
-    def ok(self) -> bool:
-        """True when the solve ended optimal."""
-        return self.status == SolveStatus.optimal
-
-    def raise_for_status(self) -> SolveOutcome:
-        """Return ``self`` when optimal, else raise the matching :class:`SolveError`.
-
-        Raises:
-            InfeasibleError: infeasible (or infeasible-or-unbounded) model.
-            UnboundedError: unbounded objective.
-            SolverLimitError: time or iteration limit reached.
-            SolverFailure: any HiGHS error.
-        """
-        if self.ok:
-            return self
-        text = f"The solver ended without an optimal plan: {self.message}."
-        if self.status in (SolveStatus.infeasible, SolveStatus.infeasible_or_unbounded):
-            raise InfeasibleError(text, self)
-        if self.status == SolveStatus.unbounded:
-            raise UnboundedError(text + " A revenue likely exceeds all costs on a loop; check revenues and residue fractions.", self)
-        if self.status in (SolveStatus.time_limit, SolveStatus.iteration_limit):
-            raise SolverLimitError(text + " Raise the time limit or simplify the scenario.", self)
-        raise SolverFailure(text, self)
-
-
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: SolveStatus.optimal,
     highspy.HighsModelStatus.kInfeasible: SolveStatus.infeasible,
@@ -160,44 +55,6 @@ _STATUS = {
     highspy.HighsModelStatus.kTimeLimit: SolveStatus.time_limit,
     highspy.HighsModelStatus.kIterationLimit: SolveStatus.iteration_limit,
 }
-
-
-def compile_model(model: pyo.ConcreteModel) -> CompiledLP:
-    """Compile the active objective and constraints of ``model`` into a ``HighsLp``.
-
-    Args:
-        model: a linear Pyomo model with one active objective (minimized).
-
-    Returns:
-        The LP with column and row maps (rows are ``(ConstraintData, sense)`` with sense 0 for
-        equality, 1 for ``<=`` and -1 for ``>=``).
-    """
-    info = LinearStandardFormCompiler().write(model, mixed_form=True, set_sense=None)
-    n_cols = len(info.columns)
-    n_rows = len(info.rows)
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.num_row_ = n_rows
-    cost = np.asarray(info.c.toarray()).reshape(-1) if info.c.shape[0] else np.zeros(n_cols)
-    lp.col_cost_ = cost[:n_cols] if cost.size else np.zeros(n_cols)
-    inf = highspy.kHighsInf
-    lp.col_lower_ = np.array([-inf if v.lb is None else float(v.lb) for v in info.columns])
-    lp.col_upper_ = np.array([inf if v.ub is None else float(v.ub) for v in info.columns])
-    rhs = np.asarray(info.rhs, dtype=float)
-    lower = np.empty(n_rows)
-    upper = np.empty(n_rows)
-    for i, (_, sense) in enumerate(info.rows):
-        lower[i] = rhs[i] if sense in (0, -1) else -inf
-        upper[i] = rhs[i] if sense in (0, 1) else inf
-    lp.row_lower_ = lower
-    lp.row_upper_ = upper
-    a = info.A.tocsc()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = a.indices.astype(np.int32)
-    lp.a_matrix_.value_ = a.data.astype(float)
-    offset = float(info.c_offset[0]) if len(info.c_offset) else 0.0
-    return CompiledLP(lp, list(info.columns), list(info.rows), offset)
 
 
 _banner_lock = threading.Lock()
@@ -240,141 +97,368 @@ def new_highs(options: SolveOptions) -> Any:
     return h
 
 
-def solve_model(model: pyo.ConcreteModel, options: SolveOptions | None = None) -> SolveOutcome:
-    """Solve a linear Pyomo model with HiGHS.
+# ---------------------------------------------------------------------------------------------
+# The gateway for assembled LPs (flowopt.formulation): one Session per HiGHS instance
+# ---------------------------------------------------------------------------------------------
+
+
+
+@dataclass
+class Ranging:
+    """Sensitivity ranges of an optimal basis (HiGHS ``getRanging``), as arrays.
+
+    Attributes:
+        row_bound_dn: per row, the lowest right-hand side for which the row's dual holds.
+        row_bound_up: per row, the highest.
+        col_cost_dn: per column, the lowest cost for which the basis stays optimal.
+        col_cost_up: per column, the highest.
+    """
+
+    row_bound_dn: np.ndarray
+    row_bound_up: np.ndarray
+    col_cost_dn: np.ndarray
+    col_cost_up: np.ndarray
+
+
+@dataclass
+class IisResult:
+    """An irreducible infeasible subset, or why there is none.
+
+    Attributes:
+        status: ``found``, ``none`` (the LP is not infeasible, or HiGHS found no subset),
+            ``timeout`` (the time budget ran out first) or ``error``.
+        rows: rows of the subset.
+        cols: columns whose bounds are in the subset.
+        message: what happened, in words.
+    """
+
+    status: str
+    rows: list[int] = field(default_factory=list)
+    cols: list[int] = field(default_factory=list)
+    message: str = ""
+
+
+@dataclass
+class SolveOutcome:
+    """How a solve of an assembled LP ended, with the solution as arrays.
+
+    Attributes:
+        status: how the solve ended.
+        message: HiGHS's model status in words.
+        lp: the LP that was solved (its family layout addresses ``x``, ``row_dual`` …).
+        objective: objective value (CNY/yr) when optimal.
+        runtime_s: wall-clock seconds in HiGHS.
+        iterations: simplex iterations of this run (0 when an earlier basis was still optimal).
+        x: column values (optimal only).
+        col_dual: reduced costs (optimal only).
+        row_dual: row duals, d objective / d right-hand side (optimal only).
+        session: the session that solved it (for warm re-solves and ranging).
+    """
+
+    status: SolveStatus
+    message: str
+    lp: Any = field(repr=False)
+    objective: float | None = None
+    runtime_s: float = 0.0
+    iterations: int = 0
+    x: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    col_dual: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    row_dual: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    session: Any = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True when the solve ended optimal."""
+        return self.status == SolveStatus.optimal
+
+    def cols(self, family: str) -> np.ndarray:
+        """Values of one column family, in its key order."""
+        return self.x[self.lp.cols[family].slice]
+
+    def duals(self, family: str) -> np.ndarray:
+        """Duals of one row family, in its key order."""
+        return self.row_dual[self.lp.rows[family].slice]
+
+    def value(self, form: Any) -> float:
+        """Value of a linear form (:class:`~flowopt.formulation.lp.SparseVector`) at the solution."""
+        return float(form.dot(self.x))
+
+    def raise_for_status(self) -> SolveOutcome:
+        """Return ``self`` when optimal, else raise the matching :class:`SolveError`."""
+        if self.ok:
+            return self
+        text = f"The solver ended without an optimal plan: {self.message}."
+        if self.status in (SolveStatus.infeasible, SolveStatus.infeasible_or_unbounded):
+            raise InfeasibleError(text, self)
+        if self.status == SolveStatus.unbounded:
+            raise UnboundedError(text + " A revenue likely exceeds all costs on a loop; check revenues and residue fractions.", self)
+        if self.status in (SolveStatus.time_limit, SolveStatus.iteration_limit):
+            raise SolverLimitError(text + " Raise the time limit or simplify the scenario.", self)
+        raise SolverFailure(text, self)
+
+
+def _pass_lp(h: Any, lp: Any) -> Any:
+    # numpy infinities are HiGHS's infinity (kHighsInf is float("inf")); integrality 0 = continuous
+    return h.passModel(
+        int(lp.n_cols), int(lp.n_rows), int(lp.nnz), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), float(lp.offset),
+        np.ascontiguousarray(lp.col_cost, dtype=float), np.ascontiguousarray(lp.col_lower, dtype=float), np.ascontiguousarray(lp.col_upper, dtype=float),
+        np.ascontiguousarray(lp.row_lower, dtype=float), np.ascontiguousarray(lp.row_upper, dtype=float),
+        np.ascontiguousarray(lp.a_start[: lp.n_cols], dtype=np.int32), np.ascontiguousarray(lp.a_index, dtype=np.int32), np.ascontiguousarray(lp.a_value, dtype=float),
+        np.zeros(lp.n_cols, dtype=np.int32),
+    )
+
+
+class Session:
+    """One HiGHS instance holding one assembled LP: solve, change numbers, re-solve warm.
+
+    The only place (with :func:`solve_model`) where flowopt talks to HiGHS. Not thread-safe:
+    one session per thread. Changes (costs, bounds, coefficients) are applied to HiGHS and to
+    the session's copy of the LP (``self.lp``), so both always describe the same problem.
 
     Args:
-        model: the model from :func:`flowopt.model.build_model` (or any LP).
-        options: solver settings; defaults to :class:`SolveOptions`.
-
-    Returns:
-        The outcome; optimal outcomes carry values, duals and reduced costs by component name.
+        lp: the assembled LP (copied; the caller's arrays are never changed).
+        options: solver settings.
     """
-    options = options or SolveOptions()
-    compiled = compile_model(model)
-    h = new_highs(options)
-    status = h.passModel(compiled.lp)
-    if status == highspy.HighsStatus.kError:
-        return SolveOutcome(SolveStatus.error, "HiGHS rejected the model (check for huge or non-finite coefficients)")
-    return run_highs(h, compiled)
 
+    def __init__(self, lp: Any, options: SolveOptions | None = None) -> None:
+        self.options = options or SolveOptions()
+        self.lp = lp.copy()
+        self.h = new_highs(self.options)
+        choice = self.options.solver
+        if choice == "ipm" or (choice == "choose" and lp.n_cols > IPM_ABOVE_COLS):
+            self.h.setOptionValue("solver", "ipm")
+            self.h.setOptionValue("run_crossover", "on")
+        self.accepted = _pass_lp(self.h, self.lp) != highspy.HighsStatus.kError
+        self._keys: np.ndarray | None = None
 
-def run_highs(h: Any, compiled: CompiledLP) -> SolveOutcome:
-    """Run HiGHS on the LP it holds (warm from its current basis, if any) and read the outcome.
+    # -- solving --------------------------------------------------------------------------
 
-    Args:
-        h: a ``Highs`` instance holding ``compiled``'s LP (possibly modified in place).
-        compiled: the maps from LP columns and rows back to Pyomo components.
-
-    Returns:
-        The outcome.
-    """
-    start = time.perf_counter()
-    h.run()
-    model_status = h.getModelStatus()
-    result = _STATUS.get(model_status, SolveStatus.error)
-    if result == SolveStatus.infeasible_or_unbounded:
-        # presolve could not tell which; without presolve the simplex can
-        h.setOptionValue("presolve", "off")
-        h.clearSolver()
-        h.run()
-        h.setOptionValue("presolve", "choose")
+    def solve(self) -> SolveOutcome:
+        """Run HiGHS (warm from the current basis, if any) and read the outcome."""
+        if not self.accepted:
+            return SolveOutcome(SolveStatus.error, "HiGHS rejected the model (check for huge or non-finite coefficients)", self.lp, session=self)
+        h = self.h
+        start = time.perf_counter()
+        status = h.run()
+        if status == highspy.HighsStatus.kError and h.getModelStatus() == highspy.HighsModelStatus.kNotset:
+            # another HiGHS user in this process started the global thread scheduler with a
+            # different thread count: HiGHS refuses to run until it is reset
+            highspy.Highs.resetGlobalScheduler(True)
+            h.run()
         model_status = h.getModelStatus()
         result = _STATUS.get(model_status, SolveStatus.error)
-    runtime = time.perf_counter() - start
-    message = h.modelStatusToString(model_status)
-    outcome = SolveOutcome(result, message, runtime_s=runtime, highs=h, columns=compiled.columns, rows=compiled.rows, compiled=compiled)
-    if result != SolveStatus.optimal:
-        return outcome
-    sol = h.getSolution()
-    info = h.getInfo()
-    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
-        outcome.status = SolveStatus.error
-        outcome.message = "HiGHS reported optimal without a feasible primal solution"
-        return outcome
-    objective = float(info.objective_function_value) + compiled.offset
-    if not math.isfinite(objective):
-        outcome.status = SolveStatus.error
-        outcome.message = "HiGHS returned a non-finite objective"
-        return outcome
-    outcome.objective = objective
-    names = compiled.column_names
-    outcome.values = dict(zip(names, map(float, sol.col_value), strict=True))
-    outcome.reduced_costs = dict(zip(names, map(float, sol.col_dual), strict=True))
-    outcome.duals = dict(zip(compiled.row_names, map(float, sol.row_dual), strict=True))
-    outcome._column_index = compiled.column_index
-    outcome._row_index = compiled.row_index
-    return outcome
+        if result == SolveStatus.infeasible_or_unbounded:
+            h.setOptionValue("presolve", "off")
+            h.clearSolver()
+            h.run()
+            h.setOptionValue("presolve", "choose")
+            model_status = h.getModelStatus()
+            result = _STATUS.get(model_status, SolveStatus.error)
+        info = h.getInfo()
+        iterations = int(info.simplex_iteration_count)  # HiGHS counts per run
+        out = SolveOutcome(result, h.modelStatusToString(model_status), self.lp, runtime_s=time.perf_counter() - start, iterations=iterations, session=self)
+        if result != SolveStatus.optimal:
+            return out
+        if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+            out.status, out.message = SolveStatus.error, "HiGHS reported optimal without a feasible primal solution"
+            return out
+        objective = float(info.objective_function_value)
+        if not math.isfinite(objective):
+            out.status, out.message = SolveStatus.error, "HiGHS returned a non-finite objective"
+            return out
+        sol = h.getSolution()
+        out.objective = objective
+        out.x = np.asarray(sol.col_value, dtype=float)
+        out.col_dual = np.asarray(sol.col_dual, dtype=float)
+        out.row_dual = np.asarray(sol.row_dual, dtype=float)
+        return out
+
+    def basis_still_optimal(self) -> bool:
+        """Re-solve from the current basis; True when it stays optimal without a pivot."""
+        out = self.solve()
+        return out.ok and out.iterations == 0
+
+    # -- changing numbers -----------------------------------------------------------------
+
+    def set_costs(self, cols: np.ndarray, values: np.ndarray) -> None:
+        """Set the costs of columns ``cols``."""
+        cols = np.asarray(cols, dtype=np.int32)
+        values = np.asarray(values, dtype=float)
+        if len(cols):
+            self.h.changeColsCost(len(cols), cols, values)
+            self.lp.col_cost[cols] = values
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Set the bounds of rows ``rows`` (``±inf`` for one-sided rows)."""
+        rows = np.asarray(rows, dtype=np.int32)
+        lower = np.asarray(lower, dtype=float)
+        upper = np.asarray(upper, dtype=float)
+        if len(rows):
+            self.h.changeRowsBounds(len(rows), rows, lower, upper)
+            self.lp.row_lower[rows] = lower
+            self.lp.row_upper[rows] = upper
+
+    def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        """Set matrix entries ``A[rows[i], cols[i]] = values[i]`` (missing entries are added)."""
+        lp = self.lp
+        rows = np.asarray(rows, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int64)
+        values = np.asarray(values, dtype=float)
+        for i, j, v in zip(rows.tolist(), cols.tolist(), values.tolist(), strict=True):
+            self.h.changeCoeff(i, j, v)
+        if self._keys is None:
+            # one sorted key per stored entry (column-major, as CSC stores them)
+            self._keys = np.repeat(np.arange(lp.n_cols, dtype=np.int64), np.diff(lp.a_start)) * max(lp.n_rows, 1) + lp.a_index
+        want = cols * max(lp.n_rows, 1) + rows
+        pos = np.searchsorted(self._keys, want)
+        found = (pos < len(self._keys)) & (self._keys[np.minimum(pos, len(self._keys) - 1)] == want) if len(self._keys) else np.zeros(len(want), dtype=bool)
+        lp.a_value[pos[found]] = values[found]
+        missing = np.flatnonzero(~found)
+        for m in missing.tolist():
+            # an entry that was 0 when assembled: insert it so the copy matches HiGHS
+            i, j = int(rows[m]), int(cols[m])
+            lo, hi = int(lp.a_start[j]), int(lp.a_start[j + 1])
+            p = lo + int(np.searchsorted(lp.a_index[lo:hi], i))
+            lp.a_index = np.insert(lp.a_index, p, np.int32(i))
+            lp.a_value = np.insert(lp.a_value, p, float(values[m]))
+            lp.a_start[j + 1 :] += 1
+        if len(missing):
+            self._keys = None
+
+    def adopt(self, lp: Any) -> None:
+        """Take ``lp``'s network, cost terms and forms after its numbers were written in.
+
+        Called by what-ifs once every differing number of ``lp`` is in the live model, so
+        explanations read the what-if's scenario while HiGHS keeps its basis.
+        """
+        self.lp.network, self.lp.terms, self.lp.forms, self.lp.constants = lp.network, dict(lp.terms), dict(lp.forms), dict(lp.constants)
+
+    # -- bases, ranging, copies -----------------------------------------------------------
+
+    def basis(self) -> Any:
+        """The current basis (opaque; give it back to :meth:`set_basis`)."""
+        return self.h.getBasis()
+
+    def set_basis(self, basis: Any) -> None:
+        """Start the next solve from ``basis``."""
+        self.h.setBasis(basis)
+
+    def ranging(self) -> Ranging | None:
+        """Ranges of the current optimal basis, or ``None`` when HiGHS cannot give them."""
+        status, r = self.h.getRanging()
+        if status != highspy.HighsStatus.kOk:
+            return None
+        return Ranging(np.asarray(r.row_bound_dn.value_, dtype=float), np.asarray(r.row_bound_up.value_, dtype=float), np.asarray(r.col_cost_dn.value_, dtype=float), np.asarray(r.col_cost_up.value_, dtype=float))
+
+    def clone(self) -> Session:
+        """A new session on a copy of this LP, starting from this session's basis."""
+        other = Session(self.lp, self.options)
+        if self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            other.set_basis(self.basis())
+        return other
+
+    def add_columns(self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, starts: np.ndarray, index: np.ndarray, value: np.ndarray) -> int:
+        """Append columns (CSC ``starts``/``index``/``value``); return the first new column.
+
+        The session's ``lp`` copy is not extended: added columns are scratch (elastic
+        relaxations, ratio objectives) and are read through the outcome's ``x``.
+        """
+        first = int(self.h.getNumCol())
+        self.h.addCols(len(cost), np.asarray(cost, dtype=float), np.asarray(lower, dtype=float), np.asarray(upper, dtype=float), len(value), np.asarray(starts, dtype=np.int32), np.asarray(index, dtype=np.int32), np.asarray(value, dtype=float))
+        return first
+
+    def add_row(self, lower: float, upper: float, cols: np.ndarray, values: np.ndarray) -> int:
+        """Append one row; return its index (scratch, like :meth:`add_columns`)."""
+        first = int(self.h.getNumRow())
+        self.h.addRow(float(lower), float(upper), len(cols), np.asarray(cols, dtype=np.int32), np.asarray(values, dtype=float))
+        return first
+
+    def all_costs(self, cost: np.ndarray) -> None:
+        """Replace the whole cost vector of the HiGHS model (scratch objectives; ``lp`` unchanged)."""
+        n = int(self.h.getNumCol())
+        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, dtype=float))
+
+    def solution(self) -> np.ndarray:
+        """Column values of the last solve, scratch columns included."""
+        return np.asarray(self.h.getSolution().col_value, dtype=float)
+
+    def iis(self, strategy: int = 4) -> IisResult:
+        """An irreducible infeasible subset of the LP (HiGHS ``getIis`` with ``iis_strategy``)."""
+        h = self.h
+        h.setOptionValue("iis_strategy", strategy)
+        try:
+            status, iis = h.getIis()
+        except Exception as exc:  # highspy raises plain exceptions on internal errors
+            return IisResult("error", message=f"HiGHS could not compute the subset: {exc}")
+        if status != highspy.HighsStatus.kOk or not iis.valid_:
+            return IisResult("none", message="HiGHS found no irreducible infeasible subset")
+        return IisResult("found", [int(i) for i in iis.row_index_], [int(j) for j in iis.col_index_], "")
 
 
-def load_values(model: pyo.ConcreteModel, outcome: SolveOutcome) -> None:
-    """Write the outcome's primal values into the model's variables (for inspection).
+def export_name(name: str) -> str:
+    """A row or column name made safe for MPS and LP files.
 
-    Raises:
-        SolveError: when the outcome carries no solution.
+    ``flow_t['gen:W01',R01]`` becomes ``flow_t(gen.W01,R01)``: quotes dropped, ``:`` read as
+    ``.``, brackets as parentheses (the LP format does not allow brackets), blanks as ``_``.
     """
-    if not outcome.ok:
-        msg = "No solution to load: the solve was not optimal."
-        raise SolveError(msg, outcome)
-    for var in outcome.columns:
-        var.set_value(outcome.values[var.name], skip_validation=True)
+    table = str.maketrans({":": ".", "[": "(", "]": ")", "'": None, '"': None, "\\": None, " ": "_", "\t": "_"})
+    return name.translate(table)
 
 
-def linear_coefficients(expr: Any, columns: list[Any]) -> tuple[np.ndarray, float]:
-    """Return the coefficient vector of a linear expression over ``columns`` and its constant.
-
-    Variables of the expression that are not among ``columns`` must be fixed or absent.
-    """
-    from pyomo.repn import generate_standard_repn
-
-    repn = generate_standard_repn(expr, compute_values=True)
-    index = {id(v): i for i, v in enumerate(columns)}
-    vec = np.zeros(len(columns))
-    for v, coef in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-        vec[index[id(v)]] += float(coef)
-    return vec, float(repn.constant or 0.0)
-
-
-def maximize_ratio(model: pyo.ConcreteModel, numerator: Any, denominator_extra: Any, denominator_const: float, options: SolveOptions | None = None, max_iter: int = 30) -> tuple[float, SolveOutcome]:
-    """Maximize ``numerator / (denominator_const + denominator_extra)`` over the model's constraints.
-
-    Uses Dinkelbach's method: each step maximizes ``N - q (c + E)`` with HiGHS and updates
-    ``q`` to the ratio reached, which converges to the exact maximum of a linear-fractional
-    program in a few steps.
+def write_lp(lp: Any, path: str | os.PathLike[str], options: SolveOptions | None = None) -> None:
+    """Write an assembled LP as ``.mps`` or ``.lp`` (by suffix), with readable names.
 
     Args:
-        model: the model whose constraints bound the flows (its objective is ignored).
-        numerator: linear expression of the model's variables (the ratio's numerator).
-        denominator_extra: linear expression added to ``denominator_const``.
-        denominator_const: constant part of the denominator (must be > 0).
-        options: solver settings.
+        lp: the assembled LP (as flowopt solves it).
+        path: target file; its suffix chooses the format.
+        options: solver settings (only HiGHS's quiet output matters here).
+
+    Raises:
+        OSError: when HiGHS cannot write the file.
+    """
+    h = new_highs(options or SolveOptions())
+    if _pass_lp(h, lp) == highspy.HighsStatus.kError:
+        msg = "HiGHS rejected the model (check for huge or non-finite coefficients)"
+        raise OSError(msg)
+    for j, name in enumerate(lp.column_names()):
+        h.passColName(j, export_name(name))
+    for i, name in enumerate(lp.row_names()):
+        h.passRowName(i, export_name(name))
+    if h.writeModel(str(path)) == highspy.HighsStatus.kError:
+        msg = f"HiGHS could not write {path}"
+        raise OSError(msg)
+
+
+def maximize_ratio_lp(session: Session, numerator: Any, extra: Any, constant: float, max_iter: int = 30) -> tuple[float, SolveOutcome]:
+    """Maximize ``N(x) / (constant + E(x))`` over a session's constraints (Dinkelbach).
+
+    The session's objective is replaced by ``-(N - q E)`` at each step; call on a session of
+    its own (its costs are scratch afterwards).
+
+    Args:
+        session: a session on the LP whose constraints bound x (its objective is ignored).
+        numerator: linear form N (:class:`~flowopt.formulation.lp.SparseVector`).
+        extra: linear form E.
+        constant: the denominator's constant part (> 0).
         max_iter: safety bound on steps.
 
     Returns:
-        The maximum ratio and the outcome of the last step.
+        The maximum ratio (``nan`` when a step is not optimal) and the last step's outcome.
     """
-    options = options or SolveOptions()
-    compiled = compile_model(model)
-    n_vec, n_const = linear_coefficients(numerator, compiled.columns)
-    d_vec, d_const = linear_coefficients(denominator_extra, compiled.columns)
-    h = new_highs(options)
-    h.passModel(compiled.lp)
+    n = int(session.h.getNumCol())
+    n_vec = numerator.dense(n)
+    e_vec = extra.dense(n)
     q = 0.0
-    outcome = SolveOutcome(SolveStatus.error, "not solved")
+    out = SolveOutcome(SolveStatus.error, "not solved", session.lp)
     for _ in range(max_iter):
-        cost = -(n_vec - q * d_vec)
-        h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
-        h.run()
-        status = _STATUS.get(h.getModelStatus(), SolveStatus.error)
-        outcome = SolveOutcome(status, h.modelStatusToString(h.getModelStatus()), highs=h, columns=compiled.columns, rows=compiled.rows)
-        if status != SolveStatus.optimal:
-            return math.nan, outcome
-        x = np.asarray(h.getSolution().col_value)
-        num = float(n_vec @ x + n_const)
-        den = float(denominator_const + d_vec @ x + d_const)
+        session.all_costs(-(n_vec - q * e_vec))
+        out = session.solve()
+        if not out.ok:
+            return math.nan, out
+        num = float(n_vec @ out.x)
+        den = float(constant + e_vec @ out.x)
         new_q = num / den if den > 0 else 0.0
         if abs(new_q - q) <= 1e-10:
-            q = new_q
-            break
+            return new_q, out
         q = new_q
-    return q, outcome
+    return q, out

@@ -19,27 +19,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import highspy
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from flowopt.bottlenecks import ZERO_DUAL, find_bottlenecks, stable_edge
+from flowopt.bottlenecks import ZERO_DUAL, find_bottlenecks, parametric_apply, stable_edge
 from flowopt.diagnosis import max_reachable_rate
+from flowopt.errors import InputError, Problem
+from flowopt.formulation import FAMILIES, assemble
 from flowopt.graph import build_graph
-from flowopt.model import build_model, generation_total_t, rate_extra_denominator, rate_numerator
 from flowopt.schema import Scenario
-from flowopt.solve import (
-    CompiledLP,
-    SolveOptions,
-    compile_model,
-    linear_coefficients,
-    new_highs,
-    run_highs,
-)
+from flowopt.solve import Session, SolveOptions, SolveOutcome
 
 #: Breakpoints are located to this precision in the target (1e-4 percentage points).
 BREAK_TOL = 1e-6
+#: Most points of the plotting grid (``(to - from) / step + 1``); each is one LP re-solve.
+MAX_GRID_POINTS = 2_001
 
 
 class _Out(BaseModel):
@@ -130,53 +124,90 @@ def _label(cards: list[Any], previous: dict[str, Any], *, first: bool) -> tuple[
 
 
 class _Parametric:
-    """One warm HiGHS instance whose target can be moved."""
+    """One warm gateway session whose target can be moved (the target family's own form)."""
 
     def __init__(self, scenario: Scenario, options: SolveOptions) -> None:
         self.g = build_graph(scenario)
-        self.m = build_model(self.g)
-        self.compiled: CompiledLP = compile_model(self.m)
-        self.h = new_highs(options)
-        self.h.passModel(self.compiled.lp)
-        cols = self.compiled.columns
-        self.n_vec, _ = linear_coefficients(rate_numerator(self.m, self.g), cols)
-        self.e_vec, _ = linear_coefficients(rate_extra_denominator(self.m, self.g), cols)
-        self.row = self.compiled.row_index[self.m.target.name]
-        self.gen = generation_total_t(self.g)
-        self.cols = [j for j in range(len(cols)) if self.n_vec[j] or self.e_vec[j]]
-
-    def set_target(self, t: float) -> None:
-        for j in self.cols:
-            self.h.changeCoeff(self.row, j, float(self.n_vec[j] - t * self.e_vec[j]))
-        self.h.changeRowBounds(self.row, t * self.gen, highspy.kHighsInf)
-        self.m.target_rate = t
+        lp = assemble(self.g)
+        self.session = Session(lp, options)
+        fam = FAMILIES["target"]
+        assert fam.parametric is not None
+        self.row = lp.row_of("target")
+        self.par = fam.parametric(lp.network, None)
+        self.set_target = parametric_apply(self.session, self.row, self.par, fam.sense)
+        self.last: SolveOutcome | None = None
 
     def solve(self, t: float, basis: Any = None) -> bool:
         self.set_target(t)
         if basis is not None:
-            self.h.setBasis(basis)
-        self.h.run()
-        return self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+            self.session.set_basis(basis)
+        self.last = self.session.solve()
+        return self.last.ok
 
     def same_basis(self, t: float, basis: Any) -> bool:
-        return self.solve(t, basis) and int(self.h.getInfo().simplex_iteration_count) == 0
+        return self.solve(t, basis) and self.last is not None and self.last.iterations == 0
 
     def point(self, t: float, segment: int) -> CurvePoint:
-        sol = self.h.getSolution()
-        x = np.asarray(sol.col_value)
-        y = float(sol.row_dual[self.row])
-        extra = float(self.e_vec @ x)
-        price = y * (self.gen + extra) * 0.01 if abs(y) >= ZERO_DUAL else 0.0
-        obj = float(self.h.getInfo().objective_function_value) + self.compiled.offset
-        return CurvePoint(target=t, objective_cny=obj, cny_per_point=price, segment=segment)
+        out = self.last
+        assert out is not None and out.objective is not None
+        y = float(out.row_dual[self.row])
+        denominator = self.par.c + float(self.par.b @ out.x[self.par.cols])
+        price = y * denominator * 0.01 if abs(y) >= ZERO_DUAL else 0.0
+        return CurvePoint(target=t, objective_cny=out.objective, cny_per_point=price, segment=segment)
 
     def binding(self) -> list[Any]:
-        outcome = run_highs(self.h, self.compiled)
-        return find_bottlenecks(self.g, self.m, outcome, ranges=False)
+        assert self.last is not None
+        return find_bottlenecks(self.g, self.last, ranges=False)
 
     def edge(self, t0: float, basis: Any, limit: float) -> float:
         """Largest target in [t0, limit] for which ``basis`` stays optimal."""
         return stable_edge(lambda t: self.same_basis(t, basis), t0, limit, BREAK_TOL)
+
+
+def _number(value: object) -> float | None:
+    """``value`` as a finite float, or ``None`` (bools, text, NaN and infinities are not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _count(points: float) -> str:
+    if not math.isfinite(points):
+        return "unboundedly many"
+    return f"{points:,.0f}" if points < 1e9 else f"about {points:.1e}"
+
+
+def check_sweep(from_target: object, to_target: object, step: object) -> None:
+    """Check a sweep's range and grid before any work.
+
+    Raises:
+        InputError: every problem at once (table ``sweep``, column ``from_target``,
+            ``to_target`` or ``step``), values shown cut to 60 characters.
+    """
+    problems: list[Problem] = []
+    values: dict[str, float] = {}
+    for name, value in (("from_target", from_target), ("to_target", to_target)):
+        number = _number(value)
+        if number is None or not 0 <= number <= 1:
+            problems.append(Problem("sweep", None, name, f"{name} must be a fraction from 0 to 1 (got {str(value)[:60]}).", "write e.g. 0.5 for 50 %."))
+        else:
+            values[name] = number
+    if len(values) == 2 and values["from_target"] > values["to_target"]:
+        problems.append(Problem("sweep", None, "to_target", f"to_target ({values['to_target']:g}) is below from_target ({values['from_target']:g}).", "give the lower target first."))
+    number = _number(step)
+    if number is None or number <= 0:
+        problems.append(Problem("sweep", None, "step", f"step must be a finite number above 0 (got {str(step)[:60]}).", "write e.g. 0.005 for half a percentage point."))
+    elif len(values) == 2 and values["from_target"] <= values["to_target"]:
+        points = (values["to_target"] - values["from_target"]) / number + 1  # inf for a subnormal step
+        if not points <= MAX_GRID_POINTS:
+            problems.append(Problem("sweep", None, "step", f"step {number:g} over {values['from_target']:g}–{values['to_target']:g} gives {_count(points)} grid points; at most {MAX_GRID_POINTS:,} are allowed (each is one solve).", f"use a step of at least {(values['to_target'] - values['from_target']) / (MAX_GRID_POINTS - 1):.6g}, or a shorter range."))
+    if problems:
+        msg = f"The sweep is invalid: {len(problems)} problem(s) found."
+        raise InputError(msg, problems)
 
 
 def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, *, step: float = 0.005, options: SolveOptions | None = None) -> CostCurve:
@@ -194,11 +225,11 @@ def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, 
         target.
 
     Raises:
-        ValueError: when ``from_target`` > ``to_target`` or either is outside [0, 1].
+        InputError: (a ``ValueError``) before any work when a target is not a finite fraction
+            in [0, 1], ``from_target`` > ``to_target``, ``step`` is not finite and above 0, or
+            the grid would have more than :data:`MAX_GRID_POINTS` points.
     """
-    if not (0 <= from_target <= to_target <= 1):
-        msg = f"targets must satisfy 0 <= from ({from_target}) <= to ({to_target}) <= 1."
-        raise ValueError(msg)
+    check_sweep(from_target, to_target, step)
     options = options or SolveOptions()
     par = _Parametric(scenario, options)
     best = max_reachable_rate(par.g, options)
@@ -211,7 +242,7 @@ def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, 
     while t <= top + 1e-12:
         if not par.solve(t):
             break
-        basis = par.h.getBasis()
+        basis = par.session.basis()
         end = par.edge(t, basis, top)
         mid = (t + end) / 2
         par.solve(mid, basis)
@@ -235,7 +266,10 @@ def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, 
         label, label_zh = _label(cards, previous, first=not segments)
         previous = {c.constraint: c for c in cards}
         segments.append(Segment(index=len(segments), start_target=start, end_target=end, binding=names, label=label, label_zh=label_zh))
-    grid = list(np.arange(math.ceil(from_target / step) * step, top + 1e-12, step)) if step > 0 else []
+    # the grid's size is counted first (check_sweep bounded it), never left to arange's rounding
+    first = math.ceil(from_target / step) * step
+    count = min(MAX_GRID_POINTS, math.floor((top - first) / step + 1e-9) + 1) if top >= first else 0
+    grid = [first + i * step for i in range(count)]
     targets = sorted({round(float(x), 10) for x in [from_target, top, *grid, *kept_breaks]})
     points = []
     for x in targets:

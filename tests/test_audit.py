@@ -55,3 +55,27 @@ def test_flow_to_an_outlet_that_does_not_accept_the_stream_is_caught(solved):
     wrong = f.model_copy(update={"destination": "Q", "destination_kind": "project", "kind": "reuse"})
     flows = [wrong if x is f else x for x in plan.flows]
     assert "permitted" in failed(audit_plan(s, flows, plan.reclaim_t, plan.objective_cny, 0.65))
+
+
+def test_flow_over_a_prohibited_route_or_at_a_wrong_tariff_is_caught():
+    # two sites 10 km apart at 1 + 0.5 CNY/t/km: a flow A -> B costs 6 CNY/t
+    data = {
+        "id": "routes",
+        "policy": {"target_rate": 0.0},
+        "transport": {"fixed_cny_per_t": 1, "variable_cny_per_t_km": 0.5},
+        "sites": [{"id": "A"}, {"id": "B"}],
+        "distances": [{"from_site": "A", "to_site": "B", "distance_km": 10}],
+        "streams": [{"id": "s", "site": "A", "category": "tailings", "generation_t": 100}],
+        "projects": [{"id": "P", "site": "B", "capacity_t": 100, "product_fraction": 1, "revenue_cny_per_t": 20}],
+        "sinks": [{"id": "L", "site": "A", "counts_as": "disposal", "fee_cny_per_t": 50}],
+        "accepts": [{"outlet": "P", "stream": "s"}, {"outlet": "L", "stream": "s"}],
+    }
+    s = make(data)
+    plan = run(s)
+    f = next(f for f in plan.flows if f.destination == "P")
+    assert f.transport_cny == pytest.approx(600)
+    assert audit_plan(s, plan.flows, plan.reclaim_t, plan.objective_cny, 0.0).passed
+    cheap = [f.model_copy(update={"transport_cny": 500.0}) if x is f else x for x in plan.flows for f in [x]]
+    assert "permitted" in failed(audit_plan(s, cheap, plan.reclaim_t, plan.objective_cny - 100, 0.0))
+    closed = make({**data, "routes": [{"id": "r", "from_site": "A", "to_site": "B", "prohibited": True}]})
+    assert "permitted" in failed(audit_plan(closed, plan.flows, plan.reclaim_t, plan.objective_cny, 0.0))

@@ -25,12 +25,13 @@ def cost(s: Scenario) -> float:
 
 def basis(s: Scenario) -> tuple:
     """The optimal simplex basis of the scenario's LP (same layout for the same network)."""
+    from flowopt.formulation import assemble
     from flowopt.graph import build_graph
-    from flowopt.model import build_model
-    from flowopt.solve import solve_model
+    from flowopt.solve import Session
 
-    outcome = solve_model(build_model(build_graph(s))).raise_for_status()
-    b = outcome.highs.getBasis()
+    session = Session(assemble(build_graph(s)))
+    session.solve().raise_for_status()
+    b = session.basis()
     return tuple(str(x) for x in b.col_status), tuple(str(x) for x in b.row_status)
 
 

@@ -212,15 +212,13 @@ def test_workbook_errors_name_sheet_and_row(tmp_path):
 
 
 def test_atomic_write_leaves_nothing_half_written(tmp_path):
-    target = tmp_path / "out"
-    target.mkdir()
-    (target / "keep.txt").write_text("old", encoding="utf-8")
+    target = tmp_path / "plan.json"
+    target.write_text("old", encoding="utf-8")
     with pytest.raises(RuntimeError), atomic_path(target) as work:
-        work.mkdir()
-        (work / "plan.json").write_text("{", encoding="utf-8")
+        work.write_text("{", encoding="utf-8")
         raise RuntimeError("interrupted")
-    assert (target / "keep.txt").read_text(encoding="utf-8") == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
 
 
 def test_cli_reports_bad_input_with_exit_code_2_and_no_traceback(tmp_path):

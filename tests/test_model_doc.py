@@ -54,3 +54,28 @@ def test_every_constraint_builder_has_its_formula_in_the_docstring():
         if name.startswith("add_") and name != "add_objective":
             fn = getattr(mod, name)
             assert ".. math::" in (fn.__doc__ or ""), name
+
+
+def test_every_registry_family_and_term_is_documented_with_both_labels():
+    from flowopt.formulation import COLUMNS, ROWS, TERMS
+    from flowopt.formulation.families import STOCK_TOTAL
+
+    part = DOC[DOC.index("## 10. The family registry") :]
+    for fam in (*ROWS, STOCK_TOTAL):
+        assert f"| `{fam.name}`" in part, fam.name
+        assert fam.label_en and fam.label_zh and fam.unit
+    for col in COLUMNS:
+        assert f"`{col.name}`" in DOC and col.label_zh
+    for term in TERMS:
+        assert f"`{term.name}`" in part and term.label_zh
+
+
+def test_the_pathway_model_components_are_documented():
+    from flowopt.model import build_pathway_model
+
+    g = build_graph(make())
+    m = build_pathway_model([(2024, g, 1.0), (2025, g, 0.9)], {"k": 1000.0})
+    names = {c.local_name for c in m.component_objects(descend_into=False)}
+    part = DOC[DOC.index("## 9. The multi-year pathway") : DOC.index("## 10. The family registry")]
+    for name in names:
+        assert f"`{name}`" in part, name

@@ -3,7 +3,6 @@ years that cannot meet their targets, and located errors in pathway files."""
 
 from __future__ import annotations
 
-import argparse
 import copy
 import itertools
 import json
@@ -15,16 +14,15 @@ import yaml
 from support import PARK_2023, PARK_2025
 
 from flowopt.checks import validated
+from flowopt.cli import main
 from flowopt.diagnosis import max_reachable_rate
 from flowopt.errors import InputError
 from flowopt.graph import build_graph
 from flowopt.io import load_scenario, write_scenario
 from flowopt.pathway import (
     Pathway,
-    add_pathway_command,
     load_pathway,
     parse_pathway,
-    pathway_command,
     run_pathway,
     year_scenario,
 )
@@ -294,18 +292,16 @@ def test_missing_target_capacity_before_commissioning_and_missing_base(base_fold
 
 
 def test_cli_command(base_folder, capsys):
-    parser = argparse.ArgumentParser(prog="flowopt")
-    add_pathway_command(parser.add_subparsers(dest="command"))
     bad = write(base_folder, "base: base\nyears: [2025]\ntargets: {2025: 2}\n")
-    assert pathway_command(parser.parse_args(["pathway", str(bad), "--json"])) == 2
+    assert main(["pathway", str(bad), "--json"]) == 2
     doc = json.loads(capsys.readouterr().out)
     assert doc["status"] == "invalid_input" and doc["problems"][0]["column"] == "targets.2025"
     good = write(base_folder, yaml.safe_dump({"base": "base", **SPEC}))
     out = base_folder / "out"
-    assert pathway_command(parser.parse_args(["pathway", str(good), "--json", "--out", str(out)])) == 0
+    assert main(["pathway", str(good), "--json", "--out", str(out)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["status"] == "optimal" and doc["objective_cny"] == pytest.approx(650)
     assert {"pathway.json", "pathway.csv", "stock.csv", "2024", "2025"} <= {p.name for p in out.iterdir()}
     assert (out / "2025" / "plan.json").is_file()
-    assert pathway_command(parser.parse_args(["pathway", str(good)])) == 0
+    assert main(["pathway", str(good)]) == 0
     assert "stock_carried ok" in capsys.readouterr().out

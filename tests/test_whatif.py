@@ -15,12 +15,11 @@ from support import PARK_2025, make
 
 from flowopt.compare import compare_plans
 from flowopt.errors import InputError
+from flowopt.formulation import assemble
 from flowopt.graph import build_graph
 from flowopt.io import load_scenario, write_scenario
-from flowopt.model import build_model
 from flowopt.overrides import apply_overrides, load_whatif, parse_overrides
 from flowopt.pipeline import run
-from flowopt.solve import compile_model
 from flowopt.sweep import target_cost_curve
 from flowopt.whatif import WhatIfSession, run_whatif
 
@@ -103,10 +102,17 @@ def test_add_remove_disable():
 
 
 def _lp_arrays(lp):
+    """Costs, row bounds and the dense matrix of a HiGHS LP (what HiGHS holds, read back)."""
     import scipy.sparse as sp
 
     a = lp.a_matrix_
     return np.asarray(lp.col_cost_), np.asarray(lp.row_lower_), np.asarray(lp.row_upper_), sp.csc_matrix((a.value_, a.index_, a.start_), shape=(lp.num_row_, lp.num_col_)).toarray()
+
+
+def _assembled_arrays(lp):
+    import scipy.sparse as sp
+
+    return lp.col_cost, lp.row_lower, lp.row_upper, sp.csc_matrix((lp.a_value, lp.a_index, lp.a_start), shape=(lp.n_rows, lp.n_cols)).toarray()
 
 
 @pytest.mark.slow
@@ -127,8 +133,11 @@ def test_warm_whatif_updates_the_lp_exactly_and_matches_a_cold_solve():
     whatif = apply_overrides(base, ov)
     warm = session.solve(whatif)
     assert session.stats.warm and session.stats.changed_costs > 0 and session.stats.changed_coefficients > 0
-    fresh = compile_model(build_model(build_graph(whatif))).lp
-    for got, want in zip(_lp_arrays(session.h.getLp()), _lp_arrays(fresh), strict=True):
+    fresh = assemble(build_graph(whatif))
+    # what HiGHS holds after the in-place update, and the session's own copy, equal a fresh build
+    for got, want in zip(_lp_arrays(session.session.h.getLp()), _assembled_arrays(fresh), strict=True):
+        assert np.allclose(got, want, rtol=0, atol=1e-12)
+    for got, want in zip(_assembled_arrays(session.session.lp), _assembled_arrays(fresh), strict=True):
         assert np.allclose(got, want, rtol=0, atol=1e-12)
     cold = run(whatif)
     assert warm.objective_cny == pytest.approx(cold.objective_cny, rel=1e-12)
@@ -206,7 +215,7 @@ def test_cli_compare_and_sweep(tmp_path):
     res = subprocess.run([sys.executable, "-m", "flowopt.cli", "sweep", "--from", "0.6", "--to", "0.8", "--out", str(out)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "Breakpoints:" in res.stdout
-    assert {p.name for p in out.iterdir()} == {"curve.csv", "segments.csv", "curve.svg", "curve.png"}
+    assert {p.name for p in out.iterdir()} == {"curve.csv", "segments.csv", "curve.svg", "curve.png", ".flowopt-outputs.json"}
     assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     cmp = tmp_path / "cmp"
     res = subprocess.run([sys.executable, "-m", "flowopt.cli", "compare", str(PARK_2025), str(over), "--out", str(cmp)], capture_output=True, text=True, timeout=300)

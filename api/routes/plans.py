@@ -19,6 +19,7 @@ from api.deps import (
     json_response,
     raw_json_response,
 )
+from api.schemas import PlanCreate
 from api.service import Service, Submitted
 from flowopt.results import Plan
 from flowopt.sankey import sankey_data
@@ -65,7 +66,7 @@ async def create_plan(
     prefer: Annotated[str | None, Header(max_length=200, description="`respond-async` answers 202 with the job at once instead of waiting briefly for the plan.")] = None,
 ) -> Response:
     """Solve a plan request, waiting briefly; answer with the plan (201/200) or the job (202)."""
-    body = await json_body(request, ["scenario"])
+    body = await json_body(request, ["scenario"], PlanCreate)
     submitted: Submitted = await run_in_threadpool(service.submit_plan, body, client, idempotency_key)
     if submitted.plan_id is not None:
         return await run_in_threadpool(_plan_response, service, submitted.plan_id, 200)

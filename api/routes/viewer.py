@@ -23,6 +23,7 @@ from api import docs
 from api import examples as ex
 from api.deps import ServiceDep, require_read
 from api.errors import ApiError, Code
+from api.middleware import PAGE_CSP
 from flowopt.results import Plan
 from flowopt.sankey import sankey_svg
 
@@ -38,18 +39,7 @@ STATIC_FILES: dict[str, str] = {
 }
 
 #: The page talks only to this server: no external scripts, styles, fonts, images or frames.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ]
-)
+CONTENT_SECURITY_POLICY = PAGE_CSP
 
 _PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from api import docs
 from api import examples as ex
 from api.deps import ServiceDep, WriteClient, answer_job, json_body, json_response
+from api.schemas import SweepCreate, WhatIfCreate
 from api.service import Outcome
 
 router = APIRouter(tags=["what-ifs"])
@@ -56,7 +57,7 @@ _GET_JOB = {"GetJob": {"operationId": "getJob", "parameters": {"job_id": "$respo
 )
 async def create_whatif(request: Request, service: ServiceDep, client: WriteClient, idempotency_key: IdempotencyKey = None, prefer: Prefer = None) -> Response:
     """Check the changes here, solve in a solver process, answer with plan and comparison."""
-    body = await json_body(request, ["scenario"])
+    body = await json_body(request, ["scenario"], WhatIfCreate)
     submitted = await run_in_threadpool(service.submit_whatif, body, client, idempotency_key)
 
     def respond(_: Outcome, status: int) -> Response:
@@ -86,7 +87,7 @@ async def create_whatif(request: Request, service: ServiceDep, client: WriteClie
 )
 async def create_sweep(request: Request, service: ServiceDep, client: WriteClient, idempotency_key: IdempotencyKey = None, prefer: Prefer = None) -> Response:
     """Compute the target–cost curve in a solver process."""
-    body = await json_body(request, ["scenario"])
+    body = await json_body(request, ["scenario"], SweepCreate)
     submitted = await run_in_threadpool(service.submit_sweep, body, client, idempotency_key)
 
     def respond(_: Outcome, status: int) -> Response:

@@ -5,6 +5,13 @@ processes) inside ``with``; ``warm_workers=False`` keeps tests that never solve 
 solver processes. :class:`Server` starts ``flowopt serve`` in its own process group, so a test
 can kill the whole group and check that nothing survives.
 
+Backends: every test that starts an app or a server runs once on SQLite and once on
+PostgreSQL (``tests/api/conftest.py`` parametrizes them by :data:`BACKENDS`; the PostgreSQL
+variants are skipped unless ``FLOWOPT_TEST_POSTGRES_URL`` names a server, see
+:data:`POSTGRES_URL`). :func:`settings` and :class:`Server` put each ``tmp`` folder's app on
+:func:`database_url` of the current backend: a SQLite file in the folder, or a fresh PostgreSQL
+database created for the folder and dropped after the test.
+
 Named ``api_support`` (not ``conftest``) so test modules can import it: the repository's
 ``tests/conftest.py`` already owns the module name ``conftest``.
 """
@@ -18,13 +25,15 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 # Starlette 1.x asks for httpx2 in its test client; httpx (declared in dev) still works
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
@@ -40,9 +49,95 @@ BUNDLED = "panzhihua_east_2025"
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# ---------------------------------------------------------------------------------------------
+# Database backends
+# ---------------------------------------------------------------------------------------------
+
+#: URL of a PostgreSQL database through which the tests create and drop their own databases
+#: (the role needs CREATEDB), e.g. postgresql+psycopg://flowopt:flowopt@127.0.0.1:5432/postgres.
+#: Unset: the PostgreSQL variants of the tests are skipped. ``.ci/run`` sets it.
+POSTGRES_URL = os.environ.get("FLOWOPT_TEST_POSTGRES_URL", "").strip()
+BACKENDS = ("sqlite", "postgresql")
+POSTGRES_SKIP_REASON = "PostgreSQL variant: set FLOWOPT_TEST_POSTGRES_URL=postgresql+psycopg://USER:PASSWORD@HOST:5432/postgres (a role with CREATEDB) to run it; .ci/run does"
+
+_backend = "sqlite"
+#: tmp folder -> URL of the PostgreSQL database created for it (in creation order)
+_pg_databases: dict[Path, str] = {}
+
+
+def current_backend() -> str:
+    """The backend the current test runs on: ``sqlite`` or ``postgresql``."""
+    return _backend
+
+
+def use_backend(name: str) -> None:
+    """Make :func:`settings` and :class:`Server` use ``name`` (set by the ``backend`` fixture)."""
+    global _backend
+    if name not in BACKENDS:
+        msg = f"unknown backend {name!r}"
+        raise ValueError(msg)
+    _backend = name
+
+
+def _admin() -> sa.Engine:
+    return sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def database_url(tmp: Path) -> str:
+    """The database of the app or server whose data folder is ``tmp``, on the current backend.
+
+    SQLite: ``tmp/flowopt-api.db``. PostgreSQL: a database ``flowopt_t_<hex>`` created on the
+    first call for ``tmp`` (later calls, e.g. for a restart, return the same one).
+    """
+    if _backend == "sqlite":
+        return f"sqlite:///{(tmp / 'flowopt-api.db').resolve()}"
+    if not POSTGRES_URL:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    key = tmp.resolve()
+    url = _pg_databases.get(key)
+    if url is None:
+        name = f"flowopt_t_{uuid.uuid4().hex}"
+        engine = _admin()
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        finally:
+            engine.dispose()
+        url = sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        _pg_databases[key] = url
+    return url
+
+
+def pg_databases() -> list[Path]:
+    """The tmp folders that have a PostgreSQL database now (see :func:`drop_pg_databases`)."""
+    return list(_pg_databases)
+
+
+def drop_pg_databases(folders: Iterable[Path]) -> None:
+    """Drop the PostgreSQL databases of ``folders`` (closing any connection still open)."""
+    folders = [f for f in folders if f in _pg_databases]
+    if not folders:
+        return
+    engine = _admin()
+    try:
+        with engine.connect() as conn:
+            for folder in folders:
+                name = sa.make_url(_pg_databases.pop(folder)).database
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        engine.dispose()
+
+
+def engine_for(tmp: Path) -> sa.Engine:
+    """An engine on the database of ``tmp`` for a test's own SQL (dispose it when done)."""
+    return sa.create_engine(database_url(tmp), poolclass=sa.pool.NullPool)
+
+
 def settings(tmp: Path, **changes: Any) -> Settings:
-    """Settings for a test app: a database in ``tmp``, one worker, two keys."""
-    values: dict[str, Any] = {"data_dir": tmp, "workers": 1, "api_keys": (KEY, KEY2), "sync_wait_s": 20.0, "solve_time_limit_s": 20.0}
+    """Settings for a test app: a database for ``tmp`` on the current backend, one worker, two keys."""
+    values: dict[str, Any] = {"data_dir": tmp, "workers": 1, "api_keys": (KEY, KEY2), "sync_wait_s": 20.0, "solve_time_limit_s": 20.0, "rate_limit_per_s": 0.0}  # rate limit: test_api_attacks turns it on
+    if _backend != "sqlite":
+        values["database_url"] = database_url(tmp)
     values.update(changes)
     return Settings(**values)
 
@@ -124,8 +219,11 @@ class Server:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "FLOWOPT_DATA_DIR": str(data_dir), "FLOWOPT_HOST": "127.0.0.1", "FLOWOPT_PORT": str(self.port), "FLOWOPT_API_KEYS": f"{KEY},{KEY2}", "FLOWOPT_LOG_LEVEL": "warning", **env}
-        self.env.pop("FLOWOPT_DATABASE_URL", None)
+        inherited = {k: v for k, v in os.environ.items() if k != "FLOWOPT_DATABASE_URL"}
+        self.env = {**inherited, "FLOWOPT_DATA_DIR": str(data_dir), "FLOWOPT_HOST": "127.0.0.1", "FLOWOPT_PORT": str(self.port), "FLOWOPT_API_KEYS": f"{KEY},{KEY2}", "FLOWOPT_LOG_LEVEL": "warning", "FLOWOPT_RATE_LIMIT_PER_S": "0"}
+        if _backend != "sqlite":
+            self.env["FLOWOPT_DATABASE_URL"] = database_url(data_dir)
+        self.env.update(env)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir / f"server-{self.port}.log"
 

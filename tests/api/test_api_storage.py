@@ -1,47 +1,71 @@
-"""Storage: migrations match the tables, SQLite durability settings, recovery after a crash."""
+"""Storage: migrations match the tables (SQLite and PostgreSQL), SQLite durability settings,
+recovery after a crash, and a database the server cannot use stopping startup.
+
+Tests that used to open the SQLite file with ``sqlite3`` read and write the test's database
+through SQLAlchemy (``api_support.engine_for``), so they run on both backends; the damaged-file
+test is SQLite's own (PostgreSQL's twin: a schema from a newer flowopt stops startup too).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
-import sqlite3
 
+import alembic.util
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from api_support import BUNDLED, ROOT, assert_problem, make_client
+from api_support import BUNDLED, ROOT, assert_problem, database_url, engine_for, make_client
 
-from api.db import Base, make_engine, migrate
+from api.db import Base, IdempotencyKey, JobRow, make_engine, migrate
+
+OLD = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
-def test_migrations_create_exactly_the_models(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+@pytest.mark.backends("sqlite", "postgresql")
+def test_migrations_create_exactly_the_models(tmp_path, backend):
+    engine = make_engine(database_url(tmp_path))
     migrate(engine)
     migrate(engine)  # idempotent
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
         assert diff == []
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        if backend == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        else:
+            # times keep their zone (the API answers ISO 8601 UTC from them)
+            types = dict(conn.exec_driver_sql("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'jobs'").all())
+            assert {types[c] for c in ("created_at", "started_at", "finished_at")} == {"timestamp with time zone"}
+            assert conn.execute(sa.select(sa.func.count()).select_from(JobRow)).scalar_one() == 0
     engine.dispose()
 
 
-def _insert_jobs(db: str) -> None:
-    with sqlite3.connect(db) as conn:
-        sha = conn.execute("SELECT sha256 FROM scenarios WHERE id = ?", (BUNDLED,)).fetchone()[0]
+def _insert_jobs(tmp) -> None:
+    """A running and a queued job (as a server killed mid-solve leaves them), and a key for one."""
+    engine = engine_for(tmp)
+    with engine.begin() as conn:
+        sha = conn.execute(sa.text("SELECT sha256 FROM scenarios WHERE id = :id"), {"id": BUNDLED}).scalar_one()
         for job_id, status in (("a" * 32, "running"), ("b" * 32, "queued")):
-            conn.execute(
-                "INSERT INTO jobs (id, kind, status, request_json, request_key, scenario_sha256, scenario_id, attempts, created_at) VALUES (?, 'plan', ?, ?, ?, ?, ?, 1, '2025-01-01 00:00:00')",
-                (job_id, status, '{"kind": "plan", "target": 0.7}', "k" * 64, sha, BUNDLED),
-            )
-        conn.execute("INSERT INTO idempotency_keys (key, fingerprint, job_id, created_at) VALUES ('anonymous:retry-me', 'f', ?, '2025-01-01 00:00:00')", ("a" * 32,))
+            conn.execute(sa.insert(JobRow).values(id=job_id, kind="plan", status=status, request_json='{"kind": "plan", "target": 0.7}', request_key="k" * 64, scenario_sha256=sha, scenario_id=BUNDLED, attempts=1, created_at=OLD))
+        conn.execute(sa.insert(IdempotencyKey).values(key="anonymous:retry-me", fingerprint="f", job_id="a" * 32, created_at=OLD))
+    engine.dispose()
+
+
+def _job_statuses(tmp) -> dict[str, str]:
+    engine = engine_for(tmp)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(JobRow.id, JobRow.status)).all()
+    engine.dispose()
+    return dict(rows)
 
 
 def test_jobs_left_running_are_marked_failed_at_startup(tmp_path):
     with make_client(tmp_path, warm_workers=False):
         pass
-    _insert_jobs(str(tmp_path / "flowopt-api.db"))
+    _insert_jobs(tmp_path)
     with make_client(tmp_path, warm_workers=False) as client:
         for job_id in ("a" * 32, "b" * 32):
             job = client.get(f"/v1/jobs/{job_id}").json()
@@ -52,21 +76,24 @@ def test_jobs_left_running_are_marked_failed_at_startup(tmp_path):
 def test_an_interrupted_job_is_run_again_under_its_idempotency_key(tmp_path):
     with make_client(tmp_path, warm_workers=False, api_keys=()):
         pass
-    _insert_jobs(str(tmp_path / "flowopt-api.db"))
+    _insert_jobs(tmp_path)
     with make_client(tmp_path, api_keys=()) as client:
         body = {"scenario_id": BUNDLED, "target": 0.7}
         key = client.app.state.service.request_key(client.app.state.service.scenario_json(BUNDLED)[1], 0.7)
-        with sqlite3.connect(str(tmp_path / "flowopt-api.db")) as conn:
-            conn.execute("UPDATE idempotency_keys SET fingerprint = ?", (key,))
+        engine = engine_for(tmp_path)
+        with engine.begin() as conn:
+            conn.execute(sa.update(IdempotencyKey).values(fingerprint=key))
         r = client.post("/v1/plans", json=body, headers={"Idempotency-Key": "retry-me"})
         assert r.status_code == 201, r.text
-        with sqlite3.connect(str(tmp_path / "flowopt-api.db")) as conn:
-            (job_id,) = conn.execute("SELECT job_id FROM idempotency_keys").fetchone()
+        with engine.connect() as conn:
+            job_id = conn.execute(sa.select(IdempotencyKey.job_id)).scalar_one()
+        engine.dispose()
         assert job_id != "a" * 32
         again = client.post("/v1/plans", json=body, headers={"Idempotency-Key": "retry-me"})
         assert again.status_code == 200 and again.headers["location"] == r.headers["location"]
 
 
+@pytest.mark.backends("sqlite")
 def test_a_damaged_database_stops_startup(tmp_path):
     with make_client(tmp_path, warm_workers=False):
         pass
@@ -78,6 +105,21 @@ def test_a_damaged_database_stops_startup(tmp_path):
     db.write_bytes(bytes(data))
     with pytest.raises(sa.exc.DatabaseError), make_client(tmp_path, warm_workers=False):
         pass
+
+
+def test_a_database_from_a_newer_flowopt_stops_startup_and_is_left_alone(tmp_path):
+    """The twin of the damaged-file test that PostgreSQL can run: a schema this code does not
+    know (migrated by a newer flowopt) stops startup before any job is touched."""
+    with make_client(tmp_path, warm_workers=False):
+        pass
+    _insert_jobs(tmp_path)
+    engine = engine_for(tmp_path)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    engine.dispose()
+    with pytest.raises(alembic.util.CommandError, match="9999_from_the_future"), make_client(tmp_path, warm_workers=False):
+        pass
+    assert _job_statuses(tmp_path) == {"a" * 32: "running", "b" * 32: "queued"}
 
 
 def test_the_bundled_scenario_follows_the_data(tmp_path, monkeypatch):

@@ -1,0 +1,138 @@
+"""Assembly: ``MaterialGraph`` -> :class:`~flowopt.formulation.lp.AssembledLP`, from arrays.
+
+Every family of :mod:`flowopt.formulation.families` contributes its block of rows; the
+blocks are stacked in registry order, duplicate entries summed and zeros dropped, and the
+matrix is stored column-wise for HiGHS. Every row of every family is kept, even one without
+non-zeros (a project nothing can reach), so positions depend only on the family's keys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flowopt.formulation.families import (
+    COLUMNS,
+    ROWS,
+    TERMS,
+    Build,
+    generation_t,
+    rate_forms,
+    statistic_forms,
+)
+from flowopt.formulation.lp import INF, AssembledLP, SparseVector, blocks_from_keys, csc_from_coo
+from flowopt.formulation.network import Network
+from flowopt.graph import MaterialGraph
+
+
+def assemble(g: MaterialGraph | Network, *, target_rate: float | None = None, with_target: bool = True) -> AssembledLP:
+    """Assemble the least-cost allocation LP of a material graph.
+
+    Args:
+        g: the material graph (or its :class:`Network`, to reuse the index arrays).
+        target_rate: overrides the scenario's ``policy.target_rate``.
+        with_target: add the target row (``False``: the LP used for the highest reachable rate
+            and the diagnosis).
+
+    Returns:
+        The LP, minimised, with its family layout, cost terms and rate forms.
+    """
+    n = g if isinstance(g, Network) else Network(g)
+    s = n.g.scenario
+    b = Build(s.policy.target_rate if target_rate is None else float(target_rate), with_target)
+    cols = blocks_from_keys([(f.name, f.keys(n)) for f in COLUMNS])
+    n_cols = n.n_cols
+    blocks = [(f.name, f.build(n, b)) for f in ROWS]
+    rows = blocks_from_keys([(name, blk.keys) for name, blk in blocks])
+    n_rows = sum(len(blk.keys) for _, blk in blocks)
+    lower = np.concatenate([blk.lower for _, blk in blocks]) if blocks else np.zeros(0)
+    upper = np.concatenate([blk.upper for _, blk in blocks]) if blocks else np.zeros(0)
+    r = np.concatenate([blk.row + rows[name].start for name, blk in blocks])
+    c = np.concatenate([blk.col for _, blk in blocks])
+    v = np.concatenate([blk.value for _, blk in blocks])
+    start, index, value = csc_from_coo(r, c, v, n_rows, n_cols)
+    terms = {t.name: t.form(n) for t in TERMS}
+    cost = np.zeros(n_cols)
+    for t in TERMS:
+        form = terms[t.name]
+        np.add.at(cost, form.index, t.sign * form.coef)
+    forms: dict[str, SparseVector] = dict(statistic_forms(n))
+    forms["rate_numerator"], forms["rate_extra_denominator"] = rate_forms(n)
+    return AssembledLP(
+        col_cost=cost,
+        col_lower=np.zeros(n_cols),
+        col_upper=np.full(n_cols, INF),
+        row_lower=lower,
+        row_upper=upper,
+        a_start=start,
+        a_index=index,
+        a_value=value,
+        cols=cols,
+        rows=rows,
+        terms=terms,
+        forms=forms,
+        constants={"generation_t": generation_t(n), "target_rate": b.target_rate},
+        network=n,
+    )
+
+
+def stack_years(years: list[tuple[int, AssembledLP, float]], stock_t: dict[str, float]) -> AssembledLP:
+    """Stack yearly LPs block-diagonally and add the ``stock_total`` family (the pathway's LP).
+
+    Column and row families of year y are named ``<y>/<family>`` (``2024/flow_t``) with the
+    year's own keys; the objective is Σ_y w_y · cost_y; each ``stock_total[k]`` row reads
+    Σ_y r_{k,y} ≤ H_k (see :data:`flowopt.formulation.families.STOCK_TOTAL`).
+
+    Args:
+        years: ``(year, LP, weight)`` in year order.
+        stock_t: H_k, the tonnes each stockpile holds at the start of the first year.
+
+    Returns:
+        The pathway's LP (``network`` is ``None``: each year keeps its own).
+    """
+    col_families: list[tuple[str, list]] = []
+    row_families: list[tuple[str, list]] = []
+    costs, col_lo, col_hi, row_lo, row_hi, rr, cc, vv = [], [], [], [], [], [], [], []
+    n_cols = n_rows = 0
+    offset = 0.0
+    reclaim_cols: dict[str, list[int]] = {}
+    for year, lp, weight in years:
+        col_families += [(f"{year}/{f}", b.keys) for f, b in lp.cols.items()]
+        row_families += [(f"{year}/{f}", b.keys) for f, b in lp.rows.items()]
+        costs.append(weight * lp.col_cost)
+        col_lo.append(lp.col_lower)
+        col_hi.append(lp.col_upper)
+        row_lo.append(lp.row_lower)
+        row_hi.append(lp.row_upper)
+        cols = np.repeat(np.arange(lp.n_cols, dtype=np.int64), np.diff(lp.a_start))
+        rr.append(lp.a_index.astype(np.int64) + n_rows)
+        cc.append(cols + n_cols)
+        vv.append(lp.a_value)
+        block = lp.cols["reclaim_t"]
+        for i, k in enumerate(block.keys):
+            reclaim_cols.setdefault(str(k), []).append(n_cols + block.start + i)
+        offset += weight * lp.offset
+        n_cols += lp.n_cols
+        n_rows += lp.n_rows
+    links = sorted(k for k in stock_t if k in reclaim_cols)
+    for i, k in enumerate(links):
+        rr.append(np.full(len(reclaim_cols[k]), n_rows + i, dtype=np.int64))
+        cc.append(np.asarray(reclaim_cols[k], dtype=np.int64))
+        vv.append(np.ones(len(reclaim_cols[k])))
+    row_families.append(("stock_total", list(links)))
+    row_lo.append(np.full(len(links), -INF))
+    row_hi.append(np.array([stock_t[k] for k in links], dtype=float))
+    total_rows = n_rows + len(links)
+    start, index, value = csc_from_coo(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv), total_rows, n_cols)
+    return AssembledLP(
+        col_cost=np.concatenate(costs) if costs else np.zeros(0),
+        col_lower=np.concatenate(col_lo) if col_lo else np.zeros(0),
+        col_upper=np.concatenate(col_hi) if col_hi else np.zeros(0),
+        row_lower=np.concatenate(row_lo),
+        row_upper=np.concatenate(row_hi),
+        a_start=start,
+        a_index=index,
+        a_value=value,
+        cols=blocks_from_keys(col_families),
+        rows=blocks_from_keys(row_families),
+        offset=offset,
+    )

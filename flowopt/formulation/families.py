@@ -1,0 +1,651 @@
+r"""The family registry: every column family, constraint family and cost term, defined once.
+
+Each :class:`RowFamily` holds what any consumer needs to know about one constraint family:
+its rows and coefficients (``build``, assembled from the :class:`~flowopt.formulation.network.Network`
+as arrays), its sense and unit, the input field a user changes to move it (``parameter``),
+the sign with which an elastic column relaxes it (``relax``, for the infeasibility diagnosis),
+and its labels in English and Chinese. The explanation cards read the same entries.
+
+The formulation of record is written out in ``models/README.md`` and, as a readable Pyomo
+model, in :mod:`flowopt.model`; a test assembles both and checks they are the same LP.
+
+Symbols (t = tonnes per year): x_{l,o} ``flow_t``, u_l ``unmanaged_t``, r_k ``reclaim_t``,
+F_p = Σ_l x_{l,p} the feed of project p, F_{p,g} its part of origin g.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from flowopt.formulation.lp import INF, SparseVector
+from flowopt.formulation.network import Network
+from flowopt.labels import Labels
+from flowopt.schema import ProjectBooking, RateMode, SinkBooking
+
+Sense = Literal["==", "<=", ">="]
+
+
+@dataclass
+class RowBlock:
+    """The rows of one family as arrays: keys, bounds and COO entries (local row numbers)."""
+
+    keys: list[Hashable]
+    lower: np.ndarray
+    upper: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def build(cls, keys: list[Hashable], lower: list[float] | np.ndarray, upper: list[float] | np.ndarray, entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> RowBlock:
+        """Concatenate ``(row, col, value)`` chunks into one block."""
+        if entries:
+            r = np.concatenate([np.asarray(e[0], dtype=np.int64) for e in entries])
+            c = np.concatenate([np.asarray(e[1], dtype=np.int64) for e in entries])
+            v = np.concatenate([np.asarray(e[2], dtype=float) for e in entries])
+        else:
+            r = c = np.zeros(0, dtype=np.int64)
+            v = np.zeros(0)
+        return cls(keys, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float), r, c, v)
+
+
+@dataclass(frozen=True)
+class Build:
+    """What a build may vary: the target (and whether the target row exists)."""
+
+    target_rate: float
+    with_target: bool = True
+
+
+@dataclass(frozen=True)
+class Parametric:
+    r"""A row whose limit θ sits in its coefficients: Σ_j (a_j − θ b_j) x_j  {≤,≥}  θ c.
+
+    The derivative of the optimal cost with respect to θ is ``y (c + b·x*)`` (y the row's
+    dual), which is how a quality limit, a feed share or the target gets its price.
+    """
+
+    cols: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    c: float
+    theta: float
+
+
+@dataclass(frozen=True)
+class RowFamily:
+    """One constraint family (see the module docstring).
+
+    Attributes:
+        name: the family's name; also the Pyomo component name in :mod:`flowopt.model`.
+        sense: ``==``, ``<=`` or ``>=``.
+        unit: unit of the row (of its activity and right-hand side).
+        index: what one row stands for.
+        math: the row's formula.
+        parameter: the input field whose value moves the limit (``None`` for balances).
+        relax: +1 when the row is relaxed by lowering its limit (``>=`` rows), -1 when by
+            raising it (``<=`` rows), 0 for balances that are never relaxed. It is the
+            coefficient of an elastic column in the diagnosis, and the sign that turns the row's
+            dual into the price of relaxing it.
+        label_en: short English label.
+        label_zh: short Chinese label.
+        build: assembles the rows from the network.
+        subject: ``key -> (kind, id)`` of the record the row is about (``("project", "R04")``).
+        parametric: for limits inside the coefficients, the row's dependence on its limit.
+        card: ``(labels, key, limit, price) -> (en, zh)``: the bottleneck card's sentence.
+        relaxation: ``(labels, key, current, proposed) -> (en, zh)``: the diagnosis's advice.
+        conflict: ``(labels, network, key) -> (en, zh, where)``: the row in a conflict set.
+    """
+
+    name: str
+    sense: Sense
+    unit: str
+    index: str
+    math: str
+    parameter: str | None
+    relax: int
+    label_en: str
+    label_zh: str
+    build: Callable[[Network, Build], RowBlock] = field(repr=False)
+    subject: Callable[[Hashable], tuple[str, str]] = field(repr=False, default=lambda k: ("park", "park"))
+    parametric: Callable[[Network, Hashable], Parametric] | None = field(repr=False, default=None)
+    card: Callable[[Labels, Hashable, float, float], tuple[str, str]] | None = field(repr=False, default=None)
+    relaxation: Callable[[Labels, Hashable, float, float], tuple[str, str]] | None = field(repr=False, default=None)
+    conflict: Callable[[Labels, Network, Hashable], tuple[str, str, str | None]] | None = field(repr=False, default=None)
+
+    @property
+    def tonnage(self) -> bool:
+        """True when the limit is the row's right-hand side in t/yr (capacities, minimums)."""
+        return self.parametric is None and self.relax != 0
+
+
+@dataclass(frozen=True)
+class ColumnFamily:
+    """One family of variables (all >= 0)."""
+
+    name: str
+    unit: str
+    index: str
+    label_en: str
+    label_zh: str
+    keys: Callable[[Network], list[Hashable]] = field(repr=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns
+# ---------------------------------------------------------------------------------------------
+
+COLUMNS: tuple[ColumnFamily, ...] = (
+    ColumnFamily("flow_t", "t/yr", "(lot, outlet) arc", "tonnes of a lot sent to an outlet", "运往去向的吨数", lambda n: list(n.arc_keys)),
+    ColumnFamily("unmanaged_t", "t/yr", "current-year lot", "tonnes left unmanaged", "未妥善处置吨数", lambda n: list(n.unmanaged)),
+    ColumnFamily("reclaim_t", "t/yr", "stockpile", "tonnes reclaimed from a stockpile", "回采吨数", lambda n: list(n.stockpiles)),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers shared by the row families
+# ---------------------------------------------------------------------------------------------
+
+
+def _feed_entries(n: Network, outlets: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(local row, column)`` of the arcs into each of ``outlets`` (row i = outlets[i])."""
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    for i, o in enumerate(outlets):
+        arcs = n.arcs_into(o)
+        rows.append(np.full(len(arcs), i, dtype=np.int64))
+        cols.append(arcs)
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def booked_factor(n: Network, project: str) -> float:
+    """Tonnes booked (as utilized or disposed) per tonne of a project's feed: π_p + λ_p."""
+    p = n.g.projects[project]
+    losses = p.loss_fraction if n.g.scenario.policy.count_losses_as_utilized else 0.0
+    return p.product_fraction + losses
+
+
+def generation_t(n: Network) -> float:
+    """G: tonnes generated in the year (residues and reclaim excluded)."""
+    return float(sum(x.generation_t for x in n.g.scenario.streams))
+
+
+def statistic_forms(n: Network) -> dict[str, SparseVector]:
+    r"""The statistical quantities of the official rates as linear forms over the columns.
+
+    .. math::
+        U_g = \sum_{p \in P^U} (\pi_p + \lambda_p) F_{p,g}, \quad
+        D_g = \sum_{p \in P^D} (\pi_p + \lambda_p) F_{p,g} + \sum_{d \in D^D} \sum_{l: g(l)=g} x_{l,d}
+
+    Returns:
+        ``utilized_new_t``, ``utilized_prior_t``, ``disposed_new_t``, ``disposed_prior_t``.
+    """
+    g = n.g
+    parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {k: [] for k in ("utilized_new_t", "utilized_prior_t", "disposed_new_t", "disposed_prior_t")}
+    for (outlet, origin), arcs in sorted(n.into_origin.items()):
+        suffix = "new_t" if origin == "new" else "prior_t"
+        if outlet in g.projects:
+            booked = "utilized" if g.projects[outlet].counts_as == ProjectBooking.utilization else "disposed"
+            parts[f"{booked}_{suffix}"].append((arcs, np.full(len(arcs), booked_factor(n, outlet))))
+        elif g.sinks[outlet].counts_as == SinkBooking.disposal:
+            parts[f"disposed_{suffix}"].append((arcs, np.ones(len(arcs))))
+    out = {}
+    for k, chunks in parts.items():
+        if chunks:
+            out[k] = SparseVector(np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]))
+        else:
+            out[k] = SparseVector.empty()
+    return out
+
+
+def rate_forms(n: Network) -> tuple[SparseVector, SparseVector]:
+    """The chosen rate's numerator N and the prior-year part E of its denominator (G + E)."""
+    f = statistic_forms(n)
+    mode = n.g.scenario.policy.rate_mode
+    if mode == RateMode.utilization:
+        return f["utilized_new_t"] + f["utilized_prior_t"], f["utilized_prior_t"]
+    if mode == RateMode.utilization_plus_disposal:
+        return f["utilized_new_t"] + f["utilized_prior_t"] + f["disposed_new_t"] + f["disposed_prior_t"], f["utilized_prior_t"] + f["disposed_prior_t"]
+    return f["disposed_new_t"] + f["disposed_prior_t"], SparseVector.empty()
+
+
+# ---------------------------------------------------------------------------------------------
+# Row families
+# ---------------------------------------------------------------------------------------------
+
+
+def _lot_balance(n: Network, _: Build) -> RowBlock:
+    g = n.g
+    s = g.scenario
+    gen = {x.id: x.generation_t for x in s.streams}
+    frac = {(r.project, r.stream): r.fraction for r in s.residues}
+    n_lots = len(n.lots)
+    bound = np.zeros(n_lots)
+    entries = [(n.arc_lot, np.arange(n.n_arcs, dtype=np.int64), np.ones(n.n_arcs))]
+    u_rows = np.fromiter((n.lot_pos[lid] for lid in n.unmanaged), dtype=np.int64, count=len(n.unmanaged))
+    entries.append((u_rows, n.unmanaged_start + np.arange(len(n.unmanaged), dtype=np.int64), np.ones(len(n.unmanaged))))
+    stock_col = {k: n.reclaim_start + i for i, k in enumerate(n.stockpiles)}
+    for i, lid in enumerate(n.lots):
+        lot = g.lots[lid]
+        if lot.kind == "generation":
+            bound[i] = gen[lot.stream]
+        elif lot.kind == "stock":
+            entries.append((np.array([i]), np.array([stock_col[lot.source]]), np.array([-1.0])))
+        else:
+            arcs = n.into_origin.get((lot.source, lot.origin), np.zeros(0, dtype=np.int64))
+            entries.append((np.full(len(arcs), i, dtype=np.int64), arcs, np.full(len(arcs), -frac[(lot.source, lot.stream)])))
+    return RowBlock.build(list(n.lots), bound, bound.copy(), entries)
+
+
+def _project_capacity(n: Network, _: Build) -> RowBlock:
+    keys = list(n.g.projects)
+    r, c = _feed_entries(n, keys)
+    cap = [n.g.projects[p].capacity_t for p in keys]
+    return RowBlock.build(keys, np.full(len(keys), -INF), cap, [(r, c, np.ones(len(r)))])
+
+
+def _project_min_intake(n: Network, _: Build) -> RowBlock:
+    keys = [p for p, x in n.g.projects.items() if x.min_intake_t > 0]
+    r, c = _feed_entries(n, keys)
+    low = [n.g.projects[p].min_intake_t for p in keys]
+    return RowBlock.build(keys, low, np.full(len(keys), INF), [(r, c, np.ones(len(r)))])
+
+
+def share_limits(n: Network) -> dict[tuple[str, str], float]:
+    """(outlet, stream) -> share cap σ < 1, for outlets that receive arcs (later rows win)."""
+
+    def compute() -> dict[tuple[str, str], float]:
+        limits = {(a.outlet, a.stream): a.max_share for a in n.g.scenario.accepts if a.max_share < 1 and a.stream != "*"}
+        return {k: limits[k] for k in sorted(limits) if len(n.arcs_into(k[0]))}
+
+    return n.memo("share_limits", compute)  # type: ignore[no-any-return]
+
+
+def compositions(n: Network) -> dict[tuple[str, str], float]:
+    """(stream, component) -> mass fraction."""
+    return n.memo("composition", lambda: {(c.stream, c.component): c.fraction for c in n.g.scenario.composition})  # type: ignore[no-any-return]
+
+
+def _feed_share(n: Network, _: Build) -> RowBlock:
+    limits = share_limits(n)
+    keys: list[Hashable] = list(limits)
+    entries = []
+    for i, (o, st) in enumerate(limits):
+        arcs = n.arcs_into(o)
+        same = np.fromiter((n.arc_stream[j] == st for j in arcs), dtype=bool, count=len(arcs))
+        entries.append((np.full(len(arcs), i, dtype=np.int64), arcs, same.astype(float) - limits[(o, st)]))
+    return RowBlock.build(keys, np.full(len(keys), -INF), np.zeros(len(keys)), entries)
+
+
+def quality_limits(n: Network, side: Literal["max", "min"]) -> dict[tuple[str, str], float]:
+    """(project, component) -> the blended feed's max (or min) fraction, for fed projects."""
+    attr = f"{side}_fraction"
+
+    def compute() -> dict[tuple[str, str], float]:
+        limits = {(q.project, q.component): getattr(q, attr) for q in n.g.scenario.quality if getattr(q, attr) is not None and len(n.arcs_into(q.project))}
+        return {k: float(limits[k]) for k in sorted(limits)}
+
+    return n.memo(f"quality_{side}", compute)  # type: ignore[no-any-return]
+
+
+def _quality(side: Literal["max", "min"]) -> Callable[[Network, Build], RowBlock]:
+    def build(n: Network, _: Build) -> RowBlock:
+        comp = compositions(n)
+        limits = quality_limits(n, side)
+        entries = []
+        for i, ((p, k), q) in enumerate(limits.items()):
+            arcs = n.arcs_into(p)
+            coef = np.fromiter((comp[(n.arc_stream[j], k)] - q for j in arcs), dtype=float, count=len(arcs))
+            entries.append((np.full(len(arcs), i, dtype=np.int64), arcs, coef))
+        m = len(limits)
+        if side == "max":
+            return RowBlock.build(list(limits), np.full(m, -INF), np.zeros(m), entries)
+        return RowBlock.build(list(limits), np.zeros(m), np.full(m, INF), entries)
+
+    return build
+
+
+def _sink_capacity(n: Network, _: Build) -> RowBlock:
+    caps = {d: x.capacity_t for d, x in n.g.sinks.items() if x.capacity_t is not None}
+    keys = sorted(caps)
+    r, c = _feed_entries(n, keys)
+    return RowBlock.build(list(keys), np.full(len(keys), -INF), [float(caps[d]) for d in keys], [(r, c, np.ones(len(r)))])
+
+
+def route_members(n: Network) -> dict[str, np.ndarray]:
+    """Capacity-limited route id -> positions of the arcs it carries (routes with arcs only)."""
+    caps = {r.id for r in n.g.scenario.routes if r.capacity_t is not None and not r.prohibited}
+    members: dict[str, list[int]] = {}
+    for j, a in enumerate(n.g.arcs):
+        for rid in a.routes:
+            if rid in caps:
+                members.setdefault(rid, []).append(j)
+    return {r: np.array(members[r], dtype=np.int64) for r in sorted(members)}
+
+
+def _route_capacity(n: Network, _: Build) -> RowBlock:
+    members = route_members(n)
+    caps = {r.id: r.capacity_t for r in n.g.scenario.routes}
+    keys: list[Hashable] = list(members)
+    entries = [(np.full(len(arcs), i, dtype=np.int64), arcs, np.ones(len(arcs))) for i, arcs in enumerate(members.values())]
+    return RowBlock.build(keys, np.full(len(keys), -INF), [float(caps[str(r)] or 0.0) for r in keys], entries)
+
+
+def reclaim_limits(n: Network) -> dict[str, float]:
+    """Stockpile -> min(yearly reclaim limit, tonnes held), for reclaimable stockpiles."""
+    limit = {k.id: min(k.max_reclaim_t, k.stock_t) for k in n.g.scenario.stockpiles}
+    return {k: limit[k] for k in n.stockpiles}
+
+
+def _stock_reclaim_limit(n: Network, _: Build) -> RowBlock:
+    limits = reclaim_limits(n)
+    m = len(limits)
+    cols = n.reclaim_start + np.arange(m, dtype=np.int64)
+    return RowBlock.build(list(limits), np.full(m, -INF), list(limits.values()), [(np.arange(m, dtype=np.int64), cols, np.ones(m))])
+
+
+def _target(n: Network, b: Build) -> RowBlock:
+    if not b.with_target:
+        return RowBlock.build([], [], [], [])
+    num, extra = rate_forms(n)
+    t = b.target_rate
+    index = np.concatenate([num.index, extra.index])
+    coef = np.concatenate([num.coef, -t * extra.coef])
+    return RowBlock.build([None], [t * generation_t(n)], [INF], [(np.zeros(len(index), dtype=np.int64), index, coef)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Limits in the coefficients (quality, shares, the target)
+# ---------------------------------------------------------------------------------------------
+
+
+def _quality_parametric(side: Literal["max", "min"]) -> Callable[[Network, Hashable], Parametric]:
+    def param(n: Network, key: Hashable) -> Parametric:
+        p, k = key  # type: ignore[misc]
+        comp = compositions(n)
+        arcs = n.arcs_into(p)
+        a = np.fromiter((comp[(n.arc_stream[j], k)] for j in arcs), dtype=float, count=len(arcs))
+        return Parametric(arcs, a, np.ones(len(arcs)), 0.0, quality_limits(n, side)[(p, k)])
+
+    return param
+
+
+def _share_parametric(n: Network, key: Hashable) -> Parametric:
+    o, st = key  # type: ignore[misc]
+    arcs = n.arcs_into(o)
+    a = np.fromiter((n.arc_stream[j] == st for j in arcs), dtype=float, count=len(arcs))
+    return Parametric(arcs, a, np.ones(len(arcs)), 0.0, share_limits(n)[(o, st)])
+
+
+def _target_parametric(n: Network, _: Hashable) -> Parametric:
+    num, extra = rate_forms(n)
+    size = n.n_cols
+    a, b = num.dense(size), extra.dense(size)
+    cols = np.flatnonzero((a != 0) | (b != 0))
+    return Parametric(cols, a[cols], b[cols], generation_t(n), n.g.scenario.policy.target_rate)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentences: bottleneck cards, relaxations, conflict sets
+# ---------------------------------------------------------------------------------------------
+
+
+def _capacity_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+    nm = lb.name("project", str(key))
+    firm = lb.firm_of(str(key))
+    run_en = f" (run by {firm[1]})" if firm else ""
+    run_zh = f"（{firm[0]}）" if firm else ""
+    return (f"{nm[1]}{run_en} is full at {limit:,.0f} t/yr: each extra t/yr of capacity would save {price:,.2f} CNY/yr.",
+            f"{nm[0]}{run_zh}产能已满（{limit:,.0f} 吨/年）：每增加 1 吨/年产能可节约 {price:,.2f} 元/年。")
+
+
+def _min_intake_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+    nm = lb.name("project", str(key))
+    return (f"{nm[1]} must take at least {limit:,.0f} t/yr: each t/yr less of that minimum would save {price:,.2f} CNY/yr.",
+            f"{nm[0]}最低进料 {limit:,.0f} 吨/年：最低进料每减少 1 吨/年可节约 {price:,.2f} 元/年。")
+
+
+def _sink_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+    nm = lb.name("sink", str(key))
+    return (f"{nm[1]} is full at {limit:,.0f} t/yr: each extra t/yr it could take would save {price:,.2f} CNY/yr.",
+            f"{nm[0]}已满（{limit:,.0f} 吨/年）：每增加 1 吨/年容量可节约 {price:,.2f} 元/年。")
+
+
+def _route_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+    nm = lb.name("route", str(key))
+    return (f"The transport route {nm[1]} is full at {limit:,.0f} t/yr: each extra t/yr would save {price:,.2f} CNY/yr.",
+            f"运输线路 {nm[0]} 运力已满（{limit:,.0f} 吨/年）：每增加 1 吨/年运力可节约 {price:,.2f} 元/年。")
+
+
+def _reclaim_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+    nm = lb.name("stockpile", str(key))
+    return (f"Reclaim from {nm[1]} is at its limit of {limit:,.0f} t/yr: each extra t/yr would save {price:,.2f} CNY/yr.",
+            f"{nm[0]}年回采量已达上限 {limit:,.0f} 吨：每多回采 1 吨/年可节约 {price:,.2f} 元/年。")
+
+
+def _quality_card(side: Literal["max", "min"]) -> Callable[[Labels, Hashable, float, float], tuple[str, str]]:
+    def card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+        p, c = key  # type: ignore[misc]
+        nm = lb.name("project", p)
+        if side == "max":
+            return (f"The {c} limit of {nm[1]} binds at {limit:.2%} of the blended feed: allowing one percentage point more would save {price:,.0f} CNY/yr.",
+                    f"{nm[0]}进料 {c} 上限 {limit:.2%} 起约束作用：上限每放宽 1 个百分点可节约 {price:,.0f} 元/年。")
+        return (f"The {c} minimum of {nm[1]} binds at {limit:.2%} of the blended feed: lowering it by one percentage point would save {price:,.0f} CNY/yr.",
+                f"{nm[0]}进料 {c} 下限 {limit:.2%} 起约束作用：下限每降低 1 个百分点可节约 {price:,.0f} 元/年。")
+
+    return card
+
+
+def _share_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+    o, st = key  # type: ignore[misc]
+    nm = lb.outlet(o)
+    sn = lb.name("stream", st)
+    return (f"{sn[1]} ({st}) may form at most {limit:.0%} of the intake of {nm[1]}: one percentage point more would save {price:,.0f} CNY/yr.",
+            f"{sn[0]}（{st}）在{nm[0]}进料中的占比上限 {limit:.0%} 起约束作用：每放宽 1 个百分点可节约 {price:,.0f} 元/年。")
+
+
+def _target_card(lb: Labels, _: Hashable, limit: float, price: float) -> tuple[str, str]:
+    mode = lb.scenario.policy.rate_mode.value
+    rate_zh = "综合利用率" if mode == "utilization" else f"（{mode}）"
+    return (f"The {limit:.0%} {mode.replace('_', ' ')} target binds: each extra percentage point costs the park {price:,.0f} CNY/yr, and each point less saves about as much.",
+            f"{limit:.0%} 的{rate_zh}目标起约束作用：目标每提高 1 个百分点，园区年成本增加约 {price:,.0f} 元。")
+
+
+_TONNAGE_WHAT = {
+    "project_capacity": ("capacity", "产能", "project"),
+    "project_min_intake": ("minimum intake", "最低进料", "project"),
+    "sink_capacity": ("capacity", "产能", "sink"),
+    "route_capacity": ("route capacity", "运力", "route"),
+    "stock_reclaim_limit": ("yearly reclaim limit", "年回采上限", "stockpile"),
+}
+
+
+def _tonnage_relaxation(family: str) -> Callable[[Labels, Hashable, float, float], tuple[str, str]]:
+    what, what_zh, kind = _TONNAGE_WHAT[family]
+    down = family == "project_min_intake"
+
+    def text(lb: Labels, key: Hashable, current: float, proposed: float) -> tuple[str, str]:
+        nm = lb.name(kind, str(key))
+        verb, verb_zh = ("lower the minimum intake of", "将最低进料降低") if down else ("expand", "扩大")
+        step = abs(proposed - current)
+        return (f"{verb.capitalize()} {nm[1]} ({key}) {what} from {current:,.0f} to {proposed:,.0f} t/yr ({'-' if down else '+'}{step:,.0f}).",
+                f"{verb_zh}{nm[0]}（{key}）的{what_zh}：由 {current:,.0f} 调整为 {proposed:,.0f} 吨/年。")
+
+    return text
+
+
+def _quality_relaxation(side: Literal["max", "min"]) -> Callable[[Labels, Hashable, float, float], tuple[str, str]]:
+    def text(lb: Labels, key: Hashable, current: float, proposed: float) -> tuple[str, str]:
+        project, comp = key  # type: ignore[misc]
+        nm = lb.name("project", project)
+        bound, bound_zh = ("maximum", "上限") if side == "max" else ("minimum", "下限")
+        return (f"Move the {comp} {bound} of {nm[1]} ({project}) from {current:.2%} to {proposed:.2%} of the blended feed.",
+                f"将{nm[0]}（{project}）进料 {comp} {bound_zh}由 {current:.2%} 调整为 {proposed:.2%}。")
+
+    return text
+
+
+def _share_relaxation(lb: Labels, key: Hashable, current: float, proposed: float) -> tuple[str, str]:
+    outlet, stream = key  # type: ignore[misc]
+    nm = lb.outlet(outlet)
+    return (f"Let {stream} form up to {proposed:.1%} (now {current:.0%}) of the intake of {nm[1]} ({outlet}).",
+            f"将 {stream} 在{nm[0]}（{outlet}）进料中的占比上限由 {current:.0%} 放宽至 {proposed:.1%}。")
+
+
+def _target_relaxation(_: Labels, __: Hashable, current: float, proposed: float) -> tuple[str, str]:
+    return (f"Even with the relaxations above, lower the target from {current:.1%} to {proposed:.2%}.",
+            f"即使采取上述放宽措施，仍需将目标由 {current:.1%} 降至 {proposed:.2%}。")
+
+
+def _conflict_record(family: str) -> Callable[[Labels, Network, Hashable], tuple[str, str, str | None]]:
+    def text(lb: Labels, n: Network, key: Hashable) -> tuple[str, str, str | None]:
+        k = str(key)
+        if family == "project_capacity":
+            nm, p = lb.name("project", k), n.g.projects[k]
+            return f"the capacity of {nm[1]} ({k}), {p.capacity_t:,.0f} t/yr", f"{nm[0]}（{k}）的产能 {p.capacity_t:,.0f} 吨/年", lb.where("project", k)
+        if family == "project_min_intake":
+            nm, p = lb.name("project", k), n.g.projects[k]
+            return f"the minimum intake of {nm[1]} ({k}), {p.min_intake_t:,.0f} t/yr", f"{nm[0]}（{k}）的最低进料 {p.min_intake_t:,.0f} 吨/年", lb.where("project", k)
+        if family == "sink_capacity":
+            nm = lb.name("sink", k)
+            return f"the capacity of {nm[1]} ({k})", f"{nm[0]}（{k}）的容量", lb.where("sink", k)
+        if family == "route_capacity":
+            nm = lb.name("route", k)
+            return f"the capacity of route {nm[1]} ({k})", f"运输线路 {nm[0]}（{k}）的运力", lb.where("route", k)
+        nm = lb.name("stockpile", k)
+        return f"the yearly reclaim limit of {nm[1]} ({k})", f"{nm[0]}（{k}）的年回采上限", lb.where("stockpile", k)
+
+    return text
+
+
+def _quality_conflict(side: Literal["max", "min"]) -> Callable[[Labels, Network, Hashable], tuple[str, str, str | None]]:
+    def text(lb: Labels, _: Network, key: Hashable) -> tuple[str, str, str | None]:
+        project, comp = key  # type: ignore[misc]
+        nm = lb.name("project", project)
+        bound = "maximum" if side == "max" else "minimum"
+        return f"the {comp} {bound} of {nm[1]} ({project})", f"{nm[0]}（{project}）的 {comp} {'上限' if side == 'max' else '下限'}", lb.where("project", project)
+
+    return text
+
+
+def _share_conflict(_: Labels, __: Network, key: Hashable) -> tuple[str, str, str | None]:
+    outlet, stream = key  # type: ignore[misc]
+    return f"the share cap of {stream} at {outlet}", f"{stream} 在 {outlet} 的占比上限", None
+
+
+def _balance_conflict(_: Labels, n: Network, key: Hashable) -> tuple[str, str, str | None]:
+    lot = n.g.lots.get(str(key))
+    what = lot.stream if lot else str(key)
+    return f"the mass balance of {what} (every tonne must go somewhere)", f"{what} 的物料平衡（每吨都须有去向）", None
+
+
+def _target_conflict(lb: Labels, _: Network, __: Hashable) -> tuple[str, str, str | None]:
+    return "the target itself", "目标本身", "scenario.yaml policy.target_rate"
+
+
+def _project_subject(key: Hashable) -> tuple[str, str]:
+    return ("project", str(key[0] if isinstance(key, tuple) else key))
+
+
+#: Every constraint family, in row order.
+ROWS: tuple[RowFamily, ...] = (
+    RowFamily("lot_balance", "==", "t/yr", "lot", "Σ_o x_{l,o} + u_l = S_l (S_l = G_s, r_k or ρ_{p,s} F_{p,g})", None, 0, "mass balance of a lot", "批次物料平衡", _lot_balance,
+              subject=lambda k: ("lot", str(k)), conflict=_balance_conflict),
+    RowFamily("project_capacity", "<=", "t/yr", "project", "F_p ≤ C̄_p", "projects.capacity_t", -1, "project capacity", "项目产能", _project_capacity,
+              subject=_project_subject, card=_capacity_card, relaxation=_tonnage_relaxation("project_capacity"), conflict=_conflict_record("project_capacity")),
+    RowFamily("project_min_intake", ">=", "t/yr", "project with a minimum intake", "F_p ≥ C_p", "projects.min_intake_t", 1, "project minimum intake", "项目最低进料", _project_min_intake,
+              subject=_project_subject, card=_min_intake_card, relaxation=_tonnage_relaxation("project_min_intake"), conflict=_conflict_record("project_min_intake")),
+    RowFamily("feed_share", "<=", "t/yr", "(outlet, stream) with a share cap below 1", "Σ_{l: s(l)=s} x_{l,o} − σ_{o,s} Σ_l x_{l,o} ≤ 0", "accepts.max_share", -1, "feed share", "进料占比", _feed_share,
+              subject=lambda k: ("outlet", str(k[0])), parametric=_share_parametric, card=_share_card, relaxation=_share_relaxation, conflict=_share_conflict),  # type: ignore[index]
+    RowFamily("quality_max", "<=", "t/yr", "(project, component) with a maximum", "Σ_l (c_{s(l),k} − q̄_{p,k}) x_{l,p} ≤ 0", "quality.max_fraction", -1, "quality maximum", "成分上限", _quality("max"),
+              subject=_project_subject, parametric=_quality_parametric("max"), card=_quality_card("max"), relaxation=_quality_relaxation("max"), conflict=_quality_conflict("max")),
+    RowFamily("quality_min", ">=", "t/yr", "(project, component) with a minimum", "Σ_l (c_{s(l),k} − q_{p,k}) x_{l,p} ≥ 0", "quality.min_fraction", 1, "quality minimum", "成分下限", _quality("min"),
+              subject=_project_subject, parametric=_quality_parametric("min"), card=_quality_card("min"), relaxation=_quality_relaxation("min"), conflict=_quality_conflict("min")),
+    RowFamily("sink_capacity", "<=", "t/yr", "sink with an annual capacity", "Σ_l x_{l,d} ≤ K̄_d", "sinks.capacity_t", -1, "sink capacity", "处置/贮存设施容量", _sink_capacity,
+              subject=lambda k: ("sink", str(k)), card=_sink_card, relaxation=_tonnage_relaxation("sink_capacity"), conflict=_conflict_record("sink_capacity")),
+    RowFamily("route_capacity", "<=", "t/yr", "route with a capacity that carries an arc", "Σ_{(l,o) ∈ A_r} x_{l,o} ≤ R̄_r", "routes.capacity_t", -1, "route capacity", "运输线路运力", _route_capacity,
+              subject=lambda k: ("route", str(k)), card=_route_card, relaxation=_tonnage_relaxation("route_capacity"), conflict=_conflict_record("route_capacity")),
+    RowFamily("stock_reclaim_limit", "<=", "t/yr", "reclaimable stockpile", "r_k ≤ min(r̄_k, H_k)", "stockpiles.max_reclaim_t", -1, "reclaim limit", "回采上限", _stock_reclaim_limit,
+              subject=lambda k: ("stockpile", str(k)), card=_reclaim_card, relaxation=_tonnage_relaxation("stock_reclaim_limit"), conflict=_conflict_record("stock_reclaim_limit")),
+    RowFamily("target", ">=", "t/yr", "the park (one row)", "N − T·E ≥ T·G", "policy.target_rate", 1, "utilization target", "综合利用率目标", _target,
+              parametric=_target_parametric, card=_target_card, relaxation=_target_relaxation, conflict=_target_conflict),
+)
+
+FAMILIES: dict[str, RowFamily] = {f.name: f for f in ROWS}
+
+#: The pathway's one family of its own: the stock a pile holds at the start bounds its reclaim
+#: over all years (rows built by :func:`flowopt.formulation.assemble.stack_years`).
+STOCK_TOTAL = RowFamily("stock_total", "<=", "t", "stockpile, over the pathway's years", "Σ_y r_{k,y} ≤ H_k", "stockpiles.stock_t", -1, "stock over the years", "多年回采总量", lambda n, b: RowBlock.build([], [], [], []),
+                        subject=lambda k: ("stockpile", str(k)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost terms
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CostTerm:
+    """One term of the objective: a linear form over the columns and the sign it enters with."""
+
+    name: str
+    sign: int
+    label_en: str
+    label_zh: str
+    form: Callable[[Network], SparseVector] = field(repr=False)
+
+
+def _per_outlet(n: Network, price: Callable[[str], float | None]) -> SparseVector:
+    idx: list[np.ndarray] = []
+    val: list[np.ndarray] = []
+    for o, arcs in sorted(n.into.items()):
+        p = price(o)
+        if p is not None:
+            idx.append(arcs)
+            val.append(np.full(len(arcs), float(p)))
+    if not idx:
+        return SparseVector.empty()
+    return SparseVector(np.concatenate(idx), np.concatenate(val))
+
+
+def _sink_fee(n: Network, booking: SinkBooking) -> SparseVector:
+    return _per_outlet(n, lambda o: n.g.sinks[o].fee_cny_per_t if o in n.g.sinks and n.g.sinks[o].counts_as == booking else None)
+
+
+def _unmanaged_form(n: Network, price: Callable[[str], float]) -> SparseVector:
+    idx = n.unmanaged_start + np.arange(len(n.unmanaged), dtype=np.int64)
+    return SparseVector(idx, np.array([price(lid) for lid in n.unmanaged], dtype=float))
+
+
+def _tax(n: Network) -> SparseVector:
+    s = n.g.scenario
+    category = {x.id: x.category for x in s.streams}
+    tax = s.policy.environmental_tax_cny_per_t
+    return _unmanaged_form(n, lambda lid: tax.rate(category[n.g.lots[lid].stream]))
+
+
+def _reclaim(n: Network) -> SparseVector:
+    rc = {k.id: k.reclaim_cost_cny_per_t for k in n.g.scenario.stockpiles}
+    return SparseVector(n.reclaim_start + np.arange(len(n.stockpiles), dtype=np.int64), np.array([rc[k] for k in n.stockpiles], dtype=float))
+
+
+#: The objective's terms in the order results report them (revenue enters with a minus sign).
+TERMS: tuple[CostTerm, ...] = (
+    CostTerm("transport_cny", 1, "transport", "运输", lambda n: SparseVector(np.arange(n.n_arcs, dtype=np.int64), n.arc_transport.copy())),
+    CostTerm("processing_cny", 1, "processing", "加工", lambda n: _per_outlet(n, lambda o: n.g.projects[o].processing_cost_cny_per_t if o in n.g.projects else None)),
+    CostTerm("revenue_cny", -1, "product revenue", "产品收入", lambda n: _per_outlet(n, lambda o: n.g.projects[o].revenue_cny_per_t if o in n.g.projects else None)),
+    CostTerm("disposal_fees_cny", 1, "disposal fees", "处置费", lambda n: _sink_fee(n, SinkBooking.disposal)),
+    CostTerm("storage_fees_cny", 1, "storage fees", "贮存费", lambda n: _sink_fee(n, SinkBooking.storage)),
+    CostTerm("reclaim_cny", 1, "stock reclaim", "回采", _reclaim),
+    CostTerm("environmental_tax_cny", 1, "environmental tax", "环境保护税", _tax),
+    CostTerm("unmanaged_penalty_cny", 1, "unmanaged penalty", "未妥善处置罚金", lambda n: _unmanaged_form(n, lambda _: n.g.scenario.policy.unmanaged_penalty_cny_per_t)),
+)
+
+#: Names of the cost terms, in report order.
+COST_TERMS: tuple[str, ...] = tuple(t.name for t in TERMS)

@@ -1,0 +1,132 @@
+"""Synthetic parks: random but valid scenarios that exercise every constraint family.
+
+Used by the tests (random parks checked against a second formulation) and by the scale
+benchmark (``benchmarks/bench_scale.py --write-park N DIR``). The same ``(n_streams, seed)``
+always gives the same scenario.
+
+A park has ``n_streams`` generated streams at random sites on a square, about one project per
+four streams, three sinks (an uncapped landfill, a capped tailings dam, a storage yard) and,
+depending on ``seed``: legacy stockpiles, residues passed from project to project, TiO2
+maxima and CaO minima, feed-share caps, minimum intakes, capacity-limited and prohibited
+routes, projects booked as disposal, losses, and any of the three rate modes.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+CATEGORIES = ("smelting_slag", "tailings", "fly_ash", "byproduct_gypsum", "other")
+
+
+def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12, rich: bool = True) -> dict[str, Any]:
+    """Return a scenario as a plain dict (validate it with :func:`flowopt.checks.validated`).
+
+    Args:
+        n_streams: generated streams (>= 2).
+        seed: random seed; the same arguments give the same park.
+        accepts_per_project: streams each project accepts (fewer when there are fewer streams).
+        rich: add stockpiles, minimum intakes, shares, quality minima, routes, disposal-booked
+            projects and other rate modes (``False``: only generation, projects, TiO2 maxima,
+            residues and sinks, as in a plain park).
+
+    Returns:
+        The scenario dict (``id`` = ``synthetic_<n>_<seed>``).
+    """
+    rng = random.Random(seed)
+    n_proj = max(3, n_streams // 4)
+    n_sites = max(4, n_streams // 10)
+    sites = [{"id": f"N{i}", "x_km": round(rng.uniform(0, 60), 3), "y_km": round(rng.uniform(0, 60), 3)} for i in range(n_sites)]
+    streams: list[dict[str, Any]] = []
+    comp: list[dict[str, Any]] = []
+    for i in range(n_streams):
+        streams.append({"id": f"W{i}", "site": rng.choice(sites)["id"], "category": rng.choice(CATEGORIES), "generation_t": round(rng.uniform(1e4, 5e5))})
+        comp.append({"stream": f"W{i}", "component": "TiO2", "fraction": round(rng.uniform(0, 0.25), 3)})
+        comp.append({"stream": f"W{i}", "component": "CaO", "fraction": round(rng.uniform(0.05, 0.45), 3)})
+    total = sum(s["generation_t"] for s in streams)
+    projects: list[dict[str, Any]] = []
+    accepts: list[dict[str, Any]] = []
+    residues: list[dict[str, Any]] = []
+    quality: list[dict[str, Any]] = []
+    stockpiles: list[dict[str, Any]] = []
+    for j in range(n_proj):
+        pid = f"R{j}"
+        has_residue = j % 4 == 0
+        product = 0.8 if has_residue else (round(rng.uniform(0.85, 1.0), 3) if rich else 1.0)
+        loss = round(1 - product - (0.2 if has_residue else 0.0), 6) if rich and not has_residue else 0.0
+        if has_residue:
+            product = 0.8
+        project: dict[str, Any] = {
+            "id": pid,
+            "site": rng.choice(sites)["id"],
+            "capacity_t": round(total * 0.9 / n_proj * rng.uniform(0.6, 1.4)),
+            "processing_cost_cny_per_t": round(rng.uniform(10, 80)),
+            "revenue_cny_per_t": round(rng.uniform(0, 90)),
+            "product_fraction": product,
+            "loss_fraction": max(loss, 0.0),
+        }
+        if rich and rng.random() < 0.15:
+            project["counts_as"] = "disposal"
+        projects.append(project)
+        if has_residue:
+            rid = f"WR{j}_res"
+            streams.append({"id": rid, "category": "tailings"})
+            comp.append({"stream": rid, "component": "TiO2", "fraction": 0.05})
+            comp.append({"stream": rid, "component": "CaO", "fraction": 0.2})
+            residues.append({"project": pid, "stream": rid, "fraction": 0.2})
+        chosen = sorted(rng.sample(range(n_streams), min(accepts_per_project, n_streams)))
+        for sid in chosen:
+            row: dict[str, Any] = {"outlet": pid, "stream": f"W{sid}"}
+            if rich and rng.random() < 0.1:
+                row["max_share"] = round(rng.uniform(0.2, 0.9), 3)
+            accepts.append(row)
+        quality.append({"project": pid, "component": "TiO2", "max_fraction": round(rng.uniform(0.1, 0.2), 3)})
+        if rich and rng.random() < 0.3:
+            quality.append({"project": pid, "component": "CaO", "min_fraction": round(rng.uniform(0.05, 0.2), 3)})
+        if rich and rng.random() < 0.1:
+            project["min_intake_t"] = round(min(project["capacity_t"], 2e4) * rng.uniform(0.1, 0.5))
+    # residues may feed the next project in line (never back to themselves)
+    for j in range(0, n_proj, 4):
+        accepts.append({"outlet": f"R{(j + 1) % n_proj}", "stream": f"WR{j}_res"})
+    if rich:
+        for i in range(max(1, n_streams // 20)):
+            sid = rng.randrange(n_streams)
+            held = round(rng.uniform(2e5, 5e6))
+            stockpiles.append({"id": f"SP{i}", "stream": f"W{sid}", "site": rng.choice(sites)["id"], "stock_t": held, "max_reclaim_t": round(held * rng.uniform(0.05, 0.5)), "reclaim_cost_cny_per_t": round(rng.uniform(2, 20))})
+    sinks = [
+        {"id": "landfill", "site": sites[0]["id"], "counts_as": "disposal", "fee_cny_per_t": 50},
+        {"id": "dam", "site": sites[1]["id"], "counts_as": "disposal", "fee_cny_per_t": 10, "capacity_t": round(total * 0.3)},
+        {"id": "yard", "site": sites[2]["id"], "counts_as": "storage", "fee_cny_per_t": 15},
+    ]
+    accepts += [{"outlet": "landfill", "stream": "*"}, {"outlet": "yard", "stream": "*"}]
+    accepts += [{"outlet": "dam", "stream": s["id"]} for s in streams if s["category"] == "tailings"]
+    routes: list[dict[str, Any]] = []
+    if rich:
+        for i in range(max(1, n_sites // 4)):
+            a, b = rng.sample(sites, 2)
+            route: dict[str, Any] = {"id": f"RT{i}", "from_site": a["id"], "to_site": b["id"]}
+            pick = rng.random()
+            if pick < 0.5:
+                route["capacity_t"] = round(rng.uniform(1e4, 3e5))
+            elif pick < 0.75:
+                route["cost_cny_per_t"] = round(rng.uniform(5, 40), 2)
+            elif b["id"] != sites[0]["id"]:  # never cut a stream off from the landfill
+                route["prohibited"] = True
+            routes.append(route)
+    mode = "utilization"
+    if rich:
+        mode = rng.choice(["utilization", "utilization", "utilization_plus_disposal", "disposal_only"])
+    return {
+        "id": f"synthetic_{n_streams}_{seed}",
+        "policy": {"target_rate": round(rng.uniform(0.3, 0.7), 3) if rich else 0.7, "unmanaged_penalty_cny_per_t": 300, "rate_mode": mode},
+        "sites": sites,
+        "streams": streams,
+        "composition": comp,
+        "stockpiles": stockpiles,
+        "projects": projects,
+        "sinks": sinks,
+        "accepts": accepts,
+        "residues": residues,
+        "quality": quality,
+        "routes": routes,
+    }
