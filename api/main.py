@@ -67,7 +67,7 @@ from api.schemas import (
 )
 from api.service import Service
 from api.settings import Settings, SettingsError
-from flowopt.pipeline import default_data_dir
+from flowopt.bundled import default_data_dir
 from flowopt.results import Plan
 from flowopt.schema import Scenario
 
@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             service = Service(settings, engine)
             service.recover()
             builtin = service.ensure_builtin(default_data_dir())
+            app.state.builtin_scenario = builtin  # the viewer's plan (GET /viewer/plan)
             service.pool.start()
             pool_started = True
             app.state.service = service

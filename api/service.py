@@ -196,6 +196,12 @@ def scenario_from_json(data: Any, *, max_rows: int, pointer: str = "") -> tuple[
     check_rows(data, max_rows, pointer)
     problems = _strict_problems(data, pointer)
     if problems:
+        # the library's checks too (cross-record, network), so every problem shows in one answer
+        try:
+            validated(data)
+        except FlowoptError as exc:
+            seen = {(i["table"], i["row"], i["column"]) for i in problems}
+            problems += [problem_item(p, pointer) for p in getattr(exc, "problems", ()) if (p.table, p.row, p.column) not in seen]
         n = len(problems)
         raise ApiError(Code.input_invalid, f"The scenario is invalid: {n} problem{'s' if n != 1 else ''} found.", problems=problems)
     try:

@@ -13,6 +13,7 @@ before anyone sees it: HiGHS can drop rows with extreme coefficients and still r
   ``stock_reclaim``: limits hold;
 * ``quality``: blended component fractions within limits; ``feed_share``: stream shares;
 * ``no_unmanaged_stock``: reclaimed material is never left unmanaged;
+* ``unmanaged_allowed``: no tonne is left unmanaged unless ``policy.allow_unmanaged`` is true;
 * ``target``: the chosen rate reaches the target;
 * ``objective``: the reported objective equals the sum of the cost terms recomputed here.
 
@@ -200,6 +201,14 @@ def audit_plan(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float], obj
     for f in flows:
         if f.destination_kind == "unmanaged" and f.origin == "legacy":
             c.violation(f.tonnes, f"{f.stream} from {f.source}")
+    checks.append(c.result())
+
+    # dumping is prohibited unless the scenario allows it explicitly
+    c = _Check("unmanaged_allowed", tol_t)
+    if not s.policy.allow_unmanaged:
+        for f in flows:
+            if f.destination_kind == "unmanaged":
+                c.violation(f.tonnes, f"{f.stream} from {f.source} left unmanaged, but policy.allow_unmanaged is false")
     checks.append(c.result())
 
     k = kpis(s, stream_fates(s, flows, reclaim))

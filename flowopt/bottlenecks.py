@@ -44,6 +44,7 @@ point.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -55,7 +56,8 @@ from flowopt.formulation.lp import component_name
 from flowopt.graph import MaterialGraph
 from flowopt.labels import Labels
 from flowopt.results import Bottleneck, TargetMarginalCost, WhyNot
-from flowopt.solve import Session, SolveOptions, SolveOutcome
+from flowopt.sensitivity import Change, cost_cut_edge, cost_cut_walk, limit_range
+from flowopt.solve import BasisView, Session, SolveOptions, SolveOutcome
 
 #: Duals smaller than this (CNY per unit) are treated as zero.
 ZERO_DUAL = 1e-6
@@ -127,13 +129,12 @@ def parametric_apply(session: Session, row: int, par: Parametric, sense: str) ->
 
 
 class _Ranger:
-    """Valid ranges of limits around an optimal basis."""
+    """Valid ranges of limits around an optimal basis (exact: from the basis factorization)."""
 
     def __init__(self, outcome: SolveOutcome) -> None:
         self.outcome = outcome
-        self.basis = outcome.session.basis()
         self.ranging = outcome.session.ranging()
-        self._copy: Session | None = None
+        self._view: BasisView | None = None
 
     def rhs_range(self, row: int) -> tuple[float | None, float | None]:
         """Right-hand-side values between which the row's dual stays valid (None = unbounded)."""
@@ -143,25 +144,15 @@ class _Ranger:
         hi = float(self.ranging.row_bound_up[row])
         return (lo if math.isfinite(lo) else None), (hi if math.isfinite(hi) else None)
 
-    def copy(self) -> Session:
-        """A session on a copy of the LP (changed freely; the solved one is left alone)."""
-        if self._copy is None:
-            self._copy = self.outcome.session.clone()
-        return self._copy
+    def view(self) -> BasisView:
+        """The optimal basis with its factorization (read once)."""
+        if self._view is None:
+            self._view = self.outcome.session.basis_view()
+        return self._view
 
-    def coef_range(self, make_apply: Callable[[Session], Callable[[float], None]], theta0: float, lo: float, hi: float) -> tuple[float, float]:
-        """Interval around ``theta0`` (within [lo, hi]) where the basis stays optimal."""
-        session = self.copy()
-        apply = make_apply(session)
-
-        def same_basis(theta: float) -> bool:
-            apply(theta)
-            session.set_basis(self.basis)
-            return session.basis_still_optimal()
-
-        result = (stable_edge(same_basis, theta0, lo, RANGE_TOL), stable_edge(same_basis, theta0, hi, RANGE_TOL))
-        apply(theta0)
-        return result
+    def coef_range(self, row: int, par: Parametric, sense: str) -> tuple[Change, Change]:
+        """Exact interval of a coefficient limit where the basis stays optimal (fractions 0–1)."""
+        return limit_range(self.view(), self.outcome.session.lp, row, par, sense, (0.0, 1.0))
 
 
 @dataclass
@@ -251,10 +242,10 @@ def _make_card(spec: _Spec, ranger: _Ranger | None) -> Bottleneck:
         if spec.parametric is None:
             lo, hi = ranger.rhs_range(spec.row)
             if lo is not None:
-                lo = max(lo, 0.0)
+                lo = max(lo, 0.0) + 0.0  # never -0.0
         else:
-            par = spec.parametric
-            lo, hi = ranger.coef_range(lambda session: parametric_apply(session, spec.row, par, fam.sense), spec.limit, 0.0, 1.0)
+            lo_change, hi_change = ranger.coef_range(spec.row, spec.parametric, fam.sense)
+            lo, hi = lo_change.at, hi_change.at
     down = fam.relax > 0
     if ranger is None:
         move = None
@@ -292,72 +283,93 @@ def target_marginal_cost(g: MaterialGraph, outcome: SolveOutcome, options: Solve
     y = float(outcome.row_dual[row])
     price = y * (par.c + float(par.b @ outcome.x[par.cols])) * 0.01 if abs(y) >= ZERO_DUAL else 0.0
     t = par.theta
-    lo, hi = _Ranger(outcome).coef_range(lambda session: parametric_apply(session, row, par, fam.sense), t, 0.0, 1.0)
+    lo_change, hi_change = _Ranger(outcome).coef_range(row, par, fam.sense)
+    lo, hi = float(lo_change.at or 0.0), float(hi_change.at if hi_change.at is not None else 1.0)
     return TargetMarginalCost(target=t, cny_per_point=price, valid_from_target=lo, valid_to_target=hi,
                               explanation=f"At {t:.1%}, one more percentage point of the target costs {price:,.0f} CNY/yr; the same constraints bind for targets from {lo:.2%} to {hi:.2%}.",
                               explanation_zh=f"目标为 {t:.1%} 时，每提高 1 个百分点年成本增加 {price:,.0f} 元；目标在 {lo:.2%}–{hi:.2%} 之间时起约束作用的条件不变。")
 
 
 class _CostSearch:
-    """Find the cost cut on a set of movements at which they carry more (warm-started LPs)."""
+    """The exact cost cut on a set of movements at which they carry more (parametric in the cost).
+
+    From the optimal basis the first cut at which the basis stops being optimal is computed
+    exactly (:func:`flowopt.sensitivity.cost_cut_edge`); the LP is then re-solved just past it
+    (a pivot or two from the old basis). If the movements carry more there, that cut is the
+    answer; otherwise the walk goes on from the new basis to the next breakpoint.
+    """
 
     #: Cuts beyond this (CNY/t) are treated as "never".
     MAX_CUT = 1e5
+    #: Breakpoints walked at most per question (degenerate bases can take a few zero steps).
+    MAX_STEPS = 200
 
     def __init__(self, outcome: SolveOutcome) -> None:
-        self.session = outcome.session.clone()
+        self.outcome = outcome
         self.basis = outcome.session.basis()
         self.cost0 = outcome.lp.col_cost.copy()
+        self._session: Session | None = None
+        self._view: BasisView | None = None
 
-    def carried(self, cols: np.ndarray, cut: float) -> np.ndarray:
-        """Tonnes on each of ``cols`` when their costs are lowered by ``cut`` CNY/t."""
-        self.session.set_costs(cols, self.cost0[cols] - cut)
-        self.session.set_basis(self.basis)
-        out = self.session.solve()
-        if not out.ok:
-            return np.full(len(cols), math.nan)
-        return out.x[cols]
+    def _fresh(self) -> Session:
+        if self._session is None:
+            self._session = self.outcome.session.clone()
+        self._session.set_costs(np.arange(len(self.cost0)), self.cost0)
+        self._session.set_basis(self.basis)
+        return self._session
 
-    def threshold(self, cols: np.ndarray, current: float, start: float) -> tuple[float | None, np.ndarray]:
-        """Smallest cut (CNY/t) above ``start`` at which ``cols`` carry more than ``current``.
+    def threshold(self, cols: np.ndarray, current: float) -> tuple[float | None, np.ndarray]:
+        """Smallest cut (CNY/t) at which ``cols`` carry more than ``current`` tonnes in all.
 
         Returns the cut (``None`` if no cut up to ``MAX_CUT`` does it) and the tonnes per
         column just past it.
         """
-        tol = max(1.0, 1e-6 * current)
-
-        def more(cut: float) -> tuple[bool, np.ndarray]:
-            x = self.carried(cols, cut)
-            return float(np.sum(x)) > current + tol, x
-
-        lo = max(start * (1 - 1e-9), 0.0)
-        # the threshold is often right at the smallest reduced cost: try just past it first
-        hi = lo + max(1e-3, 1e-6 * lo)
-        ok, x = more(hi)
-        while not ok:
-            lo, hi = hi, 2 * hi + 1
-            if hi > self.MAX_CUT:
-                self.carried(cols, 0.0)
+        tol = max(1e-6, 1e-9 * current)
+        # the first breakpoint, from the solved basis itself: when the variable that enters
+        # there moves the solution to a vertex where these movements carry more, that is the
+        # answer, with no re-solve at all
+        if self._view is None:
+            self._view = self.outcome.session.basis_view()
+        walked = cost_cut_walk(self._view, self.outcome.lp, cols, current, max_cut=self.MAX_CUT)
+        if walked is not None:
+            return walked
+        # the walk could not decide (many degenerate pivots, an unstable one): re-solve instead
+        session = self._fresh()
+        cut = 0.0
+        out = session.solve()
+        for _ in range(self.MAX_STEPS):
+            if not out.ok:
                 return None, np.zeros(0)
-            ok, x = more(hi)
-        while hi - lo > max(1e-4, 1e-7 * hi):
-            mid = (lo + hi) / 2
-            ok_mid, x_mid = more(mid)
-            if ok_mid:
-                hi, x = mid, x_mid
-            else:
-                lo = mid
-        self.carried(cols, 0.0)
-        return hi, x
+            edge = cost_cut_edge(session.basis_view(), session.lp, cols, session.lp.col_cost)
+            if edge.at is None or cut + edge.at > self.MAX_CUT:
+                return None, np.zeros(0)
+            cut += edge.at
+            # just past the breakpoint: the basis that takes over beyond it. The step must
+            # exceed HiGHS's dual tolerance (1e-7) so that it pivots; a second breakpoint
+            # closer than the step would be merged with this one (1e-6 CNY/t)
+            step = max(1e-6, 1e-9 * cut)
+            session.set_costs(cols, self.cost0[cols] - (cut + step))
+            out = session.solve()
+            if out.ok and float(out.x[cols].sum()) > current + tol:
+                return cut, out.x[cols]
+            cut += step
+        return None, np.zeros(0)
 
 
-def why_not(g: MaterialGraph, outcome: SolveOutcome, options: SolveOptions | None = None) -> list[WhyNot]:
+def why_not(g: MaterialGraph, outcome: SolveOutcome, options: SolveOptions | None = None, *, deadline: float | None = None) -> list[WhyNot]:
     """Explain each reuse project (and capped route) that is unused or below capacity.
 
     The break-even is the smallest cut in the cost per tonne of everything the project takes
     (a lower processing cost, a higher revenue, or a subsidy per tonne) at which it takes
-    more. It is found by re-solving with the project's costs lowered (warm-started), starting
-    from the smallest reduced cost of its unused movements, below which nothing can change.
+    more, idle or partly used alike. It is exact: a parametric walk in the cut from the
+    optimal basis (:class:`_CostSearch`), not a search.
+
+    Args:
+        g: the material graph.
+        outcome: the optimal outcome (with its gateway session).
+        options: unused (the session carries the solver settings); kept for callers.
+        deadline: a ``time.monotonic()`` value after which no further project is examined
+            (the entries found so far are returned).
 
     Returns:
         Entries sorted by break-even (smallest first, ``None`` last), then by id.
@@ -371,6 +383,8 @@ def why_not(g: MaterialGraph, outcome: SolveOutcome, options: SolveOptions | Non
     out: list[WhyNot] = []
     search = _CostSearch(outcome)
     for p, proj in g.projects.items():
+        if deadline is not None and time.monotonic() > deadline:
+            break
         cols = flow.start + n.arcs_into(p)
         if not len(cols):
             continue
@@ -380,7 +394,7 @@ def why_not(g: MaterialGraph, outcome: SolveOutcome, options: SolveOptions | Non
         status: Literal["unused", "below_capacity"] = "unused" if feed <= ZERO_T else "below_capacity"
         unused = cols[x[cols] <= ZERO_T]
         rc_min = float(np.maximum(rc[unused], 0.0).min()) if len(unused) else None
-        cut, x_new = search.threshold(cols, feed, rc_min or 0.0)
+        cut, x_new = search.threshold(cols, feed)
         nm = labels.name("project", p)
         if cut is None:
             out.append(WhyNot(subject=p, kind="project", status=status, name_zh=nm[0], name_en=nm[1], intake_t=feed, capacity_t=proj.capacity_t, reduced_cost_cny_per_t=rc_min, break_even_cny_per_t=None, entering_stream=None, entering_source=None,
@@ -408,7 +422,7 @@ def why_not(g: MaterialGraph, outcome: SolveOutcome, options: SolveOptions | Non
             continue
         unused = cols[x[cols] <= ZERO_T]
         rc_min = float(np.maximum(rc[unused], 0.0).min()) if len(unused) else None
-        cut, _ = search.threshold(cols, carried, rc_min or 0.0)
+        cut, _ = search.threshold(cols, carried)
         nm = labels.name("route", str(r))
         out.append(WhyNot(subject=str(r), kind="route", status="unused" if carried <= ZERO_T else "below_capacity", name_zh=nm[0], name_en=nm[1], intake_t=carried, capacity_t=cap, reduced_cost_cny_per_t=rc_min, break_even_cny_per_t=cut, entering_stream=None, entering_source=None,
                           explanation=f"Route {nm[1]} ({r}) carries {carried:,.0f} of {cap:,.0f} t/yr" + (f"; it would carry more if transport on it cost more than {cut:,.2f} CNY/t less." if cut is not None else "; all that can use it already does."),

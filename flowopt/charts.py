@@ -17,19 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from flowopt._render import (
-    COST_TERM_NAMES,
-    FONT_FAMILY,
-    category_name,
-    check_lang,
-    esc,
-    fit,
-    num,
-    percent,
-    pick,
-    text_px,
-    thousands,
-)
+from flowopt import fmt
+from flowopt._render import FONT_FAMILY, check_lang, esc, fit, num, text_px, thousands
+from flowopt.i18n import category, cost_term, metric, text, unit
 from flowopt.io import atomic_path
 from flowopt.results import Plan
 
@@ -137,12 +127,15 @@ def cost_curve_svg(curve: pd.DataFrame, *, lang: str = "en", target_col: str = "
         msg = "The cost curve has no target with a cost; nothing to plot."
         raise ValueError(msg)
     seg_all = curve[segment_col].astype(object).where(curve[segment_col].notna(), "") if segment_col else pd.Series([""] * len(curve), index=curve.index)
-    frame = pd.DataFrame({"x": x_all.to_numpy() * 100, "y": y_all.to_numpy() / (1e4 if zh else 1e6), "seg": [str(s) for s in seg_all]})
+    # the cost axis in 亿元 or 万元 (Chinese, by magnitude) or M CNY (English)
+    top_cny = float(y_all.abs().max())
+    scale, unit_key = (1e8, "100M CNY/yr") if zh and top_cny >= 1e8 else (1e4, "10k CNY/yr") if zh else (1e6, "M CNY/yr")
+    frame = pd.DataFrame({"x": x_all.to_numpy() * 100, "y": y_all.to_numpy() / scale, "seg": [str(s) for s in seg_all]})
     frame = frame.sort_values(["x", "seg"], kind="stable").reset_index(drop=True)
     ok = frame[frame["y"].notna()]
     reach = (max_rate * 100) if max_rate is not None else float(ok["x"].max())
-    unit = "万元/年" if zh else "M CNY/yr"
-    title = (("达标成本曲线：综合利用率目标与年总成本" if zh else "Target–cost curve: utilization target vs least total cost") if title is None else title)
+    unit_text = unit(unit_key, lang)
+    title = text("chart.curve_title", lang) if title is None else title
 
     left, right, top, bottom = 84.0, width - 24.0, 24.0 + (30.0 if title else 0.0), height - 56.0
     segs = list(dict.fromkeys(s for s in ok["seg"]))
@@ -177,20 +170,20 @@ def cost_curve_svg(curve: pd.DataFrame, *, lang: str = "en", target_col: str = "
     if y0 < 0 < y1:
         parts.append(f'<line class="zero" x1="{num(left)}" x2="{num(right)}" y1="{num(py(0))}" y2="{num(py(0))}" stroke="#999"/>')
     parts.append(f'<rect x="{num(left)}" y="{num(top)}" width="{num(right - left)}" height="{num(bottom - top)}" fill="none" stroke="#888"/>')
-    parts.append(_text((left + right) / 2, bottom + 36, "综合利用率目标" if zh else "Utilization target", anchor="middle", size=12))
-    parts.append(_text(18, (top + bottom) / 2, f"{'年总成本' if zh else 'Total cost'} ({unit})", anchor="middle", size=12, extra=f' transform="rotate(-90 18 {num((top + bottom) / 2)})"'))
+    parts.append(_text((left + right) / 2, bottom + 36, text("chart.target_axis", lang), anchor="middle", size=12))
+    parts.append(_text(18, (top + bottom) / 2, text("chart.cost_axis", lang, unit=unit_text), anchor="middle", size=12, extra=f' transform="rotate(-90 18 {num((top + bottom) / 2)})"'))
     # unreachable targets
     if frame["y"].isna().any() and reach < x1:
         parts.append(f'<rect class="unreachable" x="{num(px(reach))}" y="{num(top)}" width="{num(right - px(reach))}" height="{num(bottom - top)}" fill="#c62828" fill-opacity="0.07"/>')
     if frame["y"].isna().any() or max_rate is not None:
         parts.append(f'<line class="max-rate" x1="{num(px(reach))}" x2="{num(px(reach))}" y1="{num(top)}" y2="{num(bottom)}" stroke="#c62828" stroke-dasharray="5,3"/>')
-        label = f"{'最高可达' if zh else 'max reachable'} {reach:.1f}%"
+        label = text("chart.max_reachable", lang, rate=f"{reach:.1f}%")
         lx, ly = px(reach) + 13, (top + bottom) / 2
         parts.append(_text(lx, ly, label, anchor="middle", size=11, fill="#c62828", extra=f' transform="rotate(-90 {num(lx)} {num(ly)})"'))
     if current_target is not None:
         cx = px(current_target * 100)
         parts.append(f'<line class="current" x1="{num(cx)}" x2="{num(cx)}" y1="{num(top)}" y2="{num(bottom)}" stroke="#333" stroke-dasharray="2,3"/>')
-        parts.append(_text(cx + 4, bottom - 6, f"{'目标' if zh else 'target'} {current_target * 100:.0f}%", size=11))
+        parts.append(_text(cx + 4, bottom - 6, text("chart.target_marker", lang, rate=f"{current_target * 100:.0f}%"), size=11))
     # curve: grey connectors between segments, then each segment in its colour
     colour = {s: SEGMENT_COLOURS[i % len(SEGMENT_COLOURS)] for i, s in enumerate(segs)}
     pts = list(ok.itertuples(index=False))
@@ -203,20 +196,20 @@ def cost_curve_svg(curve: pd.DataFrame, *, lang: str = "en", target_col: str = "
         coords = " ".join(f"{num(px(r.x))},{num(py(r.y))}" for r in run.itertuples(index=False))
         parts.append(f'<polyline class="segment" data-segment="{esc(s)}" points="{coords}" fill="none" stroke="{colour[s]}" stroke-width="2.5" stroke-linejoin="round"/>')
         for r in run.itertuples(index=False):
-            tip = f"{r.x:.2f}%: {thousands(r.y, 1)} {unit}" + (f" — {s}" if s else "")
+            tip = f"{r.x:.2f}%: {fmt.money(r.y * scale, lang)}" + (f" — {s}" if s else "")
             parts.append(f'<circle cx="{num(px(r.x))}" cy="{num(py(r.y))}" r="3" fill="{colour[s]}"><title>{esc(tip)}</title></circle>')
         if s:
             slope = ""
             if len(run) > 1 and run["x"].iloc[-1] > run["x"].iloc[0]:
-                d = (run["y"].iloc[-1] - run["y"].iloc[0]) / (run["x"].iloc[-1] - run["x"].iloc[0])
-                slope = f" ({thousands(d, 1)} 万元/年 每百分点)" if zh else f" ({thousands(d, 2)} M CNY/yr per percentage point)"
+                d = (run["y"].iloc[-1] - run["y"].iloc[0]) / (run["x"].iloc[-1] - run["x"].iloc[0]) * scale  # CNY/yr per point
+                slope = text("chart.slope", lang, value=fmt.money(d, lang) if zh else f"{thousands(d / 1e6, 2)} M CNY/yr")
             legend.append((colour[s], s + slope))
     if frame["y"].isna().any():
-        legend.append(("#f3d9d9", "无法实现的目标（无可行方案）" if zh else "unreachable targets (no feasible plan)"))
+        legend.append(("#f3d9d9", text("chart.unreachable", lang)))
     y = bottom + 52
-    for c, text in legend:
+    for c, label in legend:
         parts.append(f'<rect x="{num(left)}" y="{num(y - 9)}" width="14" height="10" fill="{c}"/>')
-        parts.append(_text(left + 20, y, fit(text, right - left - 20, 12), size=12))
+        parts.append(_text(left + 20, y, fit(label, right - left - 20, 12), size=12))
         y += 18
     return _doc(width, height, title or "target-cost curve", parts)
 
@@ -233,32 +226,76 @@ class _Row:
     b: float | None
 
 
-def _fmt(kind: str, v: float | None, zh: bool) -> str:
-    if v is None:
-        return "n/a"
+#: Colours of a change that helps (more utilized, lower cost), hurts, or is neutral.
+DELTA_COLOURS = {"good": "#2e7d32", "bad": "#c62828", "neutral": "#607d8b"}
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """How one panel shows its values: divide by ``div``, unit text, decimals."""
+
+    kind: str
+    div: float
+    unit: str
+    decimals: int
+
+
+def _panel_scale(kind: str, rows: list[_Row], lang: str) -> _Scale:
+    top = max([abs(v) for r in rows for v in (r.a, r.b) if v is not None] or [0.0])
     if kind == "rate":
-        return percent(v, 1)
+        return _Scale(kind, 0.01, "%", 1)
     if kind == "tonnes":
-        return thousands(v / 1e4, 1) if zh else f"{v / 1e6:,.2f}"
-    return thousands(v / 1e4, 0) if zh else thousands(v / 1e6, 1)
+        if lang == "zh":
+            return _Scale(kind, 1e4, unit("10kt/yr", lang), 1) if top >= 1e4 else _Scale(kind, 1.0, unit("t/yr", lang), 0)
+        return _Scale(kind, 1e6, unit("Mt/yr", lang), 2) if top >= 1e5 else _Scale(kind, 1.0, unit("t/yr", lang), 0)
+    if lang == "zh":  # 亿元, 万元 or 元 by magnitude
+        if top >= 1e8:
+            return _Scale(kind, 1e8, unit("100M CNY/yr", lang), 2)
+        if top >= 1e4:
+            return _Scale(kind, 1e4, unit("10k CNY/yr", lang), 0 if top >= 1e7 else 1 if top >= 1e5 else 2)
+        return _Scale(kind, 1.0, unit("CNY/yr", lang), 0)
+    if top >= 1e5:
+        return _Scale(kind, 1e6, unit("M CNY/yr", lang), 1 if top >= 1e7 else 2)
+    return _Scale(kind, 1.0, unit("CNY/yr", lang), 0)
 
 
-def _panel(parts: list[str], y: float, width: float, heading: str, rows: list[_Row], kind: str, zh: bool) -> float:
-    """Draw one panel of grouped horizontal bars; return the y below it."""
-    label_w, value_w, delta_w = 190.0, 78.0, 78.0
-    left, right = 16.0 + label_w, width - 16.0 - value_w - delta_w
+def _fmt(scale: _Scale, v: float | None, lang: str, *, signed: bool = False) -> str:
+    if v is None:
+        return text("n/a", lang)
+    if scale.kind == "rate":
+        return fmt.points(v, lang, 1) if signed else fmt.rate(v, 1)
+    return fmt.number(v / scale.div, scale.decimals, signed=signed)
+
+
+def _panel(parts: list[str], y: float, width: float, heading: str, rows: list[_Row], scale: _Scale, lang: str, *, better: int) -> float:
+    """Draw one panel: grouped bars of A and B with their values, and the change B − A as a bar.
+
+    ``better`` is +1 when an increase is good (rates), -1 when it is bad (costs), 0 for neutral.
+    Returns the y below the panel.
+    """
+    label_w, value_w, delta_w, delta_text_w = 190.0, 78.0, 130.0, 96.0
+    left = 16.0 + label_w
+    right = width - 16.0 - delta_text_w - delta_w - 16.0 - value_w
+    d_left, d_right = right + value_w + 16.0, right + value_w + 16.0 + delta_w
     parts.append(_text(16, y + 14, heading, size=13.5, extra=' font-weight="bold"', fill="#111"))
-    parts.append(_text(width - 16, y + 14, "B − A", size=11, anchor="end", fill="#666"))
+    parts.append(_text(right + value_w - 4, y + 14, scale.unit, size=11, anchor="end", fill="#666"))
+    parts.append(_text((d_left + d_right) / 2, y + 14, text("chart.delta", lang), size=11, anchor="middle", fill="#666"))
     y += 24
     vals = [v for r in rows for v in (r.a, r.b) if v is not None]
     lo, hi = min([0.0, *vals]), max([0.0, *vals])
     if hi == lo:
         hi = lo + 1.0
+    deltas = [r.b - r.a for r in rows if r.a is not None and r.b is not None]
+    dmax = max([abs(d) for d in deltas] or [0.0]) or 1.0
 
     def px(v: float) -> float:
         return left + (v - lo) / (hi - lo) * (right - left)
 
+    def dx(v: float) -> float:
+        return (d_left + d_right) / 2 + v / dmax * (delta_w / 2 - 2)
+
     bar_h, row_h = 10.0, 30.0
+    top = y
     for r in rows:
         parts.append(_text(16 + label_w - 8, y + 17, fit(r.label, label_w - 10, 12), anchor="end", size=12))
         for i, v in enumerate((r.a, r.b)):
@@ -266,18 +303,43 @@ def _panel(parts: list[str], y: float, width: float, heading: str, rows: list[_R
             if v is not None:
                 xa, xb = sorted((px(0), px(v)))
                 parts.append(f'<rect class="bar plan-{"ab"[i]}" x="{num(xa)}" y="{num(by)}" width="{num(max(xb - xa, 0.5))}" height="{num(bar_h)}" fill="{PLAN_COLOURS[i]}"/>')
-            parts.append(_text(right + value_w - 4, by + 9, _fmt(kind, v, zh), anchor="end", size=10.5))
+            parts.append(_text(right + value_w - 4, by + 9, _fmt(scale, v, lang), anchor="end", size=10.5))
         if r.a is not None and r.b is not None:
             d = r.b - r.a
-            dtext = ("+" if d > 0 else "") + (f"{d * 100:.1f} pp" if kind == "rate" else _fmt(kind, d, zh))
-            parts.append(_text(width - 16, y + 17, dtext, anchor="end", size=11, fill="#c62828" if d > 0 and kind == "cost" else "#333"))
+            tone = "neutral" if better == 0 or abs(d) < 1e-12 else ("good" if d * better > 0 else "bad")
+            xa, xb = sorted((dx(0), dx(d)))
+            if abs(d) > 1e-12:
+                parts.append(f'<rect class="delta-bar {tone}" x="{num(xa)}" y="{num(y + 6)}" width="{num(max(xb - xa, 0.5))}" height="{num(bar_h * 2 - 4)}" fill="{DELTA_COLOURS[tone]}"><title>{esc(_fmt(scale, d, lang, signed=True))}</title></rect>')
+            dtext = _fmt(scale, d, lang, signed=True) if abs(d) > 1e-12 else "0"
+            parts.append(_text(width - 16, y + 17, dtext, anchor="end", size=11, fill=DELTA_COLOURS[tone] if tone != "neutral" else "#333"))
         y += row_h
-    parts.append(f'<line x1="{num(px(0))}" x2="{num(px(0))}" y1="{num(y - row_h * len(rows))}" y2="{num(y)}" stroke="#888"/>')
+    parts.append(f'<line x1="{num(px(0))}" x2="{num(px(0))}" y1="{num(top)}" y2="{num(y)}" stroke="#888"/>')
+    parts.append(f'<line class="delta-zero" x1="{num(dx(0))}" x2="{num(dx(0))}" y1="{num(top)}" y2="{num(y)}" stroke="#888"/>')
     return y + 14
 
 
-def comparison_svg(a: Plan, b: Plan, *, names: Sequence[str] = ("A", "B"), lang: str = "en", title: str | None = None, width: float = 800.0) -> str:
-    """Compare two plans side by side: rates, tonnes by fate and cost terms, as SVG bars.
+def comparison_rows(a: Plan, b: Plan, lang: str) -> dict[str, list[_Row]]:
+    """The rows of the comparison chart: ``rates``, ``tonnes`` (t/yr) and ``costs`` (CNY/yr, revenue negative)."""
+    ka, kb = a.kpis, b.kpis
+    rates = [_Row(metric("utilization_rate", lang)[0], ka.utilization_rate, kb.utilization_rate), _Row(metric("target", lang)[0], a.target, b.target)]
+    cat_a = {r.group: r.rate for r in a.rates_by_category}
+    cat_b = {r.group: r.rate for r in b.rates_by_category}
+    rates += [_Row(category(c, lang), cat_a.get(c), cat_b.get(c)) for c in sorted(set(cat_a) | set(cat_b))]
+    fates = ("generated_t", "reclaimed_t", "utilized_t", "disposed_t", "stored_t", "unmanaged_t", "lost_t")
+    tonnes = [_Row(metric(f, lang)[0], getattr(ka, f), getattr(kb, f)) for f in fates if f == "generated_t" or getattr(ka, f) or getattr(kb, f)]
+    costs = []
+    for term in dict.fromkeys([*a.cost_terms, *b.cost_terms]):
+        va, vb = a.cost_terms.get(term, 0.0), b.cost_terms.get(term, 0.0)
+        if va == 0 and vb == 0:
+            continue
+        sign = -1.0 if term == "revenue_cny" else 1.0
+        costs.append(_Row(cost_term(term, lang), sign * va, sign * vb))
+    costs.append(_Row(text("total_cost", lang), a.objective_cny, b.objective_cny))
+    return {"rates": rates, "tonnes": tonnes, "costs": costs}
+
+
+def comparison_svg(a: Plan, b: Plan, *, names: Sequence[str] = ("A", "B"), lang: str = "en", title: str | None = None, width: float = 900.0) -> str:
+    """Compare two plans: rates, tonnes by fate and cost terms, each with the change B − A, as SVG.
 
     Args:
         a: the first plan (e.g. the baseline).
@@ -288,56 +350,35 @@ def comparison_svg(a: Plan, b: Plan, *, names: Sequence[str] = ("A", "B"), lang:
         width: picture width in px (the height follows from the rows).
 
     Returns:
-        The SVG text: three panels (rates in %, tonnes in Mt/yr or 万吨/年, cost terms in
-        M CNY/yr or 万元/年, revenue shown negative as it is subtracted), each row with both
-        plans' bars, values and the difference B − A.
+        The SVG text: a legend above the panels (outside the bars), then three panels (rates in
+        %, tonnes in Mt/yr or 万吨/年, cost terms in M CNY/yr or 万元/年 / 亿元/年, revenue
+        shown negative as it is subtracted). Each row has both plans' bars and values, and the
+        change B − A as a bar around zero (green where it helps, red where it hurts) with its value.
 
     Raises:
         ValueError: ``names`` does not hold two names, or an unknown ``lang``.
     """
     lang = check_lang(lang)
-    zh = lang == "zh"
     if len(names) != 2:
         msg = f"names must hold two display names (for a and b), got {len(names)}."
         raise ValueError(msg)
-    title = (f"方案对比：{names[0]} 与 {names[1]}" if zh else f"Plan comparison: {names[0]} vs {names[1]}") if title is None else title
-    ka, kb = a.kpis, b.kpis
-    rates = [_Row("综合利用率（官方口径）" if zh else "utilization rate (official)", ka.utilization_rate, kb.utilization_rate), _Row("目标" if zh else "target", a.target, b.target)]
-    cat_a = {r.group: r.rate for r in a.rates_by_category}
-    cat_b = {r.group: r.rate for r in b.rates_by_category}
-    rates += [_Row(category_name(c, lang), cat_a.get(c), cat_b.get(c)) for c in sorted(set(cat_a) | set(cat_b))]
-    fate_names = [
-        ("generated_t", "产生量", "generated"),
-        ("reclaimed_t", "回采量", "reclaimed from stock"),
-        ("utilized_t", "综合利用量", "utilized"),
-        ("disposed_t", "处置量", "disposed"),
-        ("stored_t", "贮存量", "stored"),
-        ("unmanaged_t", "未妥善处置", "unmanaged"),
-        ("lost_t", "工艺损失", "process losses"),
-    ]
-    tonnes = [_Row(zh_ if zh else en, getattr(ka, f), getattr(kb, f)) for f, zh_, en in fate_names if f == "generated_t" or getattr(ka, f) or getattr(kb, f)]
-    costs = []
-    for term in dict.fromkeys([*a.cost_terms, *b.cost_terms]):
-        va, vb = a.cost_terms.get(term, 0.0), b.cost_terms.get(term, 0.0)
-        if va == 0 and vb == 0:
-            continue
-        sign = -1.0 if term == "revenue_cny" else 1.0
-        costs.append(_Row(pick(COST_TERM_NAMES.get(term, (term, term)), lang), sign * va, sign * vb))
-    costs.append(_Row("年总成本" if zh else "total cost", a.objective_cny, b.objective_cny))
+    title = text("chart.compare_title", lang, a=names[0], b=names[1]) if title is None else title
+    rows = comparison_rows(a, b, lang)
     parts: list[str] = []
     y = 16.0
     if title:
         parts.append(_text(16, y + 16, title, size=16, extra=' font-weight="bold"', fill="#111"))
         y += 30
     x = 16.0
-    for i, nm in enumerate(names):
-        parts.append(f'<rect x="{num(x)}" y="{num(y)}" width="14" height="10" fill="{PLAN_COLOURS[i]}"/>')
-        parts.append(_text(x + 20, y + 10, f"{'AB'[i]}: {nm}", size=12))
-        x += 20 + text_px(f"{'AB'[i]}: {nm}", 12) + 24
+    legend = [(PLAN_COLOURS[0], text("chart.base", lang, name=names[0])), (PLAN_COLOURS[1], text("chart.whatif", lang, name=names[1])), (DELTA_COLOURS["good"], text("chart.delta_good", lang)), (DELTA_COLOURS["bad"], text("chart.delta_bad", lang))]
+    for colour, label in legend:
+        parts.append(f'<rect class="legend" x="{num(x)}" y="{num(y)}" width="14" height="10" fill="{colour}"/>')
+        parts.append(_text(x + 20, y + 10, label, size=12))
+        x += 20 + text_px(label, 12) + 24
     y += 22
-    y = _panel(parts, y, width, "利用率" if zh else "Rates", rates, "rate", zh)
-    y = _panel(parts, y, width, "年吨数（万吨/年）" if zh else "Tonnes by fate (Mt/yr)", tonnes, "tonnes", zh)
-    y = _panel(parts, y, width, "成本构成（万元/年，收入为负）" if zh else "Cost terms (M CNY/yr; revenue negative)", costs, "cost", zh)
+    for key, kind, heading, better in (("rates", "rate", "chart.rates", 1), ("tonnes", "tonnes", "chart.tonnes", 0), ("costs", "cost", "chart.costs", -1)):
+        scale = _panel_scale(kind, rows[key], lang)
+        y = _panel(parts, y, width, text(heading, lang, unit=scale.unit), rows[key], scale, lang, better=better)
     return _doc(width, y + 4, title or "plan comparison", parts)
 
 

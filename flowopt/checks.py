@@ -9,6 +9,7 @@ limits on undeclared components, streams nothing can take). Each problem is loca
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from flowopt.errors import MAX_PROBLEMS, InputError, Problem
-from flowopt.schema import REQUIRED_TABLES, Scenario
+from flowopt.schema import REQUIRED_TABLES, TABLES, Record, Scenario
 
 #: Mass fractions may exceed their bound by this much before it is an error (rounding in files).
 FRACTION_TOLERANCE = 1e-6
@@ -305,11 +306,14 @@ def validated(data: Mapping[str, Any]) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
+        bad: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
         for err in exc.errors(include_url=False):
             loc = list(err["loc"])
             table = str(loc[0]) if loc else "scenario"
             row = loc[1] + 1 if len(loc) > 1 and isinstance(loc[1], int) else None
             rest = loc[2:] if row is not None else loc[1:]
+            if row is not None and table in TABLES:
+                bad[table][row - 1].add(str(rest[0]) if rest else "")
             problems.append(
                 Problem(
                     table,
@@ -319,7 +323,222 @@ def validated(data: Mapping[str, Any]) -> Scenario:
                     VALIDATION_HINTS.get(err["type"], "correct the value."),
                 )
             )
+        # the later stages too, on the valid part, so that every problem shows in one answer
+        problems += _later_on_partial(data, bad)
         raise_for_problems(problems)
         raise  # pragma: no cover - raise_for_problems always raises here
-    raise_for_problems(check_scenario(scenario))
+    cross = check_scenario(scenario)
+    if any(p.severity == "error" for p in cross):
+        cross += later_stage_problems(scenario, cross_record=False, earlier=cross)[1]
+    raise_for_problems(cross)
     return scenario
+
+
+def _later_on_partial(data: Mapping[str, Any], bad: Mapping[str, Mapping[int, set[str]]]) -> list[Problem]:
+    """The cross-record and network problems of the valid rows of ``data`` (rows as in ``data``).
+
+    Rows with invalid numbers are kept with stand-ins (:func:`stand_in`), other invalid rows
+    are left out; see :func:`later_stage_problems`.
+    """
+    tables: dict[str, list[Any]] = {}
+    numbers: dict[str, list[int]] = {}  # record number in the partial scenario -> row in data
+    dropped: dict[str, list[Mapping[str, Any]]] = {}
+    patched: set[tuple[str, int]] = set()
+    for table, model in TABLES.items():
+        rows = data.get(table)
+        if not isinstance(rows, list | tuple):
+            continue
+        keep, where, gone = [], [], []
+        for i, r in enumerate(rows):
+            if not isinstance(r, Mapping):
+                continue
+            if i in bad.get(table, {}):
+                fixed = stand_in(model, dict(r), bad[table][i])
+                if fixed is None:
+                    gone.append(r)
+                    continue
+                r = fixed
+                patched.add((table, i + 1))
+            keep.append(r)
+            where.append(i + 1)
+        tables[table], numbers[table], dropped[table] = keep, where, gone
+    head = {k: v for k, v in data.items() if k not in TABLES}
+    partial = None
+    for manifest in (head, {}):
+        try:
+            partial = Scenario.model_validate({**manifest, **tables})
+            break
+        except ValidationError:
+            continue
+    if partial is None:
+        return []
+    cross, network = later_stage_problems(partial, dropped)
+    out: list[Problem] = []
+    for p in cross:
+        row = numbers[p.table][p.row - 1] if p.row is not None and p.table in numbers and 1 <= p.row <= len(numbers[p.table]) else p.row
+        if (p.table, row) not in patched:
+            out.append(Problem(p.table, row, p.column, p.message, p.hint, p.file, p.severity))
+    return out + network
+
+
+# ---------------------------------------------------------------------------------------------
+# Every stage at once: what the later stages find on the valid part of an invalid scenario
+# ---------------------------------------------------------------------------------------------
+
+#: Fields that name another table's record: (table, field, tables the value must be an id of).
+REFERENCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("firms", "site", ("sites",)),
+    ("streams", "firm", ("firms",)),
+    ("streams", "site", ("sites",)),
+    ("composition", "stream", ("streams",)),
+    ("stockpiles", "stream", ("streams",)),
+    ("stockpiles", "site", ("sites",)),
+    ("projects", "site", ("sites",)),
+    ("projects", "firm", ("firms",)),
+    ("sinks", "site", ("sites",)),
+    ("accepts", "outlet", ("projects", "sinks")),
+    ("accepts", "stream", ("streams",)),
+    ("residues", "project", ("projects",)),
+    ("residues", "stream", ("streams",)),
+    ("quality", "project", ("projects",)),
+    ("distances", "from_site", ("sites",)),
+    ("distances", "to_site", ("sites",)),
+    ("routes", "from_site", ("sites",)),
+    ("routes", "to_site", ("sites",)),
+    ("routes", "stream", ("streams",)),
+)
+_ID_TABLES = ("sites", "firms", "streams", "stockpiles", "projects", "sinks", "routes")
+_ID_FIELDS = ("id", *sorted({f for _, f, _ in REFERENCES}))
+
+
+def ids_in(table: str, rows: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The records a set of (raw or validated) rows of ``table`` stands for.
+
+    A row with an id stands for its record (``id``); a row without one (an accepts, residues,
+    composition, quality or distances row) stands for the records it links, since a problem
+    its absence causes names those (``outlet 'O' can receive nothing``).
+    """
+    fields = ("id",) if table in _ID_TABLES else _ID_FIELDS
+    out: set[str] = set()
+    for r in rows:
+        for f in fields:
+            v = r.get(f)
+            if isinstance(v, str) and v and v != "*":
+                out.add(v)
+    return out
+
+
+_QUOTED = re.compile(r"'([A-Za-z][A-Za-z0-9_]*)'")
+
+
+def _mentions(p: Problem, ids: set[str]) -> bool:
+    """True when a problem's message names one of ``ids`` (messages quote ids: ``'R01'``)."""
+    return not ids.isdisjoint(_QUOTED.findall(p.message))
+
+
+def _whole(s: Scenario) -> tuple[Scenario | None, set[str]]:
+    """The scenario without the rows that name unknown records (repeatedly), and their ids.
+
+    The network stage assumes every reference resolves; the rows that break that are already
+    reported by :func:`check_scenario`, so they are left out here and what they name is
+    returned, so that problems about those records are not reported twice in other words.
+    """
+    data = {t: [r.model_dump() for r in getattr(s, t)] for t in TABLES}
+    removed: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        known = {t: {r["id"] for r in data[t]} for t in _ID_TABLES}
+        for table, fieldname, targets in REFERENCES:
+            keep = []
+            for r in data[table]:
+                v = r.get(fieldname)
+                if v is None or (fieldname == "stream" and table == "accepts" and v == "*") or any(v in known[t] for t in targets):
+                    keep.append(r)
+                else:
+                    removed |= ids_in(table, [r])
+            if len(keep) != len(data[table]):
+                data[table] = keep
+                changed = True
+    manifest = s.model_dump(exclude=set(TABLES))
+    try:
+        return Scenario.model_validate({**manifest, **data}), removed
+    except ValidationError:  # pragma: no cover - valid records stay valid when others go
+        return None, removed
+
+
+def later_stage_problems(partial: Scenario, dropped: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, *, cross_record: bool = True, earlier: Sequence[Problem] = ()) -> tuple[list[Problem], list[Problem]]:
+    """What the cross-record and network checks find on the valid part of an invalid scenario.
+
+    Input is checked in stages: each record's fields, then the rules across records
+    (:func:`check_scenario`), then the network (:func:`flowopt.graph.build_graph`). So that a
+    user sees every problem in one run, not in rounds, the later stages also run when an
+    earlier one failed: on the rows that passed (``partial``), without the rows that name
+    unknown records. A network problem that names a record whose row was left out
+    (``dropped``, or left out for an unknown reference) or that a cross-record error names
+    is not reported, nor a cross-record problem naming a dropped record: each may be only an
+    echo of the problem already reported for that record.
+
+    Args:
+        partial: the scenario made of the rows that passed field validation.
+        dropped: per table, the rows left out of ``partial`` (raw values) because they are invalid.
+        cross_record: run :func:`check_scenario` (``False`` when the caller has already).
+        earlier: problems the caller found already (their ids are not reported on again).
+
+    Returns:
+        ``(cross_record_problems, network_errors)``: the first located by record number
+        within ``partial`` (map them to file rows), the second by table only.
+    """
+    dropped = dropped or {}
+    tainted = {i for table, rows in dropped.items() for i in ids_in(table, rows)}
+    emptied = {t for t, rows in dropped.items() if rows}
+    cross: list[Problem] = []
+    if cross_record:
+        for p in check_scenario(partial):
+            if _mentions(p, tainted) or (p.table in emptied and p.row is None and "has no rows" in p.message):
+                continue
+            cross.append(p)
+    whole, removed = _whole(partial)
+    if whole is None:
+        return cross, []
+    # the network stage (imported here: the graph is a later stage than these checks)
+    from flowopt.graph import build_graph
+
+    try:
+        found = build_graph(whole, strict=False).warnings
+    except Exception:  # the network stage on a partial scenario must never hide the problems found
+        return cross, []
+    tainted |= removed | {m for p in [*earlier, *cross] if p.severity == "error" for m in _QUOTED.findall(p.message)}
+    # errors only: a warning about a network with rows left out may be about what is missing
+    network = [p for p in found if p.severity == "error" and not _mentions(p, tainted)]
+    return cross, network
+
+
+#: Stand-ins tried for an invalid number, in order (see :func:`stand_in`).
+_STAND_INS = (1.0, 0.0, 0.5)
+
+
+def stand_in(model: type[Record], record: dict[str, Any], fields: set[str]) -> dict[str, Any] | None:
+    """``record`` with its invalid fields replaced by values that validate, or ``None``.
+
+    Used to run the later stages on an invalid scenario (:func:`later_stage_problems`): a
+    row kept with stand-ins keeps its record and links in the network.
+
+    Each invalid field gets the first of :data:`_STAND_INS` that makes the row valid (a
+    tonnage stays a positive tonnage, so the record keeps its place in the network); failing
+    that, optional fields fall back to their defaults. Only numbers can be stood in for.
+    """
+    if "" in fields or any(name not in model.model_fields for name in fields):
+        return None
+    optional = {name for name in fields if not model.model_fields[name].is_required()}
+    for drop in (set(), optional):
+        base = {k: v for k, v in record.items() if k not in drop}
+        rest = [name for name in fields if name not in drop]
+        for value in _STAND_INS if rest else (None,):
+            trial = {**base, **dict.fromkeys(rest, value)}
+            try:
+                model.model_validate(trial)
+            except ValidationError:
+                continue
+            return trial
+    return None

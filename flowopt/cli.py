@@ -41,6 +41,7 @@ from flowopt.outputs import (
     os_error,
     write_text,
 )
+from flowopt.progress import progress_bar, spinner
 
 if TYPE_CHECKING:
     from flowopt.schema import Scenario
@@ -114,12 +115,41 @@ def positive_int_arg(text: str) -> int:
     return value
 
 
+class _VersionAction(argparse.Action):
+    """``flowopt --version``: the version, read only when asked (no import at start-up)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        from flowopt.bundled import version
+
+        print(f"flowopt {version()}")
+        parser.exit()
+
+
+def _quiet_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help="no progress bar (it is drawn on standard error only when that is a terminal)")
+
+
+def cards_arg(text: str) -> int | None:
+    """Argparse type for ``--cards``: a whole number of at least 1, or ``all`` (``None``)."""
+    if text.strip().lower() == "all":
+        return None
+    return positive_int_arg(text)
+
+
+def _cards_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cards", type=cards_arg, default=20, metavar="N|all", help="bottleneck cards to show, most money at stake first (default 20; 'all' for every one)")
+
+
 def _solver_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--solver", choices=["choose", "simplex", "ipm"], default="choose", help=f"HiGHS method: dual simplex, interior point (with crossover, so prices and ranges still have a basis), or choose by size (interior point above {IPM_ABOVE_COLS:,} columns; default)")
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="flowopt", description="Least-cost allocation of industrial solid waste to reuse, disposal and storage under a utilization target.")
+    p.add_argument("--version", action=_VersionAction, help="print flowopt's version and exit")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="solve a scenario and print the plan")
     s.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled Panzhihua East park data)")
@@ -129,8 +159,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations in the text report and of the files written by --out")
     s.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     s.add_argument("--all-flows", action="store_true", help="list every flow in the text report (default: the largest 25)")
+    s.add_argument("--by", choices=["firm", "stream", "category", "destination", "kind"], help="group the flows of the text report: by firm shows which firm sends what where (a residue stays with the firm(s) that fed its project)")
     s.add_argument("--no-explain", action="store_true", help="skip the explanation re-solves (valid ranges, why-not, the target's price range, the highest reachable rate); cards keep their shadow prices")
     _solver_arg(s)
+    _cards_arg(s)
+    _quiet_arg(s)
     s.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     e = sub.add_parser("explain", help="explain a plan: bottleneck cards, why-not projects, the target's price; or why the target is out of reach")
     e.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
@@ -139,6 +172,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the explanations")
     e.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     _solver_arg(e)
+    _cards_arg(e)
+    _quiet_arg(e)
     e.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     r = sub.add_parser("report", help="solve a scenario and write its report (.html or .md) in Chinese or English")
     r.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
@@ -146,6 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the report")
     r.add_argument("--target", type=fraction_arg, help="target rate as a fraction; overrides policy.target_rate")
     r.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
+    _quiet_arg(r)
     r.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     r.set_defaults(json=False)
     t = sub.add_parser("template", help="write a blank scenario workbook (.xlsx) with a data dictionary, to fill in and solve")
@@ -158,6 +194,8 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--write-scenario", type=Path, metavar="DIR", help="also write the what-if scenario (overrides applied) as a folder")
     cp.add_argument("--out", type=Path, help="write comparison.json, the comparison tables (CSV) and comparison.svg/.png to this folder")
     cp.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
+    cp.add_argument("--target", type=fraction_arg, help="target rate as a fraction for both the base and the what-if; overrides policy.target_rate on both sides (also one the what-if sets)")
+    _quiet_arg(cp)
     cp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sw = sub.add_parser("sweep", help="least cost as a function of the target, with exact breakpoints")
     sw.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
@@ -168,6 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--json", action="store_true", help="print the curve as JSON")
     sw.add_argument("--lang", choices=["en", "zh"], default="en", help="language of labels")
     sw.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
+    _quiet_arg(sw)
     sw.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     bt = sub.add_parser("batch", help="solve many what-ifs of one base in parallel; one comparison table")
     bt.add_argument("file", help="batch file (YAML with a 'whatifs' list, see flowopt/batch.py)")
@@ -177,7 +216,7 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--address", help="dask scheduler or ray cluster address")
     bt.add_argument("--out", type=Path, help="write the table as CSV")
     bt.add_argument("--json", action="store_true", help="print the table as JSON")
-    bt.add_argument("--quiet", action="store_true", help="no progress lines")
+    _quiet_arg(bt)
     bt.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     v = sub.add_parser("validate", help="check a scenario's files and network without solving")
     v.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook")
@@ -286,6 +325,20 @@ def _input_error(exc: InputError, as_json: bool) -> int:
     return EXIT_INPUT
 
 
+def _sourced(diag: Any, flag: float | None, data: Path) -> Any:
+    """The diagnosis with the target's entries naming where the target came from (flag or file)."""
+    if diag is None:
+        return None
+    from flowopt.diagnosis import with_target_source
+
+    if flag is not None:
+        return with_target_source(diag, f"--target {flag:g} (command line)")
+    if data.suffix.lower() in (".xlsx", ".xlsm"):
+        return with_target_source(diag, f"{data.name}[scenario] policy.target_rate")
+    folder = data.parent if data.name == "scenario.yaml" else data
+    return with_target_source(diag, f"{folder / 'scenario.yaml'} policy.target_rate")
+
+
 def _solve(args: argparse.Namespace) -> int:
     from flowopt.io import load_scenario
     from flowopt.pipeline import run
@@ -304,18 +357,30 @@ def _solve(args: argparse.Namespace) -> int:
         from flowopt.planfiles import plan_files  # only --out pays for the file writers
 
         check_output_folder(args.out, plan_files(), what="the plan's files", refuse_scenario=True)
+    scenario = None
     try:
-        scenario = load_scenario(data)
-        plan = run(scenario, target_rate=args.target, options=SolveOptions(time_limit_s=args.time_limit, solver=getattr(args, "solver", "choose")), explain=not getattr(args, "no_explain", False))
+        with spinner(f"Solving {data.name}", quiet=args.quiet or args.json):
+            scenario = load_scenario(data)
+            plan = run(scenario, target_rate=args.target, options=SolveOptions(time_limit_s=args.time_limit, solver=getattr(args, "solver", "choose")), explain=not getattr(args, "no_explain", False))
+        shown = getattr(args, "cards", None)
+        if shown is not None and len(plan.bottlenecks) > shown:
+            # every card is computed (exactly, and cheaply); the most valuable are shown
+            plan = plan.model_copy(update={"bottlenecks": plan.bottlenecks[:shown], "warnings": [*plan.warnings, f"{len(plan.bottlenecks)} bottleneck cards; the {shown} with most money at stake are shown (--cards all for every one)."]})
     except InputError as exc:
         return _input_error(exc, args.json)
     except InfeasibleError as exc:
-        diag = getattr(exc, "diagnosis", None)
+        diag = _sourced(getattr(exc, "diagnosis", None), args.target, data)
         doc = {"status": "infeasible", "code": exc.code, "scenario": str(data), "target": diag.target if diag else args.target, "message": str(exc), "diagnosis": diag.model_dump(mode="json") if diag else None}
         if args.json:
             _emit_json(doc)
         else:
             print(format_diagnosis(diag, lang=args.lang) if diag else str(exc), file=sys.stderr)
+        if args.command == "report" and diag is not None:
+            # the report says why the target is out of reach and what would fix it
+            from flowopt.report import write_diagnosis_report
+
+            write_diagnosis_report(diag, args.out, scenario, lang=args.lang)
+            print(f"Written: {args.out} (the diagnosis: the target cannot be met)")
         return EXIT_UNSOLVABLE
     except (SolveError, AuditError) as exc:
         if args.json:
@@ -342,7 +407,8 @@ def _solve(args: argparse.Namespace) -> int:
     elif args.command == "explain":
         print(format_explanation(plan, lang=args.lang))
     else:
-        print(format_plan(plan, lang=args.lang, all_flows=args.all_flows))
+        # the grouping is passed only when asked for (Plan.flows_by gives the groups)
+        print(format_plan(plan, lang=args.lang, all_flows=args.all_flows, **({"by": args.by} if getattr(args, "by", None) else {})))
         if getattr(args, "out", None):
             print(f"\nWritten to {args.out}/: plan.json, CSV tables, plan.xlsx, sankey.svg, sankey.html, report.html, report.md.")
     return EXIT_OK
@@ -396,6 +462,10 @@ def _convert(args: argparse.Namespace) -> int:
     from flowopt.io import load_scenario, scenario_files, write_scenario, write_workbook
 
     workbook = args.output.suffix.lower() == ".xlsx"
+    if not workbook and args.output.suffix and not args.output.is_dir():
+        # `convert x.xlsx out.csv` would make a folder named out.csv: refuse a file-like name
+        print(f"Cannot convert to '{str(args.output)[:200]}': it is neither a folder nor an .xlsx workbook. Give a folder name without an extension (one CSV per table and scenario.yaml go inside it) or a name ending in .xlsx.", file=sys.stderr)
+        return EXIT_INPUT
     if workbook:
         check_output_file(args.output, "the workbook")
     else:
@@ -423,13 +493,46 @@ def _load_whatif(base: Scenario, arg: str) -> Scenario:
     return load_scenario(path)
 
 
-def _compare(args: argparse.Namespace) -> int:
-    import pandas as pd
+def _with_target(scenario: Scenario, target: float | None) -> Scenario:
+    """The scenario with ``policy.target_rate`` set to ``target`` (``None``: unchanged)."""
+    if target is None:
+        return scenario
+    return scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"target_rate": target})})
 
+
+def _failed_side(side: str, args: argparse.Namespace, what: str) -> str:
+    """One line saying which side of a comparison failed and how (``--lang`` decides the language)."""
+    zh = getattr(args, "lang", "en") == "zh"
+    name = f"'{str(args.base if side == 'base' else args.whatif)[:200]}'"
+    if zh:
+        who = f"基准方案 {name}" if side == "base" else f"情景 {name}"
+        how = {"input": "输入有误", "infeasible": "目标无法实现", "error": "无法求解"}[what]
+        other = "" if side == "base" else "（基准方案已求解）" if what != "input" else "（基准方案已读入）"
+        return f"比较失败：{who}{how}{other}。"
+    who = f"the base {name}" if side == "base" else f"the what-if {name}"
+    how = {"input": "has invalid input", "infeasible": "cannot meet its target", "error": "could not be solved"}[what]
+    other = "" if side == "base" else " (the base solved)" if what != "input" else " (the base loaded)"
+    return f"Comparison failed: {who} {how}{other}."
+
+
+def _compare_target_source(args: argparse.Namespace, side: str, base: Scenario | None, whatif: Scenario | None) -> str:
+    """Where the target of the failing side came from: ``--target``, the what-if, or the base's manifest."""
+    if args.target is not None:
+        return f"--target {args.target:g} (command line)"
+    base_path = Path(args.base)
+    base_where = f"{base_path.name}[scenario] policy.target_rate" if base_path.suffix.lower() in (".xlsx", ".xlsm") else f"{(base_path.parent if base_path.name == 'scenario.yaml' else base_path) / 'scenario.yaml'} policy.target_rate"
+    if side == "whatif" and base is not None and whatif is not None and whatif.policy.target_rate != base.policy.target_rate:
+        return f"{args.whatif} (policy.target_rate)"
+    return base_where
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from flowopt.compare import compare_plans
+    from flowopt.diagnosis import with_target_source
     from flowopt.io import load_scenario, scenario_files, write_scenario
     from flowopt.planfiles import compare_files, write_csv
-    from flowopt.textreport import format_diagnosis
-    from flowopt.whatif import run_whatif
+    from flowopt.textreport import format_comparison, format_diagnosis
+    from flowopt.whatif import WhatIfResult, WhatIfSession
 
     if args.out and args.write_scenario and args.out.resolve() == args.write_scenario.resolve():
         msg = f"--out and --write-scenario name the same folder '{str(args.out)[:200]}'; flowopt keeps a scenario and outputs apart."
@@ -438,23 +541,46 @@ def _compare(args: argparse.Namespace) -> int:
         check_output_folder(args.write_scenario, scenario_files(), what="a scenario")
     if args.out:
         check_output_folder(args.out, compare_files(), what="the comparison's files", refuse_scenario=True)
+    options = SolveOptions(time_limit_s=args.time_limit)
+    # which side a failure belongs to: the base, or the what-if (its file or its solve)
+    side = "base"
+    base = whatif = None
     try:
-        base = load_scenario(args.base)
-        whatif = _load_whatif(base, args.whatif)
+        base = _with_target(load_scenario(args.base), args.target)
+        side = "whatif"
+        whatif = _with_target(_load_whatif(base, args.whatif), args.target)
         if args.write_scenario:
             write_scenario(whatif, args.write_scenario)
-        result = run_whatif(base, whatif, options=SolveOptions(time_limit_s=args.time_limit))
+        with spinner("Comparing", quiet=args.quiet or args.json):
+            session = WhatIfSession(base, options)
+            side = "base"
+            base_plan = session.base_plan()
+            side = "whatif"
+            whatif_plan = session.solve(whatif)
+        assert session.stats is not None
+        result = WhatIfResult(base_plan, whatif_plan, compare_plans(base_plan, whatif_plan), session.stats)
     except InputError as exc:
-        return _input_error(exc, args.json)
+        if args.json:
+            _emit_json({"status": "invalid_input", "side": side, "code": exc.code, "message": exc.message, "problems": [p.to_dict() for p in exc.problems], "problems_total": getattr(exc, "problems_total", len(exc.problems))})
+            return EXIT_INPUT
+        print(_failed_side(side, args, "input"), file=sys.stderr)
+        return _input_error(exc, False)
     except InfeasibleError as exc:
         diag = getattr(exc, "diagnosis", None)
+        if diag is not None:
+            diag = with_target_source(diag, _compare_target_source(args, side, base, whatif))
         if args.json:
-            _emit_json({"status": "infeasible", "code": exc.code, "message": str(exc), "diagnosis": diag.model_dump(mode="json") if diag else None})
+            _emit_json({"status": "infeasible", "side": side, "code": exc.code, "message": str(exc), "diagnosis": diag.model_dump(mode="json") if diag else None})
         else:
+            print(_failed_side(side, args, "infeasible"), file=sys.stderr)
             print(format_diagnosis(diag, lang=args.lang) if diag else str(exc), file=sys.stderr)
         return EXIT_UNSOLVABLE
     except (SolveError, AuditError) as exc:
-        print(str(exc), file=sys.stderr)
+        if args.json:
+            _emit_json({"status": "error", "side": side, "code": exc.code, "message": str(exc)})
+        else:
+            print(_failed_side(side, args, "error"), file=sys.stderr)
+            print(str(exc), file=sys.stderr)
         return EXIT_UNSOLVABLE
     c = result.comparison
     if args.out:
@@ -471,44 +597,41 @@ def _compare(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json({"status": "optimal", "comparison": c.model_dump(mode="json"), "solve": {"warm": result.stats.warm, "seconds": result.stats.seconds, "simplex_iterations": result.stats.simplex_iterations}, "base": result.base.model_dump(mode="json"), "whatif": result.whatif.model_dump(mode="json")})
         return EXIT_OK
-    zh = args.lang == "zh"
-    lines = [f"flowopt compare: {c.base_id} -> {c.whatif_id}", "=" * 72, c.explanation_zh if zh else c.explanation, ""]
-    kv = pd.DataFrame([{"metric": r.metric, "base": r.base, "what-if": r.whatif, "change": r.delta} for r in c.kpis])
-    lines.append(kv.to_string(index=False, float_format=lambda x: f"{x:,.4f}" if abs(x) < 10 else f"{x:,.0f}"))
-    lines += ["", "Cost terms (effect on cost, CNY/yr):" if not zh else "成本分项（对成本的影响，元/年）："]
-    tv = pd.DataFrame([{"term": r.metric, "base": r.base, "what-if": r.whatif, "change": r.delta} for r in c.cost_terms])
-    lines.append(tv.to_string(index=False, float_format=lambda x: f"{x:,.0f}"))
-    if c.flows:
-        lines += ["", f"Flows that changed ({len(c.flows)}, largest first):" if not zh else f"变化的流向（{len(c.flows)} 条）："]
-        fv = pd.DataFrame([{"stream": f.stream, "source": f.source, "destination": f.destination, "base_t": f.base_t, "whatif_t": f.whatif_t, "change_t": f.delta_t} for f in c.flows[:20]])
-        lines.append(fv.to_string(index=False, float_format=lambda x: f"{x:,.0f}"))
-    if c.bottlenecks:
-        lines += ["", "Bottlenecks that changed:" if not zh else "瓶颈变化："]
-        lines += [f"  - [{b.change}] {b.explanation_zh if zh else b.explanation}" for b in c.bottlenecks]
-    lines += ["", f"What-if solved {'warm (the base model updated in place)' if result.stats.warm else 'after a rebuild (the network changed)'}: {result.stats.seconds * 1000:,.1f} ms, {result.stats.simplex_iterations} simplex iterations."]
-    print("\n".join(lines))
+    print(format_comparison(c, lang=args.lang, stats=result.stats))
     return EXIT_OK
+
+
+def _takes(fn: Any, parameter: str) -> bool:
+    """True when ``fn`` accepts the keyword ``parameter`` (a feature check, no trial call)."""
+    import inspect
+
+    return parameter in inspect.signature(fn).parameters
 
 
 def _sweep(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from flowopt import i18n
     from flowopt.charts import cost_curve_svg
     from flowopt.io import load_scenario
     from flowopt.planfiles import SWEEP_FILES, write_csv
     from flowopt.png import cost_curve_png
     from flowopt.sweep import check_sweep, target_cost_curve
+    from flowopt.textreport import format_curve
 
     if args.out:
         check_output_folder(args.out, SWEEP_FILES, what="the curve's files", refuse_scenario=True)
     try:
         check_sweep(args.t_from, args.t_to, args.step)  # the grid is bounded before any work
         scenario = load_scenario(_data(args.data))
-        curve = target_cost_curve(scenario, args.t_from, args.t_to, step=args.step, options=SolveOptions(time_limit_s=args.time_limit))
+        with progress_bar("sweep", quiet=args.quiet or args.json) as bar:
+            # the sweep reports progress(done, total, what) once flowopt.sweep takes it
+            extra = {"progress": bar} if bar is not None and _takes(target_cost_curve, "progress") else {}
+            curve = target_cost_curve(scenario, args.t_from, args.t_to, step=args.step, options=SolveOptions(time_limit_s=args.time_limit), **extra)
     except InputError as exc:
         return _input_error(exc, args.json)
     if not curve.points:
-        print(f"No target in [{args.t_from:.1%}, {args.t_to:.1%}] is reachable: the highest reachable rate is {curve.max_rate:.2%}.", file=sys.stderr)
+        print(i18n.text("curve.none", args.lang, lo=f"{args.t_from:.1%}", hi=f"{args.t_to:.1%}", max=f"{curve.max_rate:.2%}" if curve.max_rate is not None else "–"), file=sys.stderr)
         return EXIT_UNSOLVABLE
     table = curve.table()
     if args.out:
@@ -520,29 +643,19 @@ def _sweep(args: argparse.Namespace) -> int:
             write_csv(table, out.path("curve.csv"))
             write_csv(segs, out.path("segments.csv"))
             write_text(out.path("curve.svg"), svg)
-            cost_curve_png(table, out.path("curve.png"), lang=args.lang, labels=labels, current_target=scenario.policy.target_rate if args.t_from <= scenario.policy.target_rate <= args.t_to else None, max_rate=curve.max_rate)
+            cost_curve_png(table, out.path("curve.png"), lang=args.lang, labels=labels, labels_en={sg.index: sg.label for sg in curve.segments}, current_target=scenario.policy.target_rate if args.t_from <= scenario.policy.target_rate <= args.t_to else None, max_rate=curve.max_rate)
     if args.json:
         _emit_json(curve.model_dump(mode="json"))
         return EXIT_OK
-    zh = args.lang == "zh"
-    lines = [f"flowopt sweep: {curve.scenario_id} ({curve.rate_mode}), targets {args.t_from:.1%}–{args.t_to:.1%}", "=" * 72]
-    if curve.max_rate is not None:
-        lines.append(("最高可达 " if zh else "Highest reachable rate: ") + f"{curve.max_rate:.2%}")
-    lines.append(("断点：" if zh else "Breakpoints: ") + (", ".join(f"{b:.3%}" for b in curve.breakpoints) or "none"))
-    lines.append("")
-    for seg in curve.segments:
-        pts = [p for p in curve.points if p.segment == seg.index]
-        prices = f"{min(p.cny_per_point for p in pts):,.0f}–{max(p.cny_per_point for p in pts):,.0f}" if pts else "-"
-        lines.append(f"  {seg.start_target:.3%} – {seg.end_target:.3%}: {seg.label_zh if zh else seg.label} [{'每百分点' if zh else 'CNY/yr per point'} {prices}]")
-    lines += ["", table[["target", "objective_cny", "cny_per_point", "segment"]].to_string(index=False, float_format=lambda x: f"{x:,.4f}" if abs(x) < 1 else f"{x:,.0f}")]
+    text = format_curve(curve, lang=args.lang, t_from=args.t_from, t_to=args.t_to)
     if args.out:
-        lines.append(f"\nWritten: {args.out}/curve.csv, segments.csv, curve.svg, curve.png")
-    print("\n".join(lines))
+        text += "\n\n" + i18n.text("curve.written", args.lang, out=args.out)
+    print(text)
     return EXIT_OK
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from flowopt.batch import load_batch, print_progress, run_batch
+    from flowopt.batch import load_batch, row_progress, run_batch
     from flowopt.io import load_scenario
     from flowopt.planfiles import write_csv
 
@@ -551,7 +664,8 @@ def _batch(args: argparse.Namespace) -> int:
     try:
         items, base_path = load_batch(args.file)
         base = load_scenario(args.base or base_path or default_data_dir())
-        table = run_batch(base, items, workers=args.workers, engine=args.engine, address=args.address, progress=None if args.quiet else print_progress)
+        with progress_bar("batch", quiet=args.quiet or args.json) as bar:
+            table = run_batch(base, items, workers=args.workers, engine=args.engine, address=args.address, progress=row_progress(bar) if bar else None)
     except InputError as exc:
         return _input_error(exc, args.json)
     if args.out:
@@ -559,11 +673,9 @@ def _batch(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json({"status": "done", "rows": json.loads(table.to_json(orient="records"))})
     else:
-        view = table[["id", "status", "utilization_rate", "objective_cny", "delta_cost_cny", "max_utilization_rate", "warm", "seconds"]]
-        print(view.to_string(index=False, float_format=lambda x: f"{x:.4f}" if abs(x) < 10 else f"{x:,.0f}"))
-        failed = table[table["status"] != "optimal"]
-        for _, r in failed.iterrows():
-            print(f"  {r['id']}: {r['message']}")
+        from flowopt.textreport import format_batch
+
+        print(format_batch(table, lang=getattr(args, "lang", "en")))
     return EXIT_OK if (table["status"] == "optimal").all() else EXIT_UNSOLVABLE
 
 
@@ -580,14 +692,12 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    # the API lives beside the package in the repository (api/), not inside the wheel
-    root = Path(__file__).resolve().parent.parent
-    if (root / "api").is_dir() and str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    # the API (package `api`) is installed with flowopt; its server libraries come with the
+    # `api` extra, which the README's install command includes
     try:
         from api.main import serve
     except ImportError as exc:
-        print(f"The HTTP API is not available: {exc}. Install it with: pip install -e '.[api]' (from the repository).", file=sys.stderr)
+        print(f"The HTTP API is not available: {exc}. Install it with: pip install 'flowopt[api]' (from a checkout: pip install -e '.[api]').", file=sys.stderr)
         return EXIT_INPUT
     serve(host=args.host, port=args.port)
     return EXIT_OK
@@ -606,6 +716,7 @@ def _add_pathway_command(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations and of the files written by --out")
     p.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     p.add_argument("--no-diagnosis", action="store_true", help="for a year that cannot meet its target, report only its highest rate (faster)")
+    _quiet_arg(p)
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return p
 
@@ -630,7 +741,8 @@ def _pathway(args: argparse.Namespace) -> int:
         pathway = load_pathway(source)
         if args.out:  # fail fast: refused before the solve (OutputError: the CLI's main reports it, exit 2)
             check_pathway_output(args.out, pathway.spec.years)
-        result = run_pathway(pathway, SolveOptions(time_limit_s=args.time_limit), diagnose_infeasible=not args.no_diagnosis)
+        with progress_bar("pathway", quiet=args.quiet or args.json) as bar:
+            result = run_pathway(pathway, SolveOptions(time_limit_s=args.time_limit), diagnose_infeasible=not args.no_diagnosis, progress=bar)
     except InputError as exc:
         if args.json:
             _emit_pathway({"status": "invalid_input", "code": exc.code, "message": exc.message, "problems": [x.to_dict() for x in exc.problems]})

@@ -4,7 +4,9 @@ Stage: (``MaterialGraph``, target) -> ``Diagnosis``. Four views of the same ques
 
 1. **Screens** that need no solver: for each waste category, the tonnes to place against the
    capacity of the utilizing projects that accept it; for each project, quality limits that no
-   accepted stream can meet.
+   accepted stream can meet. When no plan exists even without the target and unmanaged
+   (dumped) tonnes are not allowed, a placement screen (one small LP) names each stream whose
+   tonnes have no outlet with room, and how many (:func:`unplaced_streams`).
 2. **Min cut**: a max-flow from the supplies to the utilizing projects over the material
    graph; the capacities on the minimum cut are the ones that limit how much can be utilized.
 3. **Elastic re-solve**: the LP again, with every limit allowed to move at a price —
@@ -25,7 +27,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Hashable
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -35,7 +37,7 @@ from flowopt.formulation.lp import INF
 from flowopt.graph import MaterialGraph
 from flowopt.labels import Labels
 from flowopt.schema import ProjectBooking
-from flowopt.solve import Session, SolveOptions, maximize_ratio_lp
+from flowopt.solve import Session, SolveOptions, iis_within, maximize_ratio_lp
 
 #: Default price of relaxing a limit in the elastic re-solve: CNY per t/yr of extra capacity
 #: (an annualized capital charge; a modelling convention that ranks relaxations, not data).
@@ -56,6 +58,8 @@ class Finding(_Out):
     where: str | None
     message: str
     message_zh: str
+    tonnes_t: float | None = None
+    """t/yr the finding is about, where it is about a tonnage (``placement_screen``, ``placement_total``)."""
 
 
 class Relaxation(_Out):
@@ -144,6 +148,69 @@ def screens(g: MaterialGraph) -> list[Finding]:
                                message=f"{nm[1]} ({q.project}) needs at least {q.min_fraction:.2%} {q.component}, but every stream it accepts has less (highest {max(values):.2%}): it can take nothing.",
                                message_zh=f"{nm[0]}（{q.project}）要求 {q.component} 不低于 {q.min_fraction:.2%}，但所接收的物料均低于此值（最高 {max(values):.2%}），无法进料。"))
     return out
+
+
+def unplaced_streams(g: MaterialGraph, options: SolveOptions | None = None) -> list[Finding]:
+    """Streams whose tonnes no outlet has room for, when unmanaged tonnes are not allowed.
+
+    Solves the LP without the target once more, with a scratch column on each generation lot's
+    balance that takes the tonnes no outlet can (as if they were dumped), and minimizes those
+    tonnes. What remains in them is the least tonnage that has nowhere to go; when several
+    streams compete for the same full outlets, which of them is short is one of several equal
+    answers (the park total is exact).
+
+    Args:
+        g: the material graph.
+        options: solver settings.
+
+    Returns:
+        One ``placement_screen`` finding per stream short of room (largest first) and a
+        ``placement_total`` finding for the park; empty when everything can be placed or the
+        network has no plan for another reason (a minimum intake that cannot be met).
+    """
+    lp = assemble(g, with_target=False)
+    block = lp.rows["lot_balance"]
+    lots = [(block.start + i, str(key)) for i, key in enumerate(block.keys) if g.lots[str(key)].kind == "generation"]
+    if not lots:
+        return []
+    k = len(lots)
+    session = Session(lp, options)
+    first = session.add_columns(np.ones(k), np.zeros(k), np.full(k, INF), np.arange(k), np.array([r for r, _ in lots]), np.ones(k))
+    session.all_costs(np.concatenate([np.zeros(lp.n_cols), np.ones(k)]))
+    out = session.solve()
+    if not out.ok:
+        return []
+    s = g.scenario
+    gen = {x.id: x for x in s.streams}
+    short = []
+    for i, (_, lid) in enumerate(lots):
+        t = float(out.x[first + i])
+        stream = gen[g.lots[lid].stream]
+        if t > max(1e-3, 1e-7 * stream.generation_t):
+            short.append((t, stream))
+    if not short:
+        return []
+    short.sort(key=lambda x: (-x[0], x[1].id))
+    labels = Labels(s)
+    found: list[Finding] = []
+    for t, st in short:
+        outlets = sorted({a.outlet for a in g.arcs_from(f"gen:{st.id}")})
+        en_parts, zh_parts = [], []
+        for o in outlets:
+            cap = g.projects[o].capacity_t if o in g.projects else g.sinks[o].capacity_t
+            en_parts.append(f"{o} ({'no limit' if cap is None else f'{cap:,.0f} t/yr'})")
+            zh_parts.append(f"{o}（{'不限' if cap is None else f'{cap:,.0f} 吨/年'}）")
+        nm = labels.name("stream", st.id)
+        firm = f", firm {st.firm}" if st.firm else ""
+        firm_zh = f"，{st.firm}" if st.firm else ""
+        found.append(Finding(kind="placement_screen", subject=st.id, where=s.where("streams", st.id), tonnes_t=t,
+                             message=f"{nm[1]} ({st.id}{firm}): {t:,.0f} of its {st.generation_t:,.0f} t/yr have no outlet with room. It can go only to {', '.join(en_parts)}, and capacities, quality limits or shares leave no room there; dumping is not allowed (policy.allow_unmanaged is false). Add capacity, an outlet that accepts it, or allow unmanaged tonnes at a stated penalty.",
+                             message_zh=f"{nm[0]}（{st.id}{firm_zh}）：年产生 {st.generation_t:,.0f} 吨中有 {t:,.0f} 吨无处可去。其可去向仅有 {'、'.join(zh_parts)}，受产能、成分或占比限制已无余量；本情景不允许未妥善处置（policy.allow_unmanaged 为 false）。请增加产能、增加接收该物料的去向，或明确允许未妥善处置并给出罚金。"))
+    total = sum(t for t, _ in short)
+    found.append(Finding(kind="placement_total", subject="park", where=None, tonnes_t=total,
+                         message=f"At least {total:,.0f} t/yr of this year's waste cannot be placed in any project or sink (streams that share full outlets could trade places; the total is exact).",
+                         message_zh=f"当年产生的固废中至少 {total:,.0f} 吨/年无法进入任何利用项目或处置/贮存设施（共用已满去向的物料可互换，总量准确）。"))
+    return found
 
 
 def min_cut(g: MaterialGraph) -> list[Finding]:
@@ -297,18 +364,20 @@ def _relaxation(labels: Labels, n: Network, lp: AssembledLP, fam: RowFamily, key
     return Relaxation(kind=fam.name, subject=_subject(key), name_zh=names[0], name_en=names[1], where=where, current=current, proposed=proposed, change=proposed - current, unit=unit, cost_cny=cost, explanation=en, explanation_zh=zh)
 
 
-def conflict(g: MaterialGraph, target: float, options: SolveOptions | None = None) -> list[Finding]:
-    """Limits in HiGHS's irreducible infeasible subset (empty when HiGHS cannot find one)."""
+def conflict(g: MaterialGraph, target: float, options: SolveOptions | None = None, *, seconds: float | None = None) -> list[Finding]:
+    """Limits in HiGHS's irreducible infeasible subset (empty when HiGHS cannot find one).
+
+    The search is bounded by ``seconds`` of wall clock (default: the solver's time limit);
+    when it cannot finish in time the answer is one finding saying so, never a hang.
+    """
+    options = options or SolveOptions()
     lp = assemble(g, target_rate=target)
-    session = Session(lp, options)
-    if session.solve().status.value != "infeasible":
-        return []
-    rows: list[int] = []
-    for strategy in (4, 2):  # the smaller set first, then the row-priority one
-        found = session.iis(strategy)
-        if found.status == "found" and found.rows:
-            rows = found.rows
-            break
+    budget = options.time_limit_s if seconds is None else seconds
+    # the smaller set first (strategy 4), then the row-priority one
+    found = iis_within(lp, budget, options, (4, 2))
+    if found.status == "timeout":
+        return [Finding(kind="conflict_timeout", subject="park", where=None, message=f"The conflicting limits were not computed: the search did not finish within {budget:g} s (raise --time-limit to let it run longer).", message_zh=f"未能在 {budget:g} 秒内找出相互冲突的约束（可提高 --time-limit 后重试）。")]
+    rows = found.rows if found.status == "found" else []
     labels = Labels(g.scenario)
     families = {f.name: f for f in ROWS}
     out: list[Finding] = []
@@ -338,7 +407,15 @@ def diagnose(g: MaterialGraph, target: float, options: SolveOptions | None = Non
     best = max_reachable_rate(g, options)
     relax = elastic_relaxations(g, target, expansion_cost, options)
     fix = [r for r in relax if r.kind != "target"]
-    if best is None:
+    placement = unplaced_streams(g, options) if best is None and not g.scenario.policy.allow_unmanaged else []
+    short = [f for f in placement if f.kind == "placement_screen"]
+    if short:
+        total = sum(f.tonnes_t or 0.0 for f in short)
+        each = ", ".join(f"{f.subject} {f.tonnes_t or 0.0:,.0f} t/yr" for f in short[:5]) + (f" and {len(short) - 5} more" if len(short) > 5 else "")
+        each_zh = "、".join(f"{f.subject} {f.tonnes_t or 0.0:,.0f} 吨/年" for f in short[:5]) + (f" 等 {len(short)} 种" if len(short) > 5 else "")
+        statement = f"No plan exists even without the target: at least {total:,.0f} t/yr of this year's waste have no outlet with room ({each}), and unmanaged (dumped) tonnes are not allowed (policy.allow_unmanaged is false)."
+        statement_zh = f"即使不设目标也无可行方案：当年产生的固废至少 {total:,.0f} 吨/年无处可去（{each_zh}），且本情景不允许未妥善处置（policy.allow_unmanaged 为 false）。"
+    elif best is None:
         statement = "No plan exists even without the target: some minimum intakes cannot be supplied."
         statement_zh = "即使不设目标也无可行方案：部分项目的最低进料量无法满足。"
     else:
@@ -354,14 +431,14 @@ def diagnose(g: MaterialGraph, target: float, options: SolveOptions | None = Non
         r = next(r for r in relax if r.kind == "target")
         statement += f" No relaxation of capacities or limits reaches it: at most {r.proposed:.2%} with them."
         statement_zh += f"仅放宽产能与限值也无法达到，最多 {r.proposed:.2%}。"
-    return Diagnosis(target=target, rate_mode=mode, max_rate=best, statement=statement, statement_zh=statement_zh, screens=screens(g), min_cut=min_cut(g), relaxations=relax, expansion_cost_cny_per_t=expansion_cost, conflict=conflict(g, target, options))
+    return Diagnosis(target=target, rate_mode=mode, max_rate=best, statement=statement, statement_zh=statement_zh, screens=placement + screens(g), min_cut=min_cut(g), relaxations=relax, expansion_cost_cny_per_t=expansion_cost, conflict=conflict(g, target, options))
 
 
-def max_reachable_rate(g: MaterialGraph, options: SolveOptions | None = None) -> float | None:
+def max_reachable_rate(g: MaterialGraph | Network, options: SolveOptions | None = None) -> float | None:
     """Return the highest value of the scenario's rate any plan can reach, cost ignored.
 
     Args:
-        g: the material graph.
+        g: the material graph (or its :class:`~flowopt.formulation.Network`, to reuse it).
         options: solver settings.
 
     Returns:
@@ -375,3 +452,24 @@ def max_reachable_rate(g: MaterialGraph, options: SolveOptions | None = None) ->
     if not outcome.ok or math.isnan(rate):
         return None
     return rate
+
+
+def with_target_source(diag: Diagnosis, where: str) -> Diagnosis:
+    """Return ``diag`` with the target's relaxation and conflict entries naming where it came from.
+
+    The formulation names ``scenario.yaml policy.target_rate`` as the target's source; a target
+    given on the command line (``--target 0.95``), in a workbook or in an API request comes
+    from elsewhere, and the diagnosis should send the reader there.
+
+    Args:
+        diag: a diagnosis.
+        where: the target's source, e.g. ``--target 0.95 (command line)``.
+
+    Returns:
+        A copy with ``where`` set on every entry of kind ``target``; the rest unchanged.
+    """
+
+    def fix(items: list[Any]) -> list[Any]:
+        return [x.model_copy(update={"where": where}) if x.kind == "target" else x for x in items]
+
+    return diag.model_copy(update={"relaxations": fix(diag.relaxations), "conflict": fix(diag.conflict)})

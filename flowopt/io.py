@@ -26,6 +26,7 @@ import contextlib
 import csv
 import io
 import os
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +38,10 @@ from pydantic import TypeAdapter, ValidationError
 from flowopt.checks import (
     VALIDATION_HINTS,
     check_scenario,
+    later_stage_problems,
     raise_for_problems,
     short_value,
+    stand_in,
     validation_problems,
 )
 from flowopt.errors import InputError, Problem
@@ -74,6 +77,12 @@ class _Reader:
     uncollected: int = 0
     rows: dict[str, list[int]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    # the rows that passed field validation (and their lines), and the raw rows that did not:
+    # the later stages run on the first when the scenario is invalid (all problems at once)
+    partial: dict[str, list[Any]] = field(default_factory=dict)
+    partial_rows: dict[str, list[int]] = field(default_factory=dict)
+    dropped: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    patched: set[tuple[str, int]] = field(default_factory=set)
 
     def add_table(self, table: str, file: str, header: list[str], raw_rows: list[tuple[int, list[Any]]]) -> None:
         """Validate one table's rows (as raw cell lists) into records, collecting problems."""
@@ -115,9 +124,11 @@ class _Reader:
         # validated records are kept, so the scenario is not validated a second time
         try:
             validated: list[Any] = _adapter(model).validate_python(records)
+            self.partial[table], self.partial_rows[table], self.dropped[table] = validated, lines, []
         except ValidationError as exc:
             validated = records
             errors = exc.errors(include_url=False)
+            self._keep_partial(table, model, records, lines, errors)
             # beyond what could ever be listed the errors are only counted
             self.uncollected += max(0, len(errors) - MAX_ROW_PROBLEMS)
             for err in errors[:MAX_ROW_PROBLEMS]:
@@ -130,13 +141,55 @@ class _Reader:
         self.tables[table] = validated
         self.rows[table] = lines
 
-    def locate(self, problem: Problem) -> Problem:
-        """Map a record-numbered problem from :func:`check_scenario` to its file and line."""
-        lines = self.rows.get(problem.table)
+    def _keep_partial(self, table: str, model: type[Record], records: list[dict[str, Any]], lines: list[int], errors: list[Any]) -> None:
+        """Keep what the later stages may check of a table with invalid rows.
+
+        A row whose invalid values are all numbers or optional is kept with stand-ins (the
+        field's default, else 1, 0 or 0.5, the first that passes), so the network checks still
+        see its record and links; its own cross-record findings are not reported (they would
+        be about the stand-ins). Other invalid rows are left out (:attr:`dropped`).
+        """
+        bad: dict[int, set[str]] = defaultdict(set)
+        for e in errors:
+            loc = e["loc"]
+            if loc and isinstance(loc[0], int):
+                bad[int(loc[0])].add(str(loc[1]) if len(loc) > 1 else "")
+        adapter = _adapter(model)
+        kept: list[Any] = []
+        kept_lines: list[int] = []
+        dropped: list[dict[str, Any]] = []
+        for i, (record, line) in enumerate(zip(records, lines, strict=True)):
+            if i not in bad:
+                kept.append(record)
+                kept_lines.append(line)
+                continue
+            patched = stand_in(model, record, bad[i])
+            if patched is None:
+                dropped.append(record)
+                continue
+            kept.append(patched)
+            kept_lines.append(line)
+            self.patched.add((table, line))
+        try:
+            self.partial[table] = adapter.validate_python(kept)
+            self.partial_rows[table] = kept_lines
+        except ValidationError:  # pragma: no cover - rows valid alone are valid together
+            self.partial[table], self.partial_rows[table] = [], []
+            dropped = list(records)
+        self.dropped[table] = dropped
+
+    def locate(self, problem: Problem, rows: dict[str, list[int]] | None = None, *, fallback: str | None = None) -> Problem:
+        """Map a record-numbered problem from :func:`check_scenario` to its file and line.
+
+        ``rows`` maps record numbers to lines (default: every record read; the partial
+        scenario's records have their own, :attr:`partial_rows`). ``fallback`` names the file
+        of a problem whose table was not read (a network problem about a missing table).
+        """
+        lines = (self.rows if rows is None else rows).get(problem.table)
         row = problem.row
         if lines is not None and row is not None and 1 <= row <= len(lines):
             row = lines[row - 1]
-        return Problem(problem.table, row, problem.column, problem.message, problem.hint, self.files.get(problem.table, problem.file), problem.severity)
+        return Problem(problem.table, row, problem.column, problem.message, problem.hint, self.files.get(problem.table, problem.file or fallback), problem.severity)
 
     def finish(self, manifest: dict[str, Any], manifest_file: str) -> Scenario:
         """Build the scenario from the manifest and tables; raise once with every problem."""
@@ -155,11 +208,35 @@ class _Reader:
                 for prob in validation_problems(exc, _MANIFEST_TABLE):
                     self.problems.append(_with_file(prob, manifest_file))
         if scenario is not None:
-            self.problems.extend(self.locate(p) for p in check_scenario(scenario))
+            cross = check_scenario(scenario)
+            self.problems.extend(self.locate(p) for p in cross)
+            if any(p.severity == "error" for p in cross):
+                # the network checks too, on what is whole, so every problem shows in one run
+                _, network = later_stage_problems(scenario, cross_record=False, earlier=cross)
+                self.problems.extend(self.locate(p, fallback=manifest_file) for p in network)
+        elif any(p.severity == "error" for p in self.problems):
+            partial = self._partial(manifest)
+            if partial is not None:
+                cross, network = later_stage_problems(partial, self.dropped)
+                # findings about a row's stand-in values say nothing about the row itself, and an
+                # empty table that was never read is already reported as missing
+                located = [self.locate(p, self.partial_rows) for p in cross if p.table in self.files or p.row is not None]
+                self.problems.extend(p for p in located if (p.table, p.row) not in self.patched)
+                self.problems.extend(self.locate(p, self.partial_rows, fallback=manifest_file) for p in network)
         raise_for_problems(self.problems, "The scenario could not be loaded", uncollected=self.uncollected)
         assert scenario is not None  # raise_for_problems raised otherwise
         scenario._locations = {t: [(self.files[t], line) for line in self.rows[t]] for t in self.rows}
         return scenario
+
+
+    def _partial(self, manifest: dict[str, Any]) -> Scenario | None:
+        """The scenario of the rows that passed field validation (the manifest, or defaults if it failed)."""
+        for head in (manifest, {}):
+            try:
+                return Scenario.model_validate({**head, **self.partial})
+            except ValidationError:
+                continue
+        return None
 
 
 def _blank(value: Any) -> bool:

@@ -74,7 +74,9 @@ def _add_sets(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
     m.PROJECTS = pyo.Set(initialize=list(g.projects), ordered=True, doc="reuse projects")
     m.SINKS = pyo.Set(initialize=list(g.sinks), ordered=True, doc="disposal and storage facilities")
     m.STOCKPILES = pyo.Set(initialize=sorted(k.id for k in s.stockpiles if f"stock:{k.id}" in g.lots), ordered=True, doc="reclaimable legacy stockpiles")
-    m.UNMANAGED_LOTS = pyo.Set(initialize=[lid for lid, lot in g.lots.items() if lot.origin == "new"], ordered=True, doc="current-year lots that may be left unmanaged (taxed)")
+    # unmanaged (dumped) tonnes exist only when the scenario allows them explicitly
+    allowed = s.policy.allow_unmanaged
+    m.UNMANAGED_LOTS = pyo.Set(initialize=[lid for lid, lot in g.lots.items() if lot.origin == "new"] if allowed else [], ordered=True, doc="current-year lots that may be left unmanaged (taxed); empty unless policy.allow_unmanaged")
     m.PROJECT_ORIGINS = pyo.Set(initialize=g.project_origins, dimen=2, ordered=True, doc="(project, origin) pairs that can occur")
 
 
@@ -160,7 +162,9 @@ def add_lot_balance(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
     where the supply :math:`S_l` is :math:`G_s` for a generation lot of stream s,
     :math:`r_k` for a stock lot of stockpile k, and :math:`\rho_{p,s} F_{p,g}` for the residue
     lot of stream s from project p with origin g (:math:`\rho_{p,s}` the residue fraction).
-    :math:`u_l` exists only for origin ``new``: the plan never reclaims stock to dump it.
+    :math:`u_l` exists only for origin ``new`` (the plan never reclaims stock to dump it) and
+    only when ``policy.allow_unmanaged`` is true (l ∈ ``UNMANAGED_LOTS``); otherwise every
+    tonne must reach an outlet.
     """
     s = g.scenario
     gen = {x.id: x.generation_t for x in s.streams}
@@ -170,7 +174,7 @@ def add_lot_balance(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
     def lot_balance(m: pyo.ConcreteModel, lid: str) -> pyo.Expression:
         lot = g.lots[lid]
         out = sum(m.flow_t[a.key] for a in g.arcs_from(lid))
-        if lot.origin == "new":
+        if lid in m.UNMANAGED_LOTS:
             out = out + m.unmanaged_t[lid]
         if lot.kind == "generation":
             return out == gen[lot.stream]
@@ -339,7 +343,7 @@ def add_objective(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
     m.storage_fees_cny = pyo.Expression(expr=sum(x.fee_cny_per_t * m.inflow_t[d] for d, x in g.sinks.items() if x.counts_as == SinkBooking.storage), doc="fees at storage sinks [CNY/yr]")
     m.reclaim_cny = pyo.Expression(expr=sum(rc[k] * m.reclaim_t[k] for k in m.STOCKPILES), doc="stock reclaim cost [CNY/yr]")
     m.environmental_tax_cny = pyo.Expression(expr=sum(tax.rate(category[g.lots[lid].stream]) * m.unmanaged_t[lid] for lid in m.UNMANAGED_LOTS), doc="environmental tax on unmanaged tonnes [CNY/yr]")
-    m.unmanaged_penalty_cny = pyo.Expression(expr=sum(s.policy.unmanaged_penalty_cny_per_t * m.unmanaged_t[lid] for lid in m.UNMANAGED_LOTS), doc="penalty on unmanaged tonnes [CNY/yr]")
+    m.unmanaged_penalty_cny = pyo.Expression(expr=sum(s.policy.penalty_cny_per_t * m.unmanaged_t[lid] for lid in m.UNMANAGED_LOTS), doc="penalty on unmanaged tonnes [CNY/yr]")
     m.total_cost = pyo.Objective(
         expr=m.transport_cny + m.processing_cny - m.revenue_cny + m.disposal_fees_cny + m.storage_fees_cny + m.reclaim_cny + m.environmental_tax_cny + m.unmanaged_penalty_cny,
         sense=pyo.minimize,

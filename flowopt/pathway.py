@@ -73,6 +73,8 @@ from flowopt.errors import GraphError, InputError, Problem
 from flowopt.formulation import AssembledLP, assemble
 from flowopt.formulation.assemble import stack_years
 from flowopt.graph import MaterialGraph, build_graph
+from flowopt.progress import ProgressCallback
+from flowopt.progress import report as report_progress
 from flowopt.results import (
     AuditCheck,
     Bottleneck,
@@ -628,7 +630,7 @@ def _graph(s: Scenario, year: int) -> MaterialGraph:
         raise GraphError(msg, exc.problems) from exc
 
 
-def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_infeasible: bool = True) -> PathwayResult:
+def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_infeasible: bool = True, progress: ProgressCallback | None = None) -> PathwayResult:
     """Solve a pathway as one LP over its years and return per-year plans and checks.
 
     Args:
@@ -636,6 +638,9 @@ def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_i
         options: solver settings.
         diagnose_infeasible: for a year that cannot meet its target, run the full diagnosis
             (relaxations, min cut, conflict); ``False`` reports only its highest rate.
+        progress: called as ``progress(done, total, what)`` after each step: each year's
+            network, the joint solve, then each year's plan (or, when infeasible, each year's
+            own check); a callback that raises is dropped (see :mod:`flowopt.progress`).
 
     Returns:
         The result; ``status`` is ``optimal``, ``infeasible`` (with the years at fault),
@@ -653,6 +658,7 @@ def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_i
     start = time.perf_counter()
     stock0 = {k.id: k.stock_t for k in p.base.stockpiles}
     years: list[_Year] = []
+    steps = _Steps(progress, 2 * len(p.spec.years) + 1)
     for year in p.spec.years:
         spec_target = p.spec.targets[year]
         s = year_scenario(p, year)
@@ -661,11 +667,12 @@ def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_i
         if spec_target == "max":
             best = max_reachable_rate(g, options)
             if best is None:
-                return _infeasible(p, [*years, _Year(year, s, g, 0.0, p.weight(year))], options, diagnose_infeasible, start, f"{year} has no feasible plan at all, even without a target.")
+                return _infeasible(p, [*years, _Year(year, s, g, 0.0, p.weight(year))], options, diagnose_infeasible, start, f"{year} has no feasible plan at all, even without a target.", steps=steps)
             target = _floor(best)
             s = year_scenario(p, year, target=target)
             g = _graph(s, year)
         years.append(_Year(year, s, g, target, p.weight(year)))
+        steps.done(f"{year} network")
     for y in years:
         y.lp = assemble(y.graph)
     joint_lp = stack_years([(y.year, y.lp, y.weight) for y in years if y.lp is not None], stock0)
@@ -673,14 +680,28 @@ def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_i
     if not session.accepted:
         return _error(p, years, "HiGHS rejected the pathway LP (check for huge or non-finite coefficients).", start)
     joint = session.solve()
+    steps.done("joint solve")
     if joint.status in (SolveStatus.infeasible, SolveStatus.infeasible_or_unbounded):
-        return _infeasible(p, years, options, diagnose_infeasible, start)
+        return _infeasible(p, years, options, diagnose_infeasible, start, steps=steps)
     if not joint.ok:
         return _error(p, years, f"The solver ended without an optimal pathway: {joint.message}.", start)
-    return _optimal(p, years, joint, options, start)
+    return _optimal(p, years, joint, options, start, steps=steps)
 
 
-def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: SolveOptions, start: float) -> PathwayResult:
+class _Steps:
+    """Counts a pathway's steps for a ``progress(done, total, what)`` callback (may be ``None``)."""
+
+    def __init__(self, progress: ProgressCallback | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.count = 0
+
+    def done(self, what: str) -> None:
+        self.count = min(self.count + 1, self.total)
+        self.progress = report_progress(self.progress, self.count, self.total, what)
+
+
+def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: SolveOptions, start: float, *, steps: _Steps | None = None) -> PathwayResult:
     """Per-year plans, audits and the pathway checks of an optimal joint solution."""
     assert joint.objective is not None
     stock = {k.id: k.stock_t for k in p.base.stockpiles}
@@ -757,6 +778,8 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: Solve
             statement=f"{y.year}: {k_.target_rate_value:.2%} against a target of {y.target:.2%}{' (max)' if spec_target == 'max' else ''}; cost {outcome.objective:,.0f} CNY.",
             statement_zh=f"{y.year} 年：达到 {k_.target_rate_value:.2%}，目标 {y.target:.2%}{'（最高可达）' if spec_target == 'max' else ''}；成本 {outcome.objective:,.0f} 元。",
         ))
+        if steps is not None:
+            steps.done(f"{y.year} plan")
     checks = pathway_checks(p, results, shipped, starts, joint.objective)
     passed = all(c.passed for c in checks)
     total = sum(r.objective_cny or 0.0 for r in results)
@@ -850,7 +873,7 @@ def pathway_checks(p: Pathway, years: list[YearResult], shipped: Mapping[int, Ma
     return out
 
 
-def _infeasible(p: Pathway, years: list[_Year], options: SolveOptions, full: bool, start: float, reason: str = "") -> PathwayResult:
+def _infeasible(p: Pathway, years: list[_Year], options: SolveOptions, full: bool, start: float, reason: str = "", *, steps: _Steps | None = None) -> PathwayResult:
     """Find the years that cannot meet their targets on their own, with their highest rates."""
     results: list[YearResult] = []
     bad: list[str] = []
@@ -886,6 +909,8 @@ def _infeasible(p: Pathway, years: list[_Year], options: SolveOptions, full: boo
             statement=text,
             statement_zh=text_zh,
         ))
+        if steps is not None:
+            steps.done(f"{y.year} checked alone")
     done = {y.year for y in years}
     results += [YearResult(year=yr, status="not_solved", target_spec=p.spec.targets[yr], target=0.0 if p.spec.targets[yr] == "max" else float(p.spec.targets[yr]), rate_mode=p.base.policy.rate_mode.value, weight=p.weight(yr), generation_t=0.0, in_operation=[], starting=_starting(p, yr)) for yr in p.spec.years if yr not in done]
     if bad:
@@ -900,7 +925,7 @@ def _error(p: Pathway, years: list[_Year], message: str, start: float) -> Pathwa
     return PathwayResult(pathway_id=p.id, base_scenario_id=p.base.id, status="error", message=message, rate_mode=p.base.policy.rate_mode.value, discount_rate=p.spec.discount_rate, years=results, solver=_solver(None, start, years))
 
 
-def run_pathway(source: Pathway | str | os.PathLike[str] | None = None, options: SolveOptions | None = None, *, diagnose_infeasible: bool = True) -> PathwayResult:
+def run_pathway(source: Pathway | str | os.PathLike[str] | None = None, options: SolveOptions | None = None, *, diagnose_infeasible: bool = True, progress: ProgressCallback | None = None) -> PathwayResult:
     """Load (if needed) and solve a pathway.
 
     Args:
@@ -908,6 +933,7 @@ def run_pathway(source: Pathway | str | os.PathLike[str] | None = None, options:
             ``None`` for the bundled ``data/panzhihua_east/pathway.yaml``.
         options: solver settings.
         diagnose_infeasible: run the full diagnosis for a year that cannot meet its target.
+        progress: ``progress(done, total, what)`` after each step (see :func:`solve_pathway`).
 
     Returns:
         The pathway result (see :func:`solve_pathway`).
@@ -921,7 +947,7 @@ def run_pathway(source: Pathway | str | os.PathLike[str] | None = None, options:
         from flowopt.pipeline import default_data_dir  # local: pipeline imports much
 
         p = load_pathway(default_data_dir() if source is None else source)
-    return solve_pathway(p, options, diagnose_infeasible=diagnose_infeasible)
+    return solve_pathway(p, options, diagnose_infeasible=diagnose_infeasible, progress=progress)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -939,40 +965,63 @@ def format_pathway(r: PathwayResult, *, lang: str = "en", top: int = 3) -> str:
 
     Args:
         r: the result.
-        lang: ``en`` or ``zh`` for explanations and diagnoses.
+        lang: ``en`` or ``zh``: every heading, header, unit and label in that language.
         top: bottleneck cards shown per year.
 
     Returns:
         The report text.
     """
+    from flowopt import fmt
+    from flowopt.i18n import check_lang, header, text, value
+    from flowopt.texttable import text_table
+
+    lang = check_lang(lang)
     zh = lang == "zh"
     span = f"{r.years[0].year}–{r.years[-1].year}" if r.years else ""
-    lines = [f"flowopt pathway: {r.pathway_id} ({span}; base {r.base_scenario_id})", "=" * 72, f"Status: {r.status}. {r.message}"]
+    # the result's message is English; in Chinese the status says the same from the years' own statements
+    if not zh:
+        message = r.message
+    elif r.status == "optimal":
+        message = text("pathway.ok", lang)
+    elif r.status == "infeasible":
+        message = text("pathway.infeasible", lang)
+    elif r.status == "audit_failed":
+        message = text("pathway.failed", lang)
+    else:
+        message = ""
+    lines = [text("pathway.title", lang, id=r.pathway_id, span=span, base=r.base_scenario_id), "=" * 72, text("pathway.status", lang, status=value("status", r.status, lang), message=message).rstrip()]
     if r.objective_cny is not None:
-        lines.append(f"Total cost 总成本: {r.objective_cny:,.0f} CNY (present value at {r.discount_rate:.1%}; plain sum {r.total_cost_cny or 0.0:,.0f})   (audit: {'passed' if r.audit_passed else 'FAILED'})")
-    lines += ["", f"{'year':<6}{'target':<17}{'reached':>9}{'met':>5}{'max':>9}{'cost CNY/yr':>17}{'reclaimed t':>14}  {'audit':<8}new in operation"]
+        lines.append(text("pathway.cost", lang, cost=fmt.money(r.objective_cny, lang, per_year=False), rate=fmt.rate(r.discount_rate, 1), plain=fmt.money(r.total_cost_cny or 0.0, lang, per_year=False), audit=text("passed" if r.audit_passed else "failed", lang)))
+    rows = []
     for y in r.years:
-        target = f"max = {y.target:.2%}" if y.target_spec == "max" else f"{y.target:.2%}"
-        reached = "" if y.target_rate_value is None else f"{y.target_rate_value:.2%}"
-        met = "" if y.met is None else ("yes" if y.met else "NO")
-        best = "" if y.max_rate is None else f"{y.max_rate:.2%}"
-        cost = y.status if y.objective_cny is None else f"{y.objective_cny:,.0f}"
-        reclaimed = "" if not y.reclaim_t else f"{sum(y.reclaim_t.values()):,.0f}"
-        audit = "" if y.audit_passed is None else ("passed" if y.audit_passed else "FAILED")
-        lines.append(f"{y.year:<6}{target:<17}{reached:>9}{met:>5}{best:>9}{cost:>17}{reclaimed:>14}  {audit:<8}{' '.join(y.starting)}")
+        reached = "" if y.target_rate_value is None else fmt.rate(y.target_rate_value)
+        rows.append({
+            "year": str(y.year),
+            "target": text("pathway.max_target", lang, rate=fmt.rate(y.target)) if y.target_spec == "max" else fmt.rate(y.target),
+            "reached": reached,
+            "met": "" if y.met is None else text("yes" if y.met else "no", lang),
+            "max_rate": "" if y.max_rate is None else fmt.rate(y.max_rate),
+            "objective_cny": value("status", y.status, lang) if y.objective_cny is None else fmt.number(y.objective_cny),
+            "reclaim_t": "" if not y.reclaim_t else fmt.number(sum(y.reclaim_t.values())),
+            "audit": "" if y.audit_passed is None else text("passed" if y.audit_passed else "failed", lang),
+            "starting": " ".join(y.starting),
+        })
+    columns = ["year", "target", "reached", "met", "max_rate", "objective_cny", "reclaim_t", "audit", "starting"]
+    lines += ["", text_table(rows, columns, headers={c: header(c, lang) for c in columns}, right=["reached", "max_rate", "objective_cny", "reclaim_t"])]
     stock = r.stock_table()
     if not stock.empty:
-        lines += ["", "Legacy stock 历史堆存 (t at the start of each year, then at the end of the last):"]
-        for k, rows in stock.groupby("stockpile", sort=True):
-            path = " -> ".join(f"{v:,.0f}" for v in [*rows["stock_start_t"], rows["stock_end_t"].iloc[-1]])
+        lines += ["", text("pathway.stock", lang)]
+        for k, group in stock.groupby("stockpile", sort=True):
+            path = " -> ".join(fmt.number(v) for v in [*group["stock_start_t"], group["stock_end_t"].iloc[-1]])
             lines.append(f"  {k:<10}{path}")
         binding = {k: v for k, v in r.stock_value_cny_per_t.items() if abs(v) > 1e-6}
-        lines.append("  Stock runs short for: " + ", ".join(f"{k} (worth {v:,.2f} CNY/t, present value)" for k, v in sorted(binding.items())) if binding else "  No stockpile runs out within the pathway (the yearly reclaim limits bind first).")
+        sep = "，" if zh else ", "
+        lines.append(text("pathway.short", lang, piles=sep.join(text("pathway.short_item", lang, pile=k, price=fmt.number(v, 2)) for k, v in sorted(binding.items()))) if binding else text("pathway.no_short", lang))
     if any(y.bottlenecks for y in r.years):
-        lines += ["", "Bottlenecks per year 各年瓶颈 (shadow prices in that year's CNY):"]
+        lines += ["", text("pathway.bottlenecks", lang)]
         for y in r.years:
             shown = y.bottlenecks[:top]
-            lines.append(f"  {y.year} ({len(y.bottlenecks)} binding):")
+            lines.append(text("pathway.year_binding", lang, year=y.year, n=len(y.bottlenecks)))
             lines += [f"     - {b.explanation_zh if zh else b.explanation}" for b in shown]
     if r.status == "infeasible":
         from flowopt.textreport import format_diagnosis
@@ -983,9 +1032,10 @@ def format_pathway(r: PathwayResult, *, lang: str = "en", top: int = 3) -> str:
                 if y.diagnosis is not None:
                     lines.append(format_diagnosis(y.diagnosis, lang=lang))
     if r.checks:
-        lines += ["", "Pathway checks: " + ", ".join(f"{c.name} {'ok' if c.passed else 'FAILED'}" for c in r.checks)]
+        sep = "，" if zh else ", "
+        lines += ["", text("pathway.checks", lang, checks=sep.join(f"{c.name if not zh else value('audit', c.name, lang)} {text('ok' if c.passed else 'failed', lang)}" for c in r.checks))]
     if r.warnings:
-        lines += ["", "Warnings:"] + [f"  - {w}" for w in r.warnings]
+        lines += ["", text("plan.warnings", lang)] + [f"  - {w}" for w in r.warnings]
     return "\n".join(lines)
 
 

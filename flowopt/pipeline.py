@@ -129,10 +129,14 @@ def plan_from_outcome(g: MaterialGraph, outcome: SolveOutcome, *, options: Solve
     k = kpis(scenario, fates)
     t = times.mark("results", t)
     bottlenecks = find_bottlenecks(g, outcome, options, ranges=explain)
-    idle = why_not(g, outcome, options) if explain else []
+    # explanations get the solver's time limit once more, as a whole: a large park answers with
+    # the why-not entries found by then rather than running on
+    deadline = time.monotonic() + options.time_limit_s
+    idle = why_not(g, outcome, options, deadline=deadline) if explain else []
+    late = [f"Why-not entries were examined for {options.time_limit_s:g} s and may be incomplete; raise --time-limit to examine every project."] if explain and time.monotonic() > deadline else []
     marginal = target_marginal_cost(g, outcome, options) if explain else None
     t = times.mark("explain", t)
-    best = max_reachable_rate(g, options) if explain else None
+    best = max_reachable_rate(outcome.lp.network or g, options) if explain else None
     t = times.mark("max_rate", t)
     report = audit_plan(scenario, flows, reclaim, outcome.objective, target)
     t = times.mark("audit", t)
@@ -140,7 +144,7 @@ def plan_from_outcome(g: MaterialGraph, outcome: SolveOutcome, *, options: Solve
         failed = [f"{c.name}: {c.detail}" for c in report.checks if not c.passed]
         msg = "The solver's plan failed the audit against the input data; it is not shown. Check the input for extreme magnitudes and report this case."
         raise AuditError(msg, failed)
-    warnings = [str(w) for w in g.warnings]
+    warnings = [str(w) for w in g.warnings] + late
     if k.unmanaged_t > 0:
         warnings.append(f"{k.unmanaged_t:,.0f} t/yr are left unmanaged (taxed): no outlet with room takes them at lower cost.")
     return assemble_plan(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from flowopt.fmt import round_frame
 from flowopt.outputs import OutputFolder, atomic_file, check_output_folder, write_text
 from flowopt.report import write_report
 from flowopt.results import Plan
@@ -43,10 +44,20 @@ def compare_files(tables: tuple[str, ...] | list[str] = COMPARE_TABLES) -> list[
     return ["comparison.json", *(f"{t}.csv" for t in tables), "comparison.svg", "comparison.png"]
 
 
+#: Encoding of every CSV flowopt writes: UTF-8 with a byte-order mark, so that Excel on a
+#: Chinese Windows reads the Chinese names instead of guessing GBK and garbling them.
+CSV_ENCODING = "utf-8-sig"
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Write a table as CSV atomically (the old file or the new one, never half of one)."""
+    """Write a table as CSV atomically (the old file or the new one, never half of one).
+
+    Floats are rounded to their stored precision by column name (tonnes 0.001 t, money
+    0.01 CNY, prices 0.0001 CNY/t, rates 1e-6; see :func:`flowopt.fmt.round_frame`), so a cell
+    reads ``4150000.0``, not ``4150000.0000000005``; the file starts with a UTF-8 byte-order mark.
+    """
     with atomic_file(path) as work:
-        frame.to_csv(work, index=False)
+        round_frame(frame).to_csv(work, index=False, encoding=CSV_ENCODING)
 
 
 def write_plan(plan: Plan, folder: str | os.PathLike[str], *, scenario: Scenario | None = None, lang: str = "en") -> Path:
@@ -63,7 +74,7 @@ def write_plan(plan: Plan, folder: str | os.PathLike[str], *, scenario: Scenario
         plan: the plan.
         folder: target folder (created if needed).
         scenario: the scenario the plan was solved from (names and sources in the report).
-        lang: ``en`` or ``zh`` for the Sankey and the report.
+        lang: ``en`` or ``zh`` for the workbook, the Sankey and the report.
 
     Returns:
         The folder.
@@ -77,7 +88,7 @@ def write_plan(plan: Plan, folder: str | os.PathLike[str], *, scenario: Scenario
         write_text(out.path("plan.json"), json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False))
         for name, frame in tables.items():
             write_csv(frame, out.path(f"{name}.csv"))
-        write_plan_workbook(plan, out.path("plan.xlsx"))
+        write_plan_workbook(plan, out.path("plan.xlsx"), lang=lang)
         write_sankey(plan, out.path("sankey.svg"), lang=lang)
         write_sankey(plan, out.path("sankey.html"), lang=lang)
         write_report(plan, out.path("report.html"), scenario, lang=lang)
@@ -126,8 +137,7 @@ def write_pathway(r: Any, folder: str | os.PathLike[str], *, lang: str = "en") -
     with OutputFolder(target, PATHWAY_FILES, what="the pathway's files", refuse_scenario=True) as out:
         write_text(out.path("pathway.json"), json.dumps(r.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False))
         for name, frame in (("pathway.csv", r.table()), ("stock.csv", r.stock_table())):
-            with atomic_file(out.path(name)) as work:
-                frame.to_csv(work, index=False)
+            write_csv(frame, out.path(name))
         for y in r.years:
             if y.plan is not None:
                 write_plan(y.plan, target / str(y.year), scenario=r.scenario(y.year), lang=lang)

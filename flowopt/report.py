@@ -19,17 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from flowopt import __version__
-from flowopt._render import (
-    COST_TERM_NAMES,
-    FONT_FAMILY,
-    category_name,
-    check_lang,
-    esc,
-    money_short,
-    percent,
-    pick,
-    thousands,
+from flowopt import __version__, fmt
+from flowopt._render import FONT_FAMILY, check_lang, esc
+from flowopt.i18n import (
+    VALUES,
+    category,
+    cost_term,
+    family,
+    metric,
+    name_of,
+    shadow_unit,
+    text,
+    value,
 )
 from flowopt.io import atomic_path
 from flowopt.results import Plan
@@ -50,34 +51,11 @@ _KEY_FIELDS = {
     "distances": ("from_site", "to_site"),
 }
 
-_TABLE_NAMES = {
-    "sites": ("场地", "sites"),
-    "firms": ("企业", "firms"),
-    "streams": ("固废物料流", "waste streams"),
-    "composition": ("成分", "composition"),
-    "stockpiles": ("历史堆存", "stockpiles"),
-    "projects": ("综合利用项目", "reuse projects"),
-    "sinks": ("处置/贮存设施", "disposal and storage sites"),
-    "accepts": ("接收关系", "accepted streams"),
-    "residues": ("项目残渣", "residues"),
-    "quality": ("进料品质限值", "quality limits"),
-    "distances": ("距离", "distances"),
-    "routes": ("运输路线规则", "route rules"),
-}
-
-_KIND_NAMES = {
-    "target": ("目标", "target"),
-    "project_capacity": ("项目产能", "project capacity"),
-    "project_min_intake": ("最低进料", "minimum intake"),
-    "sink_capacity": ("设施容量", "site capacity"),
-    "route_capacity": ("路线运力", "route capacity"),
-    "stock_reclaim_limit": ("回采上限", "reclaim limit"),
-    "quality_max": ("品质上限", "quality maximum"),
-    "quality_min": ("品质下限", "quality minimum"),
-    "feed_share": ("进料占比", "feed share"),
-}
-
-_CLASS_NAMES = {"cited": ("引用", "cited"), "estimate": ("含估算", "contains estimates"), "none": ("无来源", "no source")}
+#: Display names (zh, en) of the input tables, the bottleneck kinds and the source classes:
+#: views of :mod:`flowopt.i18n` kept for callers of the report's helpers.
+_TABLE_NAMES = {k: (v.zh, v.en) for k, v in VALUES["table"].items() if k != "scenario"}
+_KIND_NAMES = {k: (family(k, "zh"), family(k, "en")) for k in ("target", "project_capacity", "project_min_intake", "sink_capacity", "route_capacity", "stock_reclaim_limit", "quality_max", "quality_min", "feed_share")}
+_CLASS_NAMES = {k: (v.zh, v.en) for k, v in VALUES["source_class"].items()}
 
 
 def source_class(text: str) -> SourceClass:
@@ -164,6 +142,7 @@ class _Figure:
     svg: str
     caption: str
     href: str | None = None
+    note: str = "(see the HTML report or `sankey.svg` for the diagram)"
 
 
 @dataclass
@@ -175,96 +154,103 @@ class _Details:
 _Block = _Heading | _Para | _Table | _Cards | _Figure | _Details
 
 
+def _tr(lang: str, zh_text: str, en_text: str) -> str:
+    return zh_text if lang == "zh" else en_text
+
+
 def _blocks(plan: Plan, scenario: Scenario | None, lang: str, sankey_href: str | None) -> tuple[str, list[_Block]]:
     zh = lang == "zh"
     k = plan.kpis
 
     def tr(zh_text: str, en_text: str) -> str:
-        return zh_text if zh else en_text
+        return _tr(lang, zh_text, en_text)
 
-    name = (scenario.name_zh if zh else scenario.name_en) if scenario else ""
+    name = ((scenario.name_zh or scenario.name_en) if zh else (scenario.name_en or scenario.name_zh)) if scenario else ""
     title = tr(f"{name or plan.scenario_id}：工业固废综合利用方案报告", f"{name or plan.scenario_id}: solid-waste utilization plan")
     met = k.target_rate_value + 1e-9 >= plan.target
     out: list[_Block] = [_Heading(1, title)]
     if name:
-        out.append(_Para(tr(f"方案编号 {plan.scenario_id}", f"Scenario {plan.scenario_id}") + (f"，{scenario.year} 年" if zh and scenario and scenario.year else f", year {scenario.year}" if scenario and scenario.year else ""), "meta"))
+        year = scenario.year if scenario else None
+        out.append(_Para(tr(f"方案编号 {plan.scenario_id}", f"Scenario {plan.scenario_id}") + ((f"，{year} 年" if zh else f", year {year}") if year else ""), "meta"))
     # headline
-    rate_text = percent(k.utilization_rate)
+    rate_text = fmt.rate(k.utilization_rate)
     gain = plan.objective_cny < 0
-    cost = money_short(plan.objective_cny, lang)
-    mode_note = "" if plan.rate_mode == "utilization" else tr(f"（目标适用于 {plan.rate_mode} 口径：{percent(k.target_rate_value)}）", f" (the target applies to the {plan.rate_mode} rate: {percent(k.target_rate_value)})")
+    cost = fmt.money(plan.objective_cny, lang)
+    mode = value("rate_mode", plan.rate_mode, lang)
+    mode_note = "" if plan.rate_mode == "utilization" else tr(f"（目标适用于{mode}：{fmt.rate(k.target_rate_value)}）", f" (the target applies to the {mode}: {fmt.rate(k.target_rate_value)})")
     if zh:
-        head = f"{'目标已实现' if met else '目标未实现'}：综合利用率（官方口径 U/(G+U_prior)）为 {rate_text}，目标 {percent(plan.target, 1)}{mode_note}；年总成本 {cost}/年{'（净收益：产品收入高于各项成本）' if gain else ''}。"
+        head = f"{'目标已实现' if met else '目标未实现'}：综合利用率（官方口径 U/(G+U_prior)）为 {rate_text}，目标 {fmt.rate(plan.target, 1)}{mode_note}；年总成本 {cost}{'（净收益：产品收入高于各项成本）' if gain else ''}。"
         head += f"审计{'通过' if plan.audit.passed else '未通过'}。"
     else:
-        head = f"Target {'met' if met else 'NOT met'}: the utilization rate (official, U/(G+U_prior)) is {rate_text} against a target of {percent(plan.target, 1)}{mode_note}, at a total cost of {cost}/yr{' (a net gain: product revenue exceeds all costs)' if gain else ''}. "
+        head = f"Target {'met' if met else 'NOT met'}: the utilization rate (official, U/(G+U_prior)) is {rate_text} against a target of {fmt.rate(plan.target, 1)}{mode_note}, at a total cost of {cost}{' (a net gain: product revenue exceeds all costs)' if gain else ''}. "
         head += f"Audit {'passed' if plan.audit.passed else 'FAILED'}."
     out.append(_Para(head, "headline met" if met else "headline missed"))
     extra = []
     if plan.target_marginal_cost is not None:
         extra.append(plan.target_marginal_cost.explanation_zh if zh else plan.target_marginal_cost.explanation)
     if plan.max_utilization_rate is not None:
-        extra.append(tr(f"不计成本时最高可达 {percent(plan.max_utilization_rate)}。", f"The highest rate the network can reach, cost ignored, is {percent(plan.max_utilization_rate)}."))
+        extra.append(tr(f"不计成本时最高可达 {fmt.rate(plan.max_utilization_rate)}。", f"The highest rate the network can reach, cost ignored, is {fmt.rate(plan.max_utilization_rate)}."))
+    unmanaged = getattr(plan, "unmanaged", None)
+    if unmanaged is not None:
+        extra.append(unmanaged.headline_zh if zh else unmanaged.headline)
     if extra:
         out.append(_Para(" ".join(extra)))
+    # the three official rates side by side
+    out.append(_Heading(2, tr("官方口径比率", "Official rates")))
+    rates = getattr(plan, "rates", None) or []
+    if rates:
+        rate_rows = [[value("rate_mode", r.mode, lang) + (tr("（目标口径）", " (target)") if r.target_applies else ""), fmt.rate(r.value, lang=lang), fmt.number(r.numerator_t), fmt.number(r.denominator_t), r.formula_zh if zh else r.formula] for r in rates]
+        out.append(_Table([tr("比率", "rate"), tr("数值", "value"), tr("分子（吨/年）", "numerator (t/yr)"), tr("分母（吨/年）", "denominator (t/yr)"), tr("公式", "formula")], rate_rows, (False, True, True, True, False)))
+    else:
+        rate_rows = [[metric(m, lang)[0], fmt.rate(getattr(k, m, None), lang=lang)] for m in ("utilization_rate", "utilization_plus_disposal_rate", "disposal_rate")]
+        out.append(_Table([tr("比率", "rate"), tr("数值", "value")], rate_rows, (False, True)))
     # key figures
     out.append(_Heading(2, tr("关键数字", "Key figures")))
-    figures = [
-        (tr("产生量 G", "generated G"), k.generated_t),
-        (tr("历史堆存回采量", "reclaimed from legacy stock"), k.reclaimed_t),
-        (tr("综合利用量 U", "utilized U"), k.utilized_t),
-        (tr("其中往年贮存 U_prior", "of which prior-year stock U_prior"), k.utilized_prior_t),
-        (tr("处置量 D", "disposed D"), k.disposed_t),
-        (tr("贮存量 S", "stored S"), k.stored_t),
-        (tr("未妥善处置", "unmanaged"), k.unmanaged_t),
-        (tr("工艺损失（未计入利用）", "process losses (not booked as utilized)"), k.lost_t),
-    ]
-    rows = [[lbl, thousands(v)] for lbl, v in figures]
-    rows += [[tr("综合利用率", "utilization rate"), percent(k.utilization_rate)], [tr("综合利用+处置率", "utilization plus disposal rate"), percent(k.utilization_plus_disposal_rate)], [tr("处置率", "disposal rate"), percent(k.disposal_rate)]]
-    out.append(_Table([tr("项目", "item"), tr("吨/年或比率", "t/yr or rate")], rows, (False, True)))
+    figures = ("generated_t", "reclaimed_t", "utilized_t", "utilized_prior_t", "disposed_t", "stored_t", "unmanaged_t", "lost_t")
+    rows = [[metric(f, lang)[0], fmt.number(getattr(k, f))] for f in figures]
+    out.append(_Table([tr("项目", "item"), tr("吨/年", "t/yr")], rows, (False, True)))
     out.append(_Heading(2, tr("成本构成", "Cost terms")))
-    cost_rows = [[pick(COST_TERM_NAMES.get(t, (t, t)), lang), thousands(-v if t == "revenue_cny" else v)] for t, v in plan.cost_terms.items()]
-    cost_rows.append([tr("年总成本", "total cost"), thousands(plan.objective_cny)])
-    out.append(_Table([tr("项目", "term"), tr("元/年（收入为负）", "CNY/yr (revenue negative)")], cost_rows, (False, True)))
+    cost_rows = [[cost_term(t, lang), fmt.number(-v if t == "revenue_cny" else v), fmt.money(-v if t == "revenue_cny" else v, "zh") if zh else fmt.money_short(-v if t == "revenue_cny" else v, lang, per_year=True)] for t, v in plan.cost_terms.items()]
+    cost_rows.append([tr("年总成本", "total cost"), fmt.number(plan.objective_cny), fmt.money(plan.objective_cny, "zh") if zh else fmt.money_short(plan.objective_cny, lang, per_year=True)])
+    out.append(_Table([tr("分项", "term"), tr("元/年（收入为负）", "CNY/yr (revenue negative)"), tr("约数", "rounded")], cost_rows, (False, True, True)))
     # Sankey
     out.append(_Heading(2, tr("物料流向（桑基图）", "Material flows (Sankey diagram)")))
-    out.append(_Figure(sankey_svg(plan, lang, title=""), tr("带宽为年吨数，颜色为固废类别；悬停可查看精确吨数。", "Band width is tonnes per year, colour the waste category; hover for exact tonnes."), sankey_href))
+    out.append(_Figure(sankey_svg(plan, lang, title=""), tr("带宽为年吨数，颜色为固废类别；悬停可查看精确吨数。", "Band width is tonnes per year, colour the waste category; hover for exact tonnes."), sankey_href, tr("（桑基图见 HTML 报告或 `sankey.svg`）", "(see the HTML report or `sankey.svg` for the diagram)")))
     # bottlenecks
     out.append(_Heading(2, tr(f"瓶颈（{len(plan.bottlenecks)} 个起约束作用的条件，按涉及金额排序）", f"Bottlenecks ({len(plan.bottlenecks)} binding limits, largest money at stake first)")))
     if plan.bottlenecks:
         cards = []
         for i, b in enumerate(plan.bottlenecks, 1):
             lines = [b.explanation_zh if zh else b.explanation]
-            stake = tr("涉及金额", "money at stake") + ": " + (f"{thousands(b.cny_at_stake)} {tr('元/年', 'CNY/yr')}" if b.cny_at_stake is not None else tr("无上限", "unbounded"))
-            lines.append(f"{tr('影子价格', 'shadow price')}: {thousands(b.shadow_price, 2)} {b.unit}; {stake}")
+            stake = fmt.money(b.cny_at_stake, lang) if b.cny_at_stake is not None else text("unbounded", lang)
+            price = f"{fmt.number(b.shadow_price, 2)} {shadow_unit(b.kind, lang, b.unit)}"
+            lines.append(tr(f"影子价格：{price}；涉及金额：{stake}", f"shadow price: {price}; money at stake: {stake}"))
             subject = b.subject_name_zh if zh else b.subject_name_en
             heading = tr("园区综合利用率目标", "the park's utilization target") if b.kind == "target" else f"{subject or b.subject}" + (f" ({b.subject})" if subject and subject != b.subject else "")
-            cards.append(_Card(f"{i}. {heading}", pick(_KIND_NAMES.get(b.kind, (b.kind, b.kind)), lang), lines))
+            cards.append(_Card(f"{i}. {heading}", family(b.kind, lang), lines))
         out.append(_Cards(cards))
     else:
         out.append(_Para(tr("没有起约束作用的限制。", "No limit binds.")))
     # why not
     out.append(_Heading(2, tr("未用足的项目（为何不用）", "Why not? Projects unused or below capacity")))
     if plan.why_not:
-        status = {"unused": ("未使用", "unused"), "below_capacity": ("未满负荷", "below capacity")}
-        out.append(_Cards([_Card(f"{(w.name_zh if zh else w.name_en) or w.subject} ({w.subject})", pick(status.get(w.status, (w.status, w.status)), lang), [w.explanation_zh if zh else w.explanation]) for w in plan.why_not]))
+        out.append(_Cards([_Card(f"{((w.name_zh or w.name_en) if zh else (w.name_en or w.name_zh)) or w.subject} ({w.subject})", value("why_not", w.status, lang), [w.explanation_zh if zh else w.explanation]) for w in plan.why_not]))
     else:
         out.append(_Para(tr("所有项目均满负荷运行。", "Every project runs at capacity.")))
     # loads
     out.append(_Heading(2, tr("项目与设施负荷", "Project and site loads")))
     out.append(_Table(
         [tr("编号", "id"), tr("名称", "name"), tr("类型", "kind"), tr("进料（吨/年）", "intake (t/yr)"), tr("能力（吨/年）", "capacity (t/yr)"), tr("负荷率", "load")],
-        [[o.outlet, (o.name_zh if zh else o.name_en) or o.outlet, tr("项目", "project") if o.kind == "project" else tr("设施", "site"), thousands(o.intake_t), thousands(o.capacity_t) if o.capacity_t is not None else tr("不限", "no limit"), percent(o.load_share, 1)] for o in plan.outlet_loads],
+        [[o.outlet, ((o.name_zh or o.name_en) if zh else (o.name_en or o.name_zh)) or o.outlet, value("outlet_kind", o.kind, lang), fmt.number(o.intake_t), fmt.number(o.capacity_t) if o.capacity_t is not None else text("no_limit", lang), fmt.rate(o.load_share, 1, lang=lang) if o.capacity_t is not None else "–"] for o in plan.outlet_loads],
         (False, False, False, True, True, True),
     ))
     # rates
     out.append(_Heading(2, tr("分类与分企业综合利用率", "Utilization rates by waste category and by firm")))
     rate_head = [tr("分组", "group"), tr("产生量（吨/年）", "generated (t/yr)"), tr("综合利用量（吨/年）", "utilized (t/yr)"), tr("综合利用率", "rate")]
     out.append(_Heading(3, tr("按固废类别", "By waste category")))
-    out.append(_Table(rate_head, [[category_name(r.group, lang), thousands(r.generated_t), thousands(r.utilized_t), percent(r.rate, 1)] for r in plan.rates_by_category], (False, True, True, True)))
-    firm_name = {g: v.get("name_zh" if zh else "name_en", "") for g, v in plan.labels.items()}
+    out.append(_Table(rate_head, [[category(r.group, lang), fmt.number(r.generated_t), fmt.number(r.utilized_t), fmt.rate(r.rate, 1, lang=lang)] for r in plan.rates_by_category], (False, True, True, True)))
     out.append(_Heading(3, tr("按企业", "By firm")))
-    out.append(_Table(rate_head, [[f"{firm_name.get(r.group) or r.group} ({r.group})", thousands(r.generated_t), thousands(r.utilized_t), percent(r.rate, 1)] for r in plan.rates_by_firm], (False, True, True, True)))
+    out.append(_Table(rate_head, [[_firm(plan, r.group, lang), fmt.number(r.generated_t), fmt.number(r.utilized_t), fmt.rate(r.rate, 1, lang=lang)] for r in plan.rates_by_firm], (False, True, True, True)))
     # assumptions
     out.append(_Heading(2, tr("假设与数据来源", "Assumptions and sources")))
     if scenario is None:
@@ -278,13 +264,28 @@ def _blocks(plan: Plan, scenario: Scenario | None, lang: str, sankey_href: str |
     return title, out
 
 
+def _firm(plan: Plan, group: str, lang: str) -> str:
+    from flowopt.textreport import firm_group
+
+    special = firm_group(group, lang)
+    if special is not None:
+        return special
+    name = name_of(plan.labels, group, lang)
+    return f"{name} ({group})" if name != group else group
+
+
+def _where_kept(table: str) -> str:
+    """Where a table's records are kept: ``scenario.yaml`` for the manifest, else the table (file or sheet) name."""
+    return "scenario.yaml" if table == "scenario" else table
+
+
 def _source_blocks(scenario: Scenario, lang: str) -> list[_Block]:
     zh = lang == "zh"
     items = sources_table(scenario)
     out: list[_Block] = []
     n = {c: sum(1 for *_, cls in items if cls == c) for c in ("cited", "estimate", "none")}
     if zh:
-        out.append(_Para(f"共 {len(items)} 条有来源说明的数据：{n['cited']} 条为引用，{n['estimate']} 条含估算，{n['none']} 条无来源。来源说明中出现 “estimate”、“[E]”、“assumed” 等字样的记为含估算（同一行中引用与估算并存时也记为含估算）。用于决策前，应以园区台账数据替换估算值。"))
+        out.append(_Para(f"共 {len(items)} 条有来源说明的数据：{n['cited']} 条为引用，{n['estimate']} 条含估算，{n['none']} 条无来源。来源说明中出现“估算”“假设”“待核”或 “estimate”、“[E]”、“assumed” 等标记的记为含估算（同一行中引用与估算并存时也记为含估算）。用于决策前，应以园区台账数据替换估算值。"))
     else:
         out.append(_Para(f"{len(items)} sourced items: {n['cited']} cited, {n['estimate']} containing estimates, {n['none']} without a source. An item counts as an estimate when its source mentions an estimate or assumption (“estimate”, “[E]”, “assumed”), also when it mixes cited and estimated numbers. Replace estimates with the park's own ledger data before using a plan for decisions."))
     summary_rows = []
@@ -292,17 +293,15 @@ def _source_blocks(scenario: Scenario, lang: str) -> list[_Block]:
         sub = [x for x in items if x[0] == table]
         if not sub:
             continue
-        label = ("方案参数" if zh else "manifest settings") if table == "scenario" else pick(_TABLE_NAMES.get(table, (table, table)), lang)
-        summary_rows.append([f"{label} ({table})", str(len(sub)), *(str(sum(1 for x in sub if x[3] == c)) for c in ("cited", "estimate", "none"))])
-    head = ["表" if zh else "table", "条数" if zh else "items", *(pick(_CLASS_NAMES[c], lang) for c in ("cited", "estimate", "none"))]
+        summary_rows.append([f"{value('table', table, lang)} ({_where_kept(table)})", str(len(sub)), *(str(sum(1 for x in sub if x[3] == c)) for c in ("cited", "estimate", "none"))])
+    head = ["表" if zh else "table", "条数" if zh else "items", *(value("source_class", c, lang) for c in ("cited", "estimate", "none"))]
     out.append(_Table(head, summary_rows, (False, True, True, True, True)))
     for table in ("scenario", *TABLES):
         sub = [x for x in items if x[0] == table]
         if not sub:
             continue
-        label = ("方案参数" if zh else "manifest settings") if table == "scenario" else pick(_TABLE_NAMES.get(table, (table, table)), lang)
-        rows = [[key, pick(_CLASS_NAMES[cls], lang), text or "—"] for _, key, text, cls in sub]
-        out.append(_Details(f"{label} ({table}): {len(sub)}", [_Table(["键" if zh else "key", "类别" if zh else "class", "来源" if zh else "source"], rows)]))
+        rows = [[key, value("source_class", cls, lang), src or "—"] for _, key, src, cls in sub]
+        out.append(_Details(f"{value('table', table, lang)} ({_where_kept(table)}): {len(sub)}", [_Table(["键" if zh else "key", "类别" if zh else "class", "来源" if zh else "source"], rows)]))
     return out
 
 
@@ -372,7 +371,7 @@ def _md_block(b: object) -> str:
     if isinstance(b, _Cards):
         return "\n".join(f"- **{_md_cell(c.title)}** ({_md_cell(c.badge)})" + "".join(f"<br>\n  {_md_cell(x)}" for x in c.lines) for c in b.cards)
     if isinstance(b, _Figure):
-        return f"![{b.caption}]({b.href})\n\n*{b.caption}*" if b.href else f"*{b.caption}* (see the HTML report or `sankey.svg` for the diagram)"
+        return f"![{b.caption}]({b.href})\n\n*{b.caption}*" if b.href else f"*{b.caption}* {b.note}"
     if isinstance(b, _Details):
         return f"<details><summary>{esc(b.summary)}</summary>\n\n" + "\n\n".join(_md_block(x) for x in b.blocks) + "\n\n</details>"
     msg = f"unknown report block {type(b).__name__}"
@@ -468,4 +467,113 @@ def write_report(plan: Plan, path: str | os.PathLike[str], scenario: Scenario | 
         raise ValueError(msg)
     with atomic_path(target) as work:
         work.write_text(text, encoding="utf-8")
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# Diagnosis report: an unreachable target (`flowopt report` when the target cannot be met)
+# ---------------------------------------------------------------------------------------------
+
+from typing import TYPE_CHECKING  # noqa: E402  (this section is self-contained)
+
+if TYPE_CHECKING:
+    from flowopt.diagnosis import Diagnosis
+
+
+def _diagnosis_blocks(diag: Diagnosis, scenario: Scenario | None, lang: str) -> tuple[str, list[_Block]]:
+    """The blocks of a diagnosis report: why the target is out of reach and the cheapest fix."""
+    zh = lang == "zh"
+
+    def tr(zh_text: str, en_text: str) -> str:
+        return zh_text if zh else en_text
+
+    sid = scenario.id if scenario else ""
+    name = ((scenario.name_zh or scenario.name_en) if zh else (scenario.name_en or scenario.name_zh)) if scenario else ""
+    title = tr(f"{name or sid or '方案'}：目标无法实现——原因与最经济的调整", f"{name or sid or 'Scenario'}: the target cannot be met — why, and the cheapest fix")
+    out: list[_Block] = [_Heading(1, title)]
+    if sid:
+        out.append(_Para(tr(f"方案编号 {sid}", f"Scenario {sid}") + ((f"，{scenario.year} 年" if zh else f", year {scenario.year}") if scenario and scenario.year else ""), "meta"))
+    out.append(_Para(diag.statement_zh if zh else diag.statement, "headline bad"))
+    best = "—" if diag.max_rate is None else f"{diag.max_rate:.2%}"
+    out.append(_Table([tr("指标", "Figure"), tr("数值", "Value")], [[tr("目标", "Target"), f"{diag.target:.2%}"], [tr("现有网络最高可达（不计成本）", "Highest rate this network reaches (cost ignored)"), best], [tr("口径", "Rate"), diag.rate_mode]], (False, True)))
+    if diag.relaxations:
+        out.append(_Heading(2, tr("最经济的调整", "Cheapest relaxation")))
+        out.append(_Para(tr(f"按每吨/年新增能力 {diag.expansion_cost_cny_per_t:,.0f} 元的假设价格排序（用于排序，不是投资估算）。", f"Ranked at an assumed {diag.expansion_cost_cny_per_t:,.0f} CNY per t/yr of new capacity (a ranking convention, not an investment estimate).")))
+        rows = [[r.explanation_zh if zh else r.explanation, f"{r.current:,.6g}", f"{r.proposed:,.6g}", f"{r.change:+,.6g}", r.unit, r.where or ""] for r in diag.relaxations]
+        out.append(_Table([tr("调整", "Change"), tr("现值", "Now"), tr("建议值", "Proposed"), tr("变化", "Change by"), tr("单位", "Unit"), tr("来源", "From")], rows, (False, True, True, True, False, False)))
+    for heading, findings in ((tr("筛查", "Screens"), diag.screens), (tr("最小割：限制利用量的能力", "Minimum cut: the capacities that limit utilization"), diag.min_cut), (tr("相互冲突的限制（HiGHS 不可约不可行子集）", "Conflicting limits (HiGHS's irreducible infeasible subset)"), diag.conflict)):
+        if findings:
+            out.append(_Heading(2, heading))
+            out.append(_Table([tr("发现", "Finding"), tr("来源", "From")], [[f.message_zh if zh else f.message, f.where or ""] for f in findings]))
+    if scenario is not None:
+        out.append(_Heading(2, tr("假设与来源", "Assumptions and sources")))
+        out.extend(_source_blocks(scenario, lang))
+    out.append(_Para(f"flowopt {__version__}", "meta"))
+    return title, out
+
+
+def diagnosis_report_html(diag: Diagnosis, scenario: Scenario | None = None, *, lang: str = "en") -> str:
+    """Return the report of an unreachable target as one self-contained HTML page.
+
+    Args:
+        diag: the diagnosis (``InfeasibleError.diagnosis``).
+        scenario: the scenario it is about (title, sources); ``None`` for none.
+        lang: ``zh`` or ``en``.
+
+    Returns:
+        HTML text: the statement, the highest reachable rate, the cheapest relaxations with the
+        input row each comes from, screens, the minimum cut and the conflicting limits; inline
+        CSS, no scripts, no external links.
+
+    Raises:
+        ValueError: unknown ``lang``.
+    """
+    lang = check_lang(lang)
+    title, blocks = _diagnosis_blocks(diag, scenario, lang)
+    body = "\n".join(_html_block(b) for b in blocks)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc(title)}</title>\n<style>{_CSS % FONT_FAMILY}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def diagnosis_report_markdown(diag: Diagnosis, scenario: Scenario | None = None, *, lang: str = "en") -> str:
+    """Return the report of an unreachable target as Markdown (the same content as the HTML).
+
+    Raises:
+        ValueError: unknown ``lang``.
+    """
+    lang = check_lang(lang)
+    _, blocks = _diagnosis_blocks(diag, scenario, lang)
+    return "\n\n".join(_md_block(b) for b in blocks) + "\n"
+
+
+def write_diagnosis_report(diag: Diagnosis, path: str | os.PathLike[str], scenario: Scenario | None = None, *, lang: str = "en") -> Path:
+    """Write the report of an unreachable target as ``.html`` or ``.md`` (the suffix decides), atomically.
+
+    Args:
+        diag: the diagnosis.
+        path: target file (``.html``/``.htm`` or ``.md``).
+        scenario: the scenario it is about; ``None`` for no sources section.
+        lang: ``zh`` or ``en``.
+
+    Returns:
+        The report path.
+
+    Raises:
+        ValueError: another suffix or an unknown ``lang``.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix in (".html", ".htm"):
+        content = diagnosis_report_html(diag, scenario, lang=lang)
+    elif suffix == ".md":
+        content = diagnosis_report_markdown(diag, scenario, lang=lang)
+    else:
+        msg = f"Cannot write a report to '{target.name}': use a .html or .md file name."
+        raise ValueError(msg)
+    with atomic_path(target) as work:
+        work.write_text(content, encoding="utf-8")
     return target

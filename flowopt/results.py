@@ -9,11 +9,26 @@ waste category and per firm. :mod:`flowopt.audit` then checks the plan against t
 The fate of a residue is shared among the streams that fed its project in proportion to their
 feed (the project's feed is treated as well mixed), so per-stream, per-firm and per-category
 figures add up exactly to the park totals.
+
+**Who sends what where.** Every flow carries the firm its tonnes come from (:attr:`FlowRow.firm`):
+the generating firm of the stream, for reclaimed stock the firm of the stockpile's stream, and
+for a residue the firm of the stream(s) that fed the project it came from (the same
+proportional attribution). A residue lot fed by several firms is marked :data:`MIXED_FIRM`, with
+each firm's exact share in ``firm_shares``; :meth:`Plan.flows_by` splits such rows by those
+shares, so the tonnes per firm add up exactly. Every flow also names its lot (``gen:W15``,
+``stock:SP_W02``, ``res:R08:W15:legacy``) and the lot's origin in words, so two rows with the
+same stream, source and destination (a residue of new material and one of prior-year stock)
+never look identical.
+
+**Rates.** :attr:`Plan.rates` gives the three official rates side by side, each with its formula
+(English and Chinese), numerator and denominator in tonnes, and whether the target applies to it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import numpy as np
@@ -26,6 +41,13 @@ from flowopt.solve import SolveOutcome
 
 FlowKind = Literal["reuse", "disposal", "storage", "unmanaged"]
 
+#: ``FlowRow.firm`` of a residue whose project was fed by more than one firm (see ``firm_shares``).
+MIXED_FIRM = "(mixed)"
+#: Group name of tonnes whose stream records no firm (rates by firm, flows by firm).
+NO_FIRM = "(none)"
+#: Display names of the two group names above: (zh, en).
+FIRM_GROUP_NAMES: dict[str, tuple[str, str]] = {MIXED_FIRM: ("多家企业", "several firms"), NO_FIRM: ("未注明企业", "no firm recorded")}
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -37,9 +59,28 @@ class FlowRow(_Out):
     stream: str
     category: str
     """Waste category of the stream."""
+    firm: str | None = None
+    """Firm the tonnes come from (id in ``firms``): the generating firm of the stream; for
+    reclaimed stock, the firm of the stockpile's stream; for a residue, the firm of the
+    stream(s) that fed the project it came from. ``"(mixed)"`` when that feed came from several
+    firms (each firm's share in ``firm_shares``); ``None`` when no firm is recorded."""
+    firm_shares: dict[str, float] = {}
+    """Only for a ``"(mixed)"`` residue: fraction of this row's tonnes from each firm (they add up
+    to 1; streams without a firm under ``"(none)"``). Empty otherwise."""
+    lot: str = ""
+    """The lot the tonnes belong to: ``gen:<stream>``, ``stock:<stockpile>`` or
+    ``res:<project>:<stream>:<origin>``. Two rows with the same stream, source and destination
+    are two lots (e.g. a residue of this year's material and one of prior-year stock)."""
+    origin_label: str = ""
+    """The lot's origin in words: ``generated this year``, ``prior-year stock (SP_W02)``,
+    ``residue of R08 (from this year's generation)``, ``residue of R08 (from prior-year stock)``."""
+    origin_label_zh: str = ""
+    """The same in Chinese (``当年产生``, ``往年贮存（SP_W02）``, ``R08 残渣（当年产生）`` …)."""
     origin: Literal["new", "legacy"]
+    """``new``: counts in this year's generation G; ``legacy``: prior-year stock (U_prior, D_prior)."""
     source_kind: Literal["generation", "stock", "residue"]
     source: str
+    """Stream id (generation), stockpile id (stock) or the project the residue came from."""
     from_site: str
     destination: str
     destination_kind: Literal["project", "sink", "unmanaged"]
@@ -75,7 +116,10 @@ class StreamFate(_Out):
 
 
 class OutletLoad(_Out):
-    """Intake of a project or sink against its limits."""
+    """Intake of a project or sink against its limits.
+
+    One row for every project and sink of the scenario, used or not, capped or not.
+    """
 
     outlet: str
     kind: Literal["project", "sink"]
@@ -83,19 +127,102 @@ class OutletLoad(_Out):
     name_en: str
     intake_t: float
     capacity_t: float | None
+    """Annual capacity (t/yr); ``None``: no limit (a sink without ``capacity_t``, such as an
+    uncapped tailings dam): show it as "no limit" (不限)."""
     min_intake_t: float
     load_share: float | None
-    """intake / capacity."""
+    """intake / capacity; ``None`` when there is no limit (or the capacity is 0)."""
+
+
+#: The three official rates: mode -> (name_en, name_zh, formula, formula_zh).
+RATE_DEFINITIONS: dict[str, tuple[str, str, str, str]] = {
+    "utilization": (
+        "utilization rate",
+        "综合利用率",
+        "U / (G + U_prior): utilized (current-year and prior-year stock) / (generated this year + prior-year stock utilized)",
+        "U ÷（G + U_prior）：综合利用量（含利用往年贮存量）÷（当年产生量 + 综合利用往年贮存量）",
+    ),
+    "utilization_plus_disposal": (
+        "utilization + disposal rate",
+        "综合利用处置率",
+        "(U + D) / (G + U_prior + D_prior): (utilized + disposed) / (generated this year + prior-year stock utilized + prior-year stock disposed)",
+        "（U + D）÷（G + U_prior + D_prior）：（综合利用量 + 处置量）÷（当年产生量 + 综合利用往年贮存量 + 处置往年贮存量）",
+    ),
+    "disposal_only": (
+        "disposal rate",
+        "处置率",
+        "D / G: disposed (current-year and prior-year stock) / generated this year",
+        "D ÷ G：处置量（含处置往年贮存量）÷ 当年产生量",
+    ),
+}
+
+
+class OfficialRate(_Out):
+    """One of the three official rates of the plan, with what it divides by what."""
+
+    mode: str
+    """``utilization``, ``utilization_plus_disposal`` or ``disposal_only`` (as ``policy.rate_mode``)."""
+    name: str
+    name_zh: str
+    value: float | None
+    """numerator / denominator; ``None`` when the denominator is 0."""
+    formula: str
+    """The formula with its symbols spelled out (English)."""
+    formula_zh: str
+    """The same in Chinese."""
+    numerator_t: float
+    """t/yr."""
+    denominator_t: float
+    """t/yr."""
+    target_applies: bool
+    """True for the rate the target applies to (``policy.rate_mode``)."""
 
 
 class RateRow(_Out):
-    """The official utilization rate for one group (waste category or firm)."""
+    """The official utilization rate for one group (waste category or firm): U / (G + U_prior)."""
 
     group: str
     generated_t: float
     utilized_t: float
     utilized_prior_t: float
     rate: float | None
+    """utilized_t / denominator_t; ``None`` when the denominator is 0."""
+    denominator_t: float | None = None
+    """G + U_prior of the group (t/yr)."""
+    formula: str = RATE_DEFINITIONS["utilization"][2]
+    formula_zh: str = RATE_DEFINITIONS["utilization"][3]
+
+
+class UnmanagedSummary(_Out):
+    """The plan's unmanaged (dumped) tonnes and the policy on them, as one headline line."""
+
+    allowed: bool
+    """``policy.allow_unmanaged``: False means the plan cannot leave any tonne unmanaged."""
+    penalty_cny_per_t: float | None
+    """``policy.unmanaged_penalty_cny_per_t`` (on top of the environmental tax); None if not given."""
+    tonnes: float
+    """t/yr left unmanaged in this plan (0 when prohibited)."""
+    tax_cny: float
+    penalty_cny: float
+    by_stream: dict[str, float] = {}
+    """t/yr left unmanaged per stream."""
+    headline: str
+    headline_zh: str
+
+
+class FlowGroup(_Out):
+    """The flows of one firm (or stream, category, destination, kind): see :meth:`Plan.flows_by`."""
+
+    by: str
+    group: str
+    """Firm id (``"(none)"`` for streams without a firm), stream id, category, outlet id or kind."""
+    name_zh: str
+    name_en: str
+    tonnes: float
+    cost_cny: float
+    flows: list[FlowRow]
+    """Largest first. Grouped by firm, a residue fed by several firms appears in each firm's
+    group with that firm's share of its tonnes and money (``firm`` set to the group)."""
 
 
 class Kpis(_Out):
@@ -216,6 +343,11 @@ class Plan(_Out):
     outlet_loads: list[OutletLoad]
     rates_by_category: list[RateRow]
     rates_by_firm: list[RateRow]
+    rates: list[OfficialRate] = []
+    """The three official rates side by side (utilization, utilization + disposal, disposal),
+    each with its formula, numerator and denominator; ``target_applies`` marks the target's."""
+    unmanaged: UnmanagedSummary | None = None
+    """Unmanaged tonnes and the policy on them (a headline, never only a warning)."""
     reclaim_t: dict[str, float]
     bottlenecks: list[Bottleneck]
     why_not: list[WhyNot] = []
@@ -229,12 +361,47 @@ class Plan(_Out):
     """Display names per id (streams, stockpiles, projects, sinks, firms, sites):
     ``{"W01": {"name_zh": …, "name_en": …}}``."""
 
+    def flows_by(self, by: GroupBy = "firm") -> list[FlowGroup]:
+        """Group the plan's flows: who sends what where.
+
+        Args:
+            by: ``firm`` (the firm the tonnes come from, see :attr:`FlowRow.firm`), ``stream``,
+                ``category``, ``destination`` or ``kind``.
+
+        Returns:
+            One group per value, largest tonnage first (ties by id); inside each group the
+            flows largest first. By firm, a ``"(mixed)"`` residue row is split by its
+            ``firm_shares`` (tonnes and money scaled), so each firm's total is exact; rows
+            without a firm form the group ``"(none)"``.
+
+        Raises:
+            ValueError: an unknown ``by``.
+        """
+        if by not in GROUP_BY:
+            msg = f"cannot group flows by {by!r}; use one of {', '.join(GROUP_BY)}."
+            raise ValueError(msg)
+        groups: dict[str, list[FlowRow]] = defaultdict(list)
+        for f in self.flows:
+            if by != "firm":
+                groups[str(getattr(f, by))].append(f)
+            elif f.firm_shares:
+                for firm, share in sorted(f.firm_shares.items()):
+                    groups[firm].append(_scaled(f, firm, share))
+            else:
+                groups[f.firm or NO_FIRM].append(f)
+        out = []
+        for key, rows in groups.items():
+            zh, en = FIRM_GROUP_NAMES.get(key, (self.labels.get(key, {}).get("name_zh", ""), self.labels.get(key, {}).get("name_en", "")))
+            rows.sort(key=lambda r: (-r.tonnes, r.stream, r.lot, r.destination))
+            out.append(FlowGroup(by=by, group=key, name_zh=zh or key, name_en=en or key, tonnes=sum(r.tonnes for r in rows), cost_cny=sum(r.cost_cny for r in rows), flows=rows))
+        return sorted(out, key=lambda g: (-g.tonnes, g.group))
+
     def tables(self) -> dict[str, Any]:
         """Return the plan's tables as pandas DataFrames keyed by table name."""
         import pandas as pd  # only callers of tables() pay for pandas
 
         return {
-            "flows": pd.DataFrame([f.model_dump() for f in self.flows]),
+            "flows": pd.DataFrame([{**f.model_dump(), "firm_shares": _shares_text(f.firm_shares)} for f in self.flows]),
             "stream_fates": pd.DataFrame([f.model_dump() for f in self.stream_fates]),
             "outlet_loads": pd.DataFrame([f.model_dump() for f in self.outlet_loads]),
             "rates_by_category": pd.DataFrame([r.model_dump() for r in self.rates_by_category]),
@@ -243,6 +410,22 @@ class Plan(_Out):
             "why_not": pd.DataFrame([w.model_dump() for w in self.why_not]),
             "audit": pd.DataFrame([c.model_dump() for c in self.audit.checks]),
         }
+
+
+GroupBy = Literal["firm", "stream", "category", "destination", "kind"]
+#: What :meth:`Plan.flows_by` can group by.
+GROUP_BY: tuple[str, ...] = ("firm", "stream", "category", "destination", "kind")
+
+
+def _scaled(f: FlowRow, firm: str, share: float) -> FlowRow:
+    """One firm's part of a residue row fed by several firms (tonnes and money × share)."""
+    money = ("tonnes", "transport_cny", "handling_cny", "revenue_cny", "tax_cny", "penalty_cny", "cost_cny")
+    return f.model_copy(update={"firm": firm, **{k: getattr(f, k) * share for k in money}})
+
+
+def _shares_text(shares: dict[str, float]) -> str:
+    """``firm_shares`` as one CSV cell: ``F02=0.6;F05=0.4`` (empty when there are none)."""
+    return ";".join(f"{k}={v:.6g}" for k, v in sorted(shares.items()))
 
 
 def labels(s: Scenario) -> dict[str, dict[str, str]]:
@@ -264,7 +447,7 @@ def _clean(values: np.ndarray) -> np.ndarray:
 
 
 def extract_flows(g: MaterialGraph, outcome: SolveOutcome) -> tuple[list[FlowRow], dict[str, float]]:
-    """Read flows (with their cost terms) and reclaim tonnes from a solved LP.
+    """Read flows (with their cost terms, firms and lots) and reclaim tonnes from a solved LP.
 
     Args:
         g: the material graph the LP was assembled from.
@@ -277,8 +460,8 @@ def extract_flows(g: MaterialGraph, outcome: SolveOutcome) -> tuple[list[FlowRow
     lp = outcome.lp
     category = {x.id: x.category for x in s.streams}
     tax = s.policy.environmental_tax_cny_per_t
-    penalty = s.policy.unmanaged_penalty_cny_per_t
-    rows: list[FlowRow] = []
+    penalty = s.policy.penalty_cny_per_t
+    rows: list[dict[str, Any]] = []
     flows = _clean(outcome.cols("flow_t"))
     for j in np.flatnonzero(flows > 0):
         arc = g.arcs[int(j)]
@@ -295,18 +478,93 @@ def extract_flows(g: MaterialGraph, outcome: SolveOutcome) -> tuple[list[FlowRow
             handling, revenue = d.fee_cny_per_t * t, 0.0
             kind = "disposal" if d.counts_as == SinkBooking.disposal else "storage"
             dkind = "sink"
-        # built from the solver's numbers and validated records: no field needs checking again
-        rows.append(FlowRow.model_construct(stream=lot.stream, category=category[lot.stream].value, origin=lot.origin, source_kind=lot.kind, source=lot.source, from_site=lot.site, destination=arc.outlet, destination_kind=dkind, kind=kind, tonnes=t, distance_km=arc.distance_km, transport_cny=transport, handling_cny=handling, revenue_cny=revenue, tax_cny=0.0, penalty_cny=0.0, cost_cny=transport + handling - revenue))
+        rows.append({"stream": lot.stream, "category": category[lot.stream].value, "lot": lot.id, "origin": lot.origin, "source_kind": lot.kind, "source": lot.source, "from_site": lot.site, "destination": arc.outlet, "destination_kind": dkind, "kind": kind, "tonnes": t, "distance_km": arc.distance_km, "transport_cny": transport, "handling_cny": handling, "revenue_cny": revenue, "tax_cny": 0.0, "penalty_cny": 0.0, "cost_cny": transport + handling - revenue})
+    # unmanaged_t has columns only when the scenario allows unmanaged tonnes
     unmanaged = _clean(outcome.cols("unmanaged_t"))
     for lid, t in zip(lp.cols["unmanaged_t"].keys, unmanaged, strict=True):
         if t <= 0:
             continue
         lot = g.lots[str(lid)]
         tx, pen = tax.rate(category[lot.stream]) * float(t), penalty * float(t)
-        rows.append(FlowRow.model_construct(stream=lot.stream, category=category[lot.stream].value, origin=lot.origin, source_kind=lot.kind, source=lot.source, from_site=lot.site, destination="unmanaged", destination_kind="unmanaged", kind="unmanaged", tonnes=float(t), distance_km=0.0, transport_cny=0.0, handling_cny=0.0, revenue_cny=0.0, tax_cny=tx, penalty_cny=pen, cost_cny=tx + pen))
+        rows.append({"stream": lot.stream, "category": category[lot.stream].value, "lot": lot.id, "origin": lot.origin, "source_kind": lot.kind, "source": lot.source, "from_site": lot.site, "destination": "unmanaged", "destination_kind": "unmanaged", "kind": "unmanaged", "tonnes": float(t), "distance_km": 0.0, "transport_cny": 0.0, "handling_cny": 0.0, "revenue_cny": 0.0, "tax_cny": tx, "penalty_cny": pen, "cost_cny": tx + pen})
     reclaim = {str(k): float(t) for k, t in zip(lp.cols["reclaim_t"].keys, _clean(outcome.cols("reclaim_t")), strict=True)}
-    rows.sort(key=lambda r: (r.stream, r.source_kind, r.source, r.origin, r.destination))
-    return rows, reclaim
+    firms = lot_firms(s, rows)
+    out = []
+    for r in rows:
+        firm, shares = firms[r["lot"]]
+        en, zh = origin_labels(r["source_kind"], r["source"], r["origin"])
+        # built from the solver's numbers and validated records: no field needs checking again
+        out.append(FlowRow.model_construct(**r, firm=firm, firm_shares=shares, origin_label=en, origin_label_zh=zh))
+    out.sort(key=lambda r: (r.stream, r.source_kind, r.source, r.origin, r.destination))
+    return out, reclaim
+
+
+def origin_labels(source_kind: str, source: str, origin: str) -> tuple[str, str]:
+    """The origin of a lot in words, English and Chinese (what tells two look-alike rows apart).
+
+    Args:
+        source_kind: ``generation``, ``stock`` or ``residue``.
+        source: the stream, stockpile or project id.
+        origin: ``new`` or ``legacy``.
+
+    Returns:
+        ``(label, label_zh)``, e.g. ``("residue of R08 (from prior-year stock)", "R08 残渣（往年贮存）")``.
+    """
+    if source_kind == "generation":
+        return "generated this year", "当年产生"
+    if source_kind == "stock":
+        return f"prior-year stock ({source})", f"往年贮存（{source}）"
+    if origin == "new":
+        return f"residue of {source} (from this year's generation)", f"{source} 残渣（当年产生）"
+    return f"residue of {source} (from prior-year stock)", f"{source} 残渣（往年贮存）"
+
+
+#: Shares below this are round-off, not a firm's part of a residue.
+_SHARE_EPS = 1e-9
+
+
+def lot_firms(s: Scenario, rows: list[dict[str, Any]] | list[FlowRow]) -> dict[str, tuple[str | None, dict[str, float]]]:
+    """The firm of every lot that carries tonnes: ``lot id -> (firm, firm_shares)``.
+
+    A generation lot belongs to its stream's firm, a stock lot to the firm of the stockpile's
+    stream. A residue lot belongs to the firms of the roots (streams, stockpiles) whose tonnes
+    fed its project, in the proportions of :func:`_attribution`. The rule for a residue fed by
+    several firms: its ``firm`` is :data:`MIXED_FIRM` and ``firm_shares`` gives each firm's
+    share (adding up to 1; streams without a firm under :data:`NO_FIRM`). One firm (shares
+    below 1e-9 are round-off): that firm, and no shares.
+
+    Args:
+        s: the scenario (firms of streams, stockpiles).
+        rows: flow rows, as :class:`FlowRow` or as dicts with the same keys.
+
+    Returns:
+        The firm (``None`` when the stream records none) and the shares, per lot id.
+    """
+    # plain records are enough to attribute tonnes (building models for them costs more)
+    flows = [r if isinstance(r, FlowRow) else SimpleNamespace(**r) for r in rows]
+    stream_firm = {x.id: x.firm for x in s.streams}
+    stock_stream = {k.id: k.stream for k in s.stockpiles}
+    shares = _attribution(s, flows)
+    out: dict[str, tuple[str | None, dict[str, float]]] = {}
+    for lid, mix in shares.items():
+        if lid.startswith("gen:"):
+            out[lid] = (stream_firm.get(lid[4:]), {})
+            continue
+        if lid.startswith("stock:"):
+            out[lid] = (stream_firm.get(stock_stream.get(lid[6:], "")), {})
+            continue
+        by_firm: dict[str | None, float] = defaultdict(float)
+        for root, share in mix.items():
+            firm = stream_firm.get(root) if root in stream_firm else stream_firm.get(stock_stream.get(root, ""))
+            by_firm[firm] += share
+        total = sum(by_firm.values())
+        kept = {f: v / total for f, v in by_firm.items() if total > 0 and v / total > _SHARE_EPS}
+        if len(kept) <= 1:
+            out[lid] = (next(iter(kept), None), {})
+        else:
+            named = {(f or NO_FIRM): v for f, v in kept.items()}
+            out[lid] = (MIXED_FIRM, dict(sorted(named.items())))
+    return out
 
 
 def lot_id(row: FlowRow) -> str:
@@ -318,13 +576,13 @@ def lot_id(row: FlowRow) -> str:
     return f"res:{row.source}:{row.stream}:{row.origin}"
 
 
-def _attribution(s: Scenario, flows: list[FlowRow]) -> dict[str, dict[str, float]]:
+def _attribution(s: Scenario, flows: Sequence[FlowRow | SimpleNamespace]) -> dict[str, dict[str, float]]:
     """Share of each lot's tonnes that comes from each root (stream or stockpile).
 
     Residue lots inherit the mix of their project's feed of the same origin. Residue cycles
     (gain < 1, checked by the graph) converge under fixed-point iteration.
     """
-    into: dict[tuple[str, str], list[FlowRow]] = defaultdict(list)
+    into: dict[tuple[str, str], list[FlowRow | SimpleNamespace]] = defaultdict(list)
     lots: set[str] = set()
     for f in flows:
         lots.add(lot_id(f))
@@ -450,12 +708,79 @@ def group_rates(s: Scenario, fates: list[StreamFate], key: Literal["category", "
     rows = []
     for k in sorted(set(gen) | set(up)):
         den = gen[k] + up[k]
-        rows.append(RateRow(group=k, generated_t=gen[k], utilized_t=u[k] + up[k], utilized_prior_t=up[k], rate=(u[k] + up[k]) / den if den > 0 else None))
+        rows.append(RateRow(group=k, generated_t=gen[k], utilized_t=u[k] + up[k], utilized_prior_t=up[k], rate=(u[k] + up[k]) / den if den > 0 else None, denominator_t=den))
     return rows
 
 
+def official_rates(k: Kpis, mode: RateMode | str) -> list[OfficialRate]:
+    """The three official rates of a plan side by side, each with its formula and tonnes.
+
+    * ``utilization`` (综合利用率) = U / (G + U_prior)
+    * ``utilization_plus_disposal`` (综合利用处置率) = (U + D) / (G + U_prior + D_prior)
+    * ``disposal_only`` (处置率) = D / G
+
+    U and D include prior-year stock utilized (U_prior) and disposed (D_prior); G is the year's
+    generation. The values equal the KPIs' (``utilization_rate`` …), which are computed from the
+    same tonnes.
+
+    Args:
+        k: the plan's KPIs.
+        mode: the rate the target applies to (``policy.rate_mode``).
+
+    Returns:
+        Three rows in the order above.
+    """
+    mode = RateMode(mode).value
+    parts = {
+        "utilization": (k.utilized_t, k.generated_t + k.utilized_prior_t, k.utilization_rate),
+        "utilization_plus_disposal": (k.utilized_t + k.disposed_t, k.generated_t + k.utilized_prior_t + k.disposed_prior_t, k.utilization_plus_disposal_rate),
+        "disposal_only": (k.disposed_t, k.generated_t, k.disposal_rate),
+    }
+    out = []
+    for m, (num, den, value) in parts.items():
+        name, name_zh, formula, formula_zh = RATE_DEFINITIONS[m]
+        out.append(OfficialRate(mode=m, name=name, name_zh=name_zh, value=value if den > 0 else None, formula=formula, formula_zh=formula_zh, numerator_t=num, denominator_t=den, target_applies=m == mode))
+    return out
+
+
+def unmanaged_summary(s: Scenario, flows: list[FlowRow]) -> UnmanagedSummary:
+    """The plan's unmanaged tonnes and the scenario's policy on them, as a headline.
+
+    Args:
+        s: the scenario (``policy.allow_unmanaged`` and the penalty).
+        flows: the plan's flow rows (unmanaged rows have ``kind`` ``unmanaged``).
+
+    Returns:
+        The summary with an English and a Chinese headline line.
+    """
+    policy = s.policy
+    dumped = [f for f in flows if f.kind == "unmanaged"]
+    tonnes = sum(f.tonnes for f in dumped)
+    tax = sum(f.tax_cny for f in dumped)
+    pen = sum(f.penalty_cny for f in dumped)
+    by_stream: dict[str, float] = defaultdict(float)
+    for f in dumped:
+        by_stream[f.stream] += f.tonnes
+    if not policy.allow_unmanaged:
+        en = "Unmanaged (dumped) tonnes: none; prohibited by the scenario (policy.allow_unmanaged is false), every tonne goes to a project or a sink."
+        zh = "未妥善处置量：0；本情景不允许未妥善处置（policy.allow_unmanaged 为 false），每吨固废均进入利用项目或处置/贮存设施。"
+    elif tonnes <= 0:
+        en = f"Unmanaged (dumped) tonnes: none; the scenario allows them at the environmental tax plus {policy.penalty_cny_per_t:,.0f} CNY/t."
+        zh = f"未妥善处置量：0；本情景允许未妥善处置，按环境保护税另加 {policy.penalty_cny_per_t:,.0f} 元/吨计价。"
+    else:
+        top = ", ".join(f"{k} {v:,.0f} t/yr" for k, v in sorted(by_stream.items(), key=lambda x: (-x[1], x[0])))
+        top_zh = "，".join(f"{k} {v:,.0f} 吨/年" for k, v in sorted(by_stream.items(), key=lambda x: (-x[1], x[0])))
+        en = f"Unmanaged (dumped): {tonnes:,.0f} t/yr ({top}), allowed by the scenario at the environmental tax plus {policy.penalty_cny_per_t:,.0f} CNY/t: {tax + pen:,.0f} CNY/yr (tax {tax:,.0f}, penalty {pen:,.0f})."
+        zh = f"未妥善处置：{tonnes:,.0f} 吨/年（{top_zh}），本情景允许，按环境保护税另加 {policy.penalty_cny_per_t:,.0f} 元/吨计价：{tax + pen:,.0f} 元/年（税 {tax:,.0f}，罚金 {pen:,.0f}）。"
+    return UnmanagedSummary(allowed=policy.allow_unmanaged, penalty_cny_per_t=policy.unmanaged_penalty_cny_per_t, tonnes=tonnes, tax_cny=tax, penalty_cny=pen, by_stream=dict(sorted(by_stream.items())), headline=en, headline_zh=zh)
+
+
 def outlet_loads(s: Scenario, flows: list[FlowRow]) -> list[OutletLoad]:
-    """Intake of every project and sink against its capacity."""
+    """Intake of every project and sink against its capacity (``capacity_t`` None: no limit).
+
+    Every outlet of the scenario has a row, including idle ones and uncapped sinks (a tailings
+    dam without an annual cap may take the park's largest flow).
+    """
     intake: dict[str, float] = defaultdict(float)
     for f in flows:
         if f.destination_kind != "unmanaged":
@@ -525,6 +850,8 @@ def assemble_plan(scenario: Scenario, flows: list[FlowRow], reclaim: dict[str, f
         outlet_loads=outlet_loads(scenario, flows),
         rates_by_category=group_rates(scenario, fates, "category"),
         rates_by_firm=group_rates(scenario, fates, "firm"),
+        rates=official_rates(k, scenario.policy.rate_mode),
+        unmanaged=unmanaged_summary(scenario, flows),
         reclaim_t=reclaim,
         bottlenecks=bottlenecks,
         why_not=why_not or [],

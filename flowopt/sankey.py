@@ -3,7 +3,10 @@
 Stage: results -> presentation. Nodes are the plan's sources (generated streams, reclaimed
 stockpiles), residue streams, outlets (projects, sinks) and ``unmanaged``; links carry tonnes.
 A residue appears as its own node, fed by its project and feeding the outlets it goes to, so
-the diagram follows material through the park. Node and link order is deterministic.
+the diagram follows material through the park. With ``by="firm"`` the diagram starts one column
+earlier, at the firms: firm -> stream (or its reclaimed stockpile) -> outlet, so it shows who
+sends what where (residues follow from the projects they come from, as before). Node and link
+order is deterministic.
 """
 
 from __future__ import annotations
@@ -29,7 +32,12 @@ from flowopt._render import (
     tonnes_short,
 )
 from flowopt.io import atomic_path
-from flowopt.results import Plan
+from flowopt.results import FIRM_GROUP_NAMES, NO_FIRM, Plan
+
+#: What a Sankey can start at: the streams (and stockpiles), or the firms that generate them.
+SANKEY_BY = ("stream", "firm")
+#: Colour of firm nodes.
+FIRM_COLOUR = "#3949ab"
 
 #: Colour per waste category (used by renderers; any chart library can ignore it).
 CATEGORY_COLOURS = {
@@ -56,18 +64,34 @@ def _target_node(f: Any) -> str:
     return f"{f.destination_kind}:{f.destination}"
 
 
-def sankey_data(plan: Plan, names: dict[str, tuple[str, str]] | None = None, lang: str = "en") -> dict[str, list[dict[str, Any]]]:
+def check_by(by: str) -> str:
+    """Return ``by`` if a Sankey can start there (:data:`SANKEY_BY`), else raise ValueError."""
+    if by not in SANKEY_BY:
+        msg = f"A Sankey starts at {' or '.join(SANKEY_BY)}, not {by!r}."
+        raise ValueError(msg)
+    return by
+
+
+def sankey_data(plan: Plan, names: dict[str, tuple[str, str]] | None = None, lang: str = "en", *, by: str = "stream") -> dict[str, list[dict[str, Any]]]:
     """Return ``{"nodes": [...], "links": [...]}`` for the plan's material flows.
 
     Args:
         plan: an optimal plan.
         names: id -> (name_zh, name_en) labels; defaults to the plan's own ``labels``.
         lang: ``en`` or ``zh`` labels (falls back to ids).
+        by: ``stream`` (the diagram starts at streams and stockpiles) or ``firm`` (it starts at
+            the firms: ``firm:<id>`` nodes, kind ``firm``, feed their streams and stockpiles by
+            links of kind ``generated`` or ``reclaimed``; streams without a firm hang from
+            ``firm:(none)``).
 
     Returns:
         Nodes ``{id, label, kind, category}`` and links ``{source, target, value_t, stream,
         category, kind}`` with ``source``/``target`` node ids; tonnes per year as values.
+
+    Raises:
+        ValueError: an unknown ``by``.
     """
+    check_by(by)
     names = names or {k: (v.get("name_zh", ""), v.get("name_en", "")) for k, v in plan.labels.items()}
     category = {f.stream: f.category for f in plan.flows}
     links: dict[tuple[str, str, str], float] = defaultdict(float)
@@ -81,11 +105,18 @@ def sankey_data(plan: Plan, names: dict[str, tuple[str, str]] | None = None, lan
             feed = (f"project:{f.source}", _source_node(f), f.stream)
             links[feed] += f.tonnes
             kinds[feed] = "residue"
+        elif by == "firm":
+            # a stream or reclaimed stockpile is fed by the firm it belongs to
+            start = (f"firm:{f.firm or NO_FIRM}", _source_node(f), f.stream)
+            links[start] += f.tonnes
+            kinds[start] = "generated" if f.source_kind == "generation" else "reclaimed"
     node_ids = sorted({k[0] for k in links} | {k[1] for k in links})
 
     def label(node: str) -> str:
         parts = node.split(":")
         ident = parts[-1] if parts[0] != "residue" else parts[2]
+        if parts[0] == "firm" and ident in FIRM_GROUP_NAMES:
+            return pick(FIRM_GROUP_NAMES[ident], lang)
         zh, en = names.get(ident, ("", ""))
         text = (zh if lang == "zh" else en) or ident
         if parts[0] == "residue":
@@ -119,7 +150,7 @@ FATE_COLOURS = {
     "unmanaged": "#c62828",
 }
 
-_KIND_RANK = {"stream": 0, "stock": 1, "residue": 2, "project": 3, "sink": 4, "unmanaged": 5}
+_KIND_RANK = {"firm": -1, "stream": 0, "stock": 1, "residue": 2, "project": 3, "sink": 4, "unmanaged": 5}
 _CATEGORY_RANK = {c: i for i, c in enumerate(CATEGORY_COLOURS)}
 
 
@@ -199,6 +230,8 @@ class _Box:
 
 def _node_colour(node: dict[str, Any], ins: list[dict[str, Any]], outs: list[dict[str, Any]]) -> str:
     kind = node.get("kind")
+    if kind == "firm":
+        return FIRM_COLOUR
     if kind in ("stream", "residue", "stock"):
         cat = node.get("category") or next((lk.get("category") for lk in outs + ins), None) or "other"
         return CATEGORY_COLOURS.get(cat, CATEGORY_COLOURS["other"])
@@ -312,6 +345,8 @@ def sankey_layout(data: dict[str, list[dict[str, Any]]], *, left: float, top: fl
         # sources grouped by waste category (stock beside its fresh stream), others by kind
         cat = b.node.get("category") or next((lk.get("category", "other") for lk in b.outs + b.ins), "other")
         kind, crank = _KIND_RANK.get(b.node.get("kind", ""), 9), _CATEGORY_RANK.get(cat, 99)
+        if kind < 0:  # firms, in their own first column, by id
+            return (kind, 0, 0, b.node["id"])
         return (0, crank, kind, b.node["id"]) if kind <= 1 else (kind, crank, 0, b.node["id"])
 
     for b in sorted(boxes.values(), key=rank):
@@ -399,6 +434,8 @@ _KIND_NAMES = {
     "storage": ("贮存", "storage"),
     "unmanaged": ("未妥善处置", "unmanaged"),
     "residue": ("残渣", "residue"),
+    "generated": ("产生", "generated"),
+    "reclaimed": ("回采", "reclaimed"),
 }
 _LEGEND_FATES = {
     "reuse": ("综合利用项目", "reuse project"),
@@ -531,7 +568,9 @@ def _svg_legend(lay: SankeyLayout, lang: str, width: float, y0: float) -> tuple[
     items += [("fate", f, FATE_COLOURS[f], pick(_LEGEND_FATES[f], lang)) for f in fates]
     if any(n.kind == "stock" for n in lay.nodes):
         items.append(("stock", "stock", "#ffffff", "历史存量（回采）" if lang == "zh" else "legacy stock (reclaimed)"))
-    heads = {"cat": "固废类别：" if lang == "zh" else "Waste category:", "fate": "去向：" if lang == "zh" else "Outlets:", "stock": ""}
+    if any(n.kind == "firm" for n in lay.nodes):
+        items.append(("firm", "firm", FIRM_COLOUR, "产废企业" if lang == "zh" else "generating firm"))
+    heads = {"cat": "固废类别：" if lang == "zh" else "Waste category:", "fate": "去向：" if lang == "zh" else "Outlets:", "stock": "", "firm": ""}
     out = ['<g class="legend" font-size="12" fill="#333">']
     x, y, row_h = 16.0, y0, 22.0
     group = ""
@@ -560,16 +599,22 @@ def _svg_doc(width: float, height: float, label: str, parts: list[str]) -> str:
     )
 
 
-def _plan_text(plan: Plan, lang: str) -> tuple[str, str, dict[str, str]]:
+def _plan_text(plan: Plan, lang: str, by: str = "stream") -> tuple[str, str, dict[str, str]]:
     """Title, subtitle and node notes (full projects) of a plan's Sankey."""
     k = plan.kpis
     if lang == "zh":
         title = f"{plan.scenario_id} 工业固废流向：产生 {tonnes_short(k.generated_t, lang)}，综合利用率 {percent(k.utilization_rate)}"
         subtitle = "带宽 = 年吨数；颜色 = 固废类别；残渣从所属项目继续流向去处"
+        if by == "firm":
+            title = f"{plan.scenario_id} 各企业工业固废流向：产生 {tonnes_short(k.generated_t, lang)}，综合利用率 {percent(k.utilization_rate)}"
+            subtitle = "企业 → 固废 → 去向；" + subtitle
         full = "满负荷"
     else:
         title = f"Material flows, {plan.scenario_id}: {tonnes_short(k.generated_t, lang)} generated, utilization rate {percent(k.utilization_rate)}"
         subtitle = "Band width = tonnes per year; colour = waste category; residues flow on from the project that produces them"
+        if by == "firm":
+            title = f"Material flows by firm, {plan.scenario_id}: {tonnes_short(k.generated_t, lang)} generated, utilization rate {percent(k.utilization_rate)}"
+            subtitle = "Firm → stream → outlet. " + subtitle
         full = "full"
     notes = {f"project:{o.outlet}": full for o in plan.outlet_loads if o.kind == "project" and o.load_share is not None and o.load_share >= 1 - 1e-6}
     notes.update({f"sink:{o.outlet}": full for o in plan.outlet_loads if o.kind == "sink" and o.load_share is not None and o.load_share >= 1 - 1e-6})
@@ -577,7 +622,7 @@ def _plan_text(plan: Plan, lang: str) -> tuple[str, str, dict[str, str]]:
     return title, subtitle, notes
 
 
-def sankey_svg(plan: Plan, lang: str = "en", *, width: float = 1200.0, height: float | None = None, title: str | None = None) -> str:
+def sankey_svg(plan: Plan, lang: str = "en", *, width: float = 1200.0, height: float | None = None, title: str | None = None, by: str = "stream") -> str:
     """Return a static SVG Sankey diagram of a plan (no browser, no scripts, no network).
 
     Args:
@@ -587,13 +632,17 @@ def sankey_svg(plan: Plan, lang: str = "en", *, width: float = 1200.0, height: f
         height: picture height in px; ``None`` to size it to the plan.
         title: heading; ``None`` for the default (scenario, tonnes generated, rate), ``""`` for
             no heading.
+        by: ``stream`` (starts at streams) or ``firm`` (firm -> stream -> outlet).
 
     Returns:
         SVG text; tooltips (``<title>``) give exact tonnes per node and band.
+
+    Raises:
+        ValueError: an unknown ``lang`` or ``by``.
     """
     lang = check_lang(lang)
-    t, sub, notes = _plan_text(plan, lang)
-    return render_sankey_svg(sankey_data(plan, lang=lang), lang=lang, title=t if title is None else title, subtitle=sub if title is None else "", notes=notes, width=width, height=height)
+    t, sub, notes = _plan_text(plan, lang, check_by(by))
+    return render_sankey_svg(sankey_data(plan, lang=lang, by=by), lang=lang, title=t if title is None else title, subtitle=sub if title is None else "", notes=notes, width=width, height=height)
 
 
 _HTML_CSS = """
@@ -656,7 +705,7 @@ window.addEventListener('pointerup',function(){drag=null;});
 """
 
 
-def sankey_html(plan: Plan, lang: str = "en", *, width: float = 1200.0, height: float | None = None) -> str:
+def sankey_html(plan: Plan, lang: str = "en", *, width: float = 1200.0, height: float | None = None, by: str = "stream") -> str:
     """Return a self-contained interactive HTML page with the plan's Sankey diagram.
 
     The page needs no network: the SVG, styles and a small script are inline (no CDN, no
@@ -669,13 +718,17 @@ def sankey_html(plan: Plan, lang: str = "en", *, width: float = 1200.0, height: 
         lang: ``en`` or ``zh``.
         width: diagram width in px (the page scales it down to the window).
         height: diagram height in px; ``None`` to size it to the plan.
+        by: ``stream`` (starts at streams) or ``firm`` (firm -> stream -> outlet).
 
     Returns:
         The HTML text (UTF-8, deterministic).
+
+    Raises:
+        ValueError: an unknown ``lang`` or ``by``.
     """
     lang = check_lang(lang)
-    title, subtitle, notes = _plan_text(plan, lang)
-    data = sankey_data(plan, lang=lang)
+    title, subtitle, notes = _plan_text(plan, lang, check_by(by))
+    data = sankey_data(plan, lang=lang, by=by)
     svg = render_sankey_svg(data, lang=lang, title="", notes=notes, width=width, height=height, interactive=True)
     labels = {n["id"]: n["label"] for n in data["nodes"]}
     zh = lang == "zh"
@@ -701,13 +754,14 @@ def sankey_html(plan: Plan, lang: str = "en", *, width: float = 1200.0, height: 
     )
 
 
-def write_sankey(plan: Plan, path: str | os.PathLike[str], *, lang: str = "en") -> Path:
+def write_sankey(plan: Plan, path: str | os.PathLike[str], *, lang: str = "en", by: str = "stream") -> Path:
     """Write the plan's Sankey as ``.svg`` (static) or ``.html`` (interactive), atomically.
 
     Args:
         plan: an optimal plan.
         path: target file; its suffix (``.svg``, ``.html``/``.htm``) picks the format.
         lang: ``en`` or ``zh``.
+        by: ``stream`` (starts at streams) or ``firm`` (firm -> stream -> outlet).
 
     Returns:
         The path written.
@@ -718,9 +772,9 @@ def write_sankey(plan: Plan, path: str | os.PathLike[str], *, lang: str = "en") 
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix == ".svg":
-        text = sankey_svg(plan, lang)
+        text = sankey_svg(plan, lang, by=by)
     elif suffix in (".html", ".htm"):
-        text = sankey_html(plan, lang)
+        text = sankey_html(plan, lang, by=by)
     else:
         msg = f"Cannot write a Sankey to '{target.name}': use a .svg or .html file name."
         raise ValueError(msg)

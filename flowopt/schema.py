@@ -15,7 +15,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 #: Largest tonnage accepted anywhere (10 Gt/yr). Larger values are typing errors, and HiGHS
 #: treats bounds from 1e20 as infinite and drops rows with coefficients from 1e15.
@@ -379,7 +388,15 @@ class EnvironmentalTax(Record):
 
 
 class Policy(Record):
-    """The target and the prices of leaving waste unmanaged."""
+    """The target, and whether (and at what price) waste may be left unmanaged.
+
+    Unmanaged tonnes (未妥善处置: dumped, with no compliant outlet) are prohibited unless
+    ``allow_unmanaged`` is true: then every tonne must reach a project or a sink, and a park
+    that cannot place a stream has no plan (the diagnosis names the stream and its tonnes).
+    A scenario that allows them must say at what price, ``unmanaged_penalty_cny_per_t``
+    (CNY per tonne, on top of the environmental tax of the stream's category; 0 charges the
+    tax alone).
+    """
 
     target_rate: Fraction = 0.70
     """Target for the rate chosen by ``rate_mode`` (0.70 = 70 %)."""
@@ -388,9 +405,29 @@ class Policy(Record):
     count_losses_as_utilized: bool = True
     """Book process losses (moisture driven off) of a project's feed like its product."""
     environmental_tax_cny_per_t: EnvironmentalTax = EnvironmentalTax()
-    """Tax per unmanaged tonne, by category."""
-    unmanaged_penalty_cny_per_t: NonNegCnyPerTonne = 0.0
-    """Extra cost per unmanaged tonne on top of the tax (fines, remediation)."""
+    """Tax per unmanaged tonne, by category (CNY/t; charged only when ``allow_unmanaged``)."""
+    allow_unmanaged: bool = False
+    """Allow current-year tonnes to be left unmanaged (dumped) at the tax plus
+    ``unmanaged_penalty_cny_per_t``. False (default): prohibited, every tonne needs an outlet."""
+    unmanaged_penalty_cny_per_t: NonNegCnyPerTonne | None = Field(default=None, validate_default=True)
+    """Extra cost per unmanaged tonne on top of the tax (fines, remediation), CNY/t; required
+    when ``allow_unmanaged`` is true (0 for the tax alone), ignored otherwise."""
+
+    @field_validator("unmanaged_penalty_cny_per_t")
+    @classmethod
+    def _penalty_when_allowed(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # a scenario that allows dumping must price it explicitly: a forgotten penalty of 0
+        # makes dumping cheaper than any landfill
+        if value is None and info.data.get("allow_unmanaged"):
+            kind = "unmanaged_penalty_missing"
+            msg = "policy.allow_unmanaged is true, so policy.unmanaged_penalty_cny_per_t must be given: the CNY per unmanaged tonne charged on top of the environmental tax (0 to charge the tax alone), or set allow_unmanaged to false"
+            raise PydanticCustomError(kind, msg)
+        return value
+
+    @property
+    def penalty_cny_per_t(self) -> float:
+        """The penalty per unmanaged tonne in CNY/t (0 when none is given)."""
+        return float(self.unmanaged_penalty_cny_per_t or 0.0)
 
 
 class Tariff(Record):
@@ -428,7 +465,7 @@ class Scenario(Record):
     """Sources of the scalar values in the manifest, keyed by a dotted field path
     (``policy.unmanaged_penalty_cny_per_t``) or a free key."""
     policy: Policy = Policy()
-    """Target and unmanaged-waste prices."""
+    """Target, rate definition, and the unmanaged-waste policy (prohibited unless allowed)."""
     transport: Tariff = Tariff()
     """Road transport tariff."""
     sites: tuple[Site, ...] = ()

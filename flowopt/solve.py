@@ -14,6 +14,7 @@ HiGHS's global scheduler with another thread count, the session resets it and ru
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -118,6 +119,39 @@ class Ranging:
     row_bound_up: np.ndarray
     col_cost_dn: np.ndarray
     col_cost_up: np.ndarray
+
+
+@dataclass
+class BasisView:
+    """An optimal basis and the solution it gives, as arrays (see :meth:`Session.basis_view`).
+
+    Attributes:
+        session: the session whose factorization ``ftran``/``btran`` use.
+        basic: per basis position, the basic variable: ``j >= 0`` a column, ``-1 - i`` row i.
+        col_status: per column, 0 basic, 1 at its lower bound, 2 at its upper bound, 3 other.
+        row_status: per row, the same for the row's activity.
+        x: column values.
+        row_activity: row activities A x.
+        col_dual: reduced costs.
+        row_dual: row duals.
+    """
+
+    session: Any = field(repr=False)
+    basic: np.ndarray
+    col_status: np.ndarray
+    row_status: np.ndarray
+    x: np.ndarray
+    row_activity: np.ndarray
+    col_dual: np.ndarray
+    row_dual: np.ndarray
+
+    def ftran(self, rhs: np.ndarray) -> np.ndarray:
+        """B⁻¹ rhs."""
+        return self.session.ftran(rhs)
+
+    def btran(self, rhs: np.ndarray) -> np.ndarray:
+        """B⁻ᵀ rhs."""
+        return self.session.btran(rhs)
 
 
 @dataclass
@@ -382,6 +416,69 @@ class Session:
         """Column values of the last solve, scratch columns included."""
         return np.asarray(self.h.getSolution().col_value, dtype=float)
 
+    # -- the optimal basis, for exact parametric analysis (flowopt.sensitivity) -----------
+
+    def basis_view(self) -> BasisView:
+        """The current (optimal) basis as arrays, with solves against its factorization.
+
+        Conventions (HiGHS's): the basis matrix B holds the columns of A for basic structural
+        variables and the unit column e_i for a basic row (its logical variable is minus the
+        row's activity); row duals y solve Bᵀy = c_B and reduced costs are d = c − Aᵀy.
+        """
+        h = self.h
+        status, basic_list = h.getBasicVariables()
+        basic = np.asarray(basic_list, dtype=np.int64)
+        if status == highspy.HighsStatus.kError:
+            msg = "HiGHS has no basis to analyse (solve to optimality first)"
+            raise SolverFailure(msg)
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value, dtype=float)
+        r = np.asarray(sol.row_value, dtype=float)
+        lp = self.lp
+        basic_cols = basic[basic >= 0]
+        basic_rows = -1 - basic[basic < 0]
+
+        def codes(value: np.ndarray, lower: np.ndarray, upper: np.ndarray, basics: np.ndarray) -> np.ndarray:
+            # 0 basic, 1 at its lower bound, 2 at its upper bound, 3 other (free nonbasic);
+            # read from the values (HiGHS's per-variable status list is slow to convert)
+            with np.errstate(invalid="ignore"):  # inf − inf on free sides: never "at" them
+                at_lower = np.isfinite(lower) & (value <= lower + 1e-9 * np.maximum(1.0, np.abs(lower)))
+                at_upper = np.isfinite(upper) & (value >= upper - 1e-9 * np.maximum(1.0, np.abs(upper)))
+            out = np.where(at_lower, 1, np.where(at_upper, 2, 3)).astype(np.int8)
+            out[np.isfinite(lower) & np.isfinite(upper) & (lower == upper)] = 1
+            out[basics] = 0
+            return out
+
+        basic = np.asarray(basic, dtype=np.int64)
+        col_status = codes(x, lp.col_lower[: len(x)], lp.col_upper[: len(x)], basic_cols) if len(x) == lp.n_cols else np.zeros(0, dtype=np.int8)
+        row_status = codes(r, lp.row_lower[: len(r)], lp.row_upper[: len(r)], basic_rows) if len(r) == lp.n_rows else np.zeros(0, dtype=np.int8)
+        return BasisView(
+            session=self,
+            basic=basic,
+            col_status=col_status,
+            row_status=row_status,
+            x=x,
+            row_activity=r,
+            col_dual=np.asarray(sol.col_dual, dtype=float),
+            row_dual=np.asarray(sol.row_dual, dtype=float),
+        )
+
+    def ftran(self, rhs: np.ndarray) -> np.ndarray:
+        """Solve B z = rhs with the current basis."""
+        status, z = self.h.getBasisSolve(np.ascontiguousarray(rhs, dtype=float))
+        if status == highspy.HighsStatus.kError:
+            msg = "HiGHS could not solve with the basis"
+            raise SolverFailure(msg)
+        return np.asarray(z, dtype=float)
+
+    def btran(self, rhs: np.ndarray) -> np.ndarray:
+        """Solve Bᵀ z = rhs with the current basis."""
+        status, z = self.h.getBasisTransposeSolve(np.ascontiguousarray(rhs, dtype=float))
+        if status == highspy.HighsStatus.kError:
+            msg = "HiGHS could not solve with the transposed basis"
+            raise SolverFailure(msg)
+        return np.asarray(z, dtype=float)
+
     def iis(self, strategy: int = 4) -> IisResult:
         """An irreducible infeasible subset of the LP (HiGHS ``getIis`` with ``iis_strategy``)."""
         h = self.h
@@ -393,6 +490,89 @@ class Session:
         if status != highspy.HighsStatus.kOk or not iis.valid_:
             return IisResult("none", message="HiGHS found no irreducible infeasible subset")
         return IisResult("found", [int(i) for i in iis.row_index_], [int(j) for j in iis.col_index_], "")
+
+
+def _iis_in_this_process(lp: Any, options: SolveOptions, strategies: tuple[int, ...]) -> IisResult:
+    """The IIS of ``lp`` (the first strategy that finds one), computed here."""
+    session = Session(lp, options)
+    if session.solve().status != SolveStatus.infeasible:
+        return IisResult("none", message="the LP is not infeasible")
+    found = IisResult("none", message="HiGHS found no irreducible infeasible subset")
+    for strategy in strategies:
+        found = session.iis(strategy)
+        if found.status == "found" and found.rows:
+            break
+    return found
+
+
+def iis_within(lp: Any, seconds: float, options: SolveOptions | None = None, strategies: tuple[int, ...] = (4, 2)) -> IisResult:
+    """An irreducible infeasible subset of ``lp``, or ``timeout`` after ``seconds`` of wall clock.
+
+    HiGHS's IIS search does not watch its time limit and cannot be interrupted from Python, so
+    it runs in a forked child process (which shares the LP without copying or re-importing
+    anything) that is killed when the time is up. ``os.fork`` is used directly rather than
+    ``multiprocessing``, which refuses children of daemon processes such as the API's solver
+    workers and Dask's. Where there is no ``fork`` the search runs here, unbounded.
+
+    Args:
+        lp: the infeasible LP.
+        seconds: the wall-clock budget.
+        options: solver settings for the child's solves.
+        strategies: HiGHS ``iis_strategy`` values tried in order.
+
+    Returns:
+        The subset (``found``), ``none``, ``timeout`` or ``error``, with a message.
+    """
+    import pickle
+    import select
+    import signal
+
+    options = options or SolveOptions()
+    if not hasattr(os, "fork"):
+        return _iis_in_this_process(lp, options, strategies)
+    read_fd, write_fd = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        os.close(read_fd)
+        os.close(write_fd)
+        return IisResult("error", message=f"could not start the search: {exc}")
+    if pid == 0:  # the child: compute, send, leave without running the parent's cleanup
+        code = 0
+        try:
+            os.close(read_fd)
+            found = _iis_in_this_process(lp, options, strategies)
+            data = pickle.dumps((found.status, found.rows, found.cols, found.message))
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(data)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    deadline = time.monotonic() + max(0.0, seconds)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return IisResult("timeout", message=f"the search for conflicting limits did not finish within {seconds:g} s and was stopped")
+            ready, _, _ = select.select([read_fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        if not chunks:
+            return IisResult("error", message="the search for conflicting limits ended without an answer")
+        status, rows, cols, message = pickle.loads(b"".join(chunks))
+        return IisResult(status, list(rows), list(cols), message)
+    finally:
+        os.close(read_fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
 
 
 def export_name(name: str) -> str:

@@ -17,21 +17,29 @@ price (CNY/yr per percentage point), reported with each point.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from flowopt.bottlenecks import ZERO_DUAL, find_bottlenecks, parametric_apply, stable_edge
+from flowopt.bottlenecks import ZERO_DUAL, find_bottlenecks, parametric_apply
 from flowopt.diagnosis import max_reachable_rate
 from flowopt.errors import InputError, Problem
 from flowopt.formulation import FAMILIES, assemble
 from flowopt.graph import build_graph
 from flowopt.schema import Scenario
+from flowopt.sensitivity import Change, limit_range
 from flowopt.solve import Session, SolveOptions, SolveOutcome
 
-#: Breakpoints are located to this precision in the target (1e-4 percentage points).
-BREAK_TOL = 1e-6
+#: Slopes on either side of a basis change that differ by less than this (relative, plus
+#: ``SLOPE_ABS_TOL`` CNY/yr per point) are one segment: the basis changed (degenerately) but
+#: the curve does not bend there.
+SLOPE_TOL = 1e-7
+SLOPE_ABS_TOL = 1e-6
+#: Stretches walked at most (each is one basis; real parks have a few dozen).
+MAX_STRETCHES = 10_000
 #: Most points of the plotting grid (``(to - from) / step + 1``); each is one LP re-solve.
 MAX_GRID_POINTS = 2_001
 
@@ -61,6 +69,13 @@ class Segment(_Out):
     label: str
     """What binds, in words (English)."""
     label_zh: str
+    start_slope_cny_per_point: float | None = None
+    """Slope at the segment's start (CNY/yr per percentage point; the right-hand slope)."""
+    end_slope_cny_per_point: float | None = None
+    """Slope at the segment's end (the left-hand slope)."""
+    end_change: str | None = None
+    """What changes at the segment's end: the arc that enters or empties, the limit that starts
+    or stops binding (``None`` at the end of the range)."""
 
 
 class CostCurve(_Out):
@@ -159,9 +174,31 @@ class _Parametric:
         assert self.last is not None
         return find_bottlenecks(self.g, self.last, ranges=False)
 
-    def edge(self, t0: float, basis: Any, limit: float) -> float:
-        """Largest target in [t0, limit] for which ``basis`` stays optimal."""
-        return stable_edge(lambda t: self.same_basis(t, basis), t0, limit, BREAK_TOL)
+    def edge(self, t0: float, limit: float) -> Change:
+        """The exact target above ``t0`` where the current optimal basis stops being optimal."""
+        par = replace(self.par, theta=t0)
+        _, hi = limit_range(self.session.basis_view(), self.session.lp, self.row, par, ">=", (0.0, limit))
+        return hi
+
+    def slope(self) -> float:
+        """CNY/yr per percentage point of the target at the last solve (its basis's slope)."""
+        out = self.last
+        assert out is not None
+        y = float(out.row_dual[self.row])
+        return y * (self.par.c + float(self.par.b @ out.x[self.par.cols])) * 0.01
+
+    def step_past(self, end: float, top: float) -> bool:
+        """Move just past a breakpoint so HiGHS pivots to the basis that holds beyond it."""
+        before = self.session.basis()
+        for eps in (1e-9, 1e-8, 1e-7, 1e-6):
+            t = min(end + eps, top)
+            if not self.solve(t, before):
+                return False
+            if self.last is not None and self.last.iterations > 0:
+                return True
+            if t >= top:
+                return True
+        return True
 
 
 def _number(value: object) -> float | None:
@@ -210,7 +247,7 @@ def check_sweep(from_target: object, to_target: object, step: object) -> None:
         raise InputError(msg, problems)
 
 
-def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, *, step: float = 0.005, options: SolveOptions | None = None) -> CostCurve:
+def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, *, step: float = 0.005, options: SolveOptions | None = None, progress: Callable[[int, int, str], None] | None = None) -> CostCurve:
     """Sweep the target from ``from_target`` to ``to_target`` (fractions) with exact breakpoints.
 
     Args:
@@ -219,6 +256,7 @@ def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, 
         to_target: last target (capped at the highest reachable rate).
         step: spacing of the extra grid points for plotting.
         options: solver settings.
+        progress: called with (done, total, what) while the curve is traced (per mille).
 
     Returns:
         The curve: breakpoints, labelled segments and points (grid and breakpoints), sorted by
@@ -234,38 +272,51 @@ def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, 
     par = _Parametric(scenario, options)
     best = max_reachable_rate(par.g, options)
     top = min(to_target, best) if best is not None else to_target
-    breaks: list[float] = []
-    stretches: list[tuple[float, float, list[Any]]] = []
+    stretches: list[tuple[float, float, list[Any], float, float, Change]] = []
     t = from_target
     if best is not None and from_target > best + 1e-12:
         return CostCurve(scenario_id=scenario.id, rate_mode=scenario.policy.rate_mode.value, from_target=from_target, to_target=to_target, max_rate=best, breakpoints=[], segments=[], points=[])
-    while t <= top + 1e-12:
-        if not par.solve(t):
-            break
+    if not par.solve(t):
+        return CostCurve(scenario_id=scenario.id, rate_mode=scenario.policy.rate_mode.value, from_target=from_target, to_target=to_target, max_rate=best, breakpoints=[], segments=[], points=[])
+    while True:
+        # the stretch where this basis stays optimal: exact, from its factorization
+        start_slope = par.slope()
+        change = par.edge(t, top)
+        end = max(t, min(float(change.at if change.at is not None else top), top))
         basis = par.session.basis()
-        end = par.edge(t, basis, top)
-        mid = (t + end) / 2
-        par.solve(mid, basis)
+        par.solve((t + end) / 2, basis)
         cards = par.binding()
-        stretches.append((t, end, cards))
-        if end >= top - 1e-12:
+        par.solve(end, basis)
+        end_slope = par.slope()
+        stretches.append((t, end, cards, start_slope, end_slope, change))
+        if end >= top - 1e-12 or len(stretches) > MAX_STRETCHES:
             break
-        breaks.append(end)
-        t = min(end + 2 * BREAK_TOL, top)
-    # merge stretches whose binding limits are the same (degenerate basis changes)
+        if not par.step_past(end, top):
+            break
+        if progress is not None:
+            progress(int(1000 * (end - from_target) / max(top - from_target, 1e-12)), 1000, "breakpoints")
+        # the new basis is optimal at the breakpoint too: its slope there is the right-hand one
+        new_basis = par.session.basis()
+        par.solve(end, new_basis)
+        t = end
+    # a breakpoint is where the slope jumps; basis changes without a kink (degenerate) merge
     segments: list[Segment] = []
     kept_breaks: list[float] = []
     previous: dict[str, Any] = {}
-    for start, end, cards in stretches:
+    last_slope: float | None = None
+    for start, end, cards, s0, s1, change in stretches:
         names = sorted(c.constraint for c in cards)
-        if segments and segments[-1].binding == names:
-            segments[-1] = segments[-1].model_copy(update={"end_target": end})
+        kink = last_slope is not None and abs(s0 - last_slope) > SLOPE_TOL * max(abs(s0), abs(last_slope)) + SLOPE_ABS_TOL
+        if segments and not kink:
+            segments[-1] = segments[-1].model_copy(update={"end_target": end, "end_slope_cny_per_point": s1, "end_change": change.describe(par.session.lp) if end < top - 1e-12 else None})
+            last_slope = s1
             continue
         if segments:
             kept_breaks.append(start)
         label, label_zh = _label(cards, previous, first=not segments)
         previous = {c.constraint: c for c in cards}
-        segments.append(Segment(index=len(segments), start_target=start, end_target=end, binding=names, label=label, label_zh=label_zh))
+        segments.append(Segment(index=len(segments), start_target=start, end_target=end, binding=names, label=label, label_zh=label_zh, start_slope_cny_per_point=s0, end_slope_cny_per_point=s1, end_change=change.describe(par.session.lp) if end < top - 1e-12 else None))
+        last_slope = s1
     # the grid's size is counted first (check_sweep bounded it), never left to arange's rounding
     first = math.ceil(from_target / step) * step
     count = min(MAX_GRID_POINTS, math.floor((top - first) / step + 1e-9) + 1) if top >= first else 0
@@ -277,6 +328,6 @@ def target_cost_curve(scenario: Scenario, from_target: float, to_target: float, 
             continue
         seg = next((s.index for s in segments if s.start_target - 1e-9 <= x <= s.end_target + 1e-9), segments[-1].index if segments else 0)
         # at a breakpoint report the segment that starts there
-        seg = next((s.index for s in segments if abs(s.start_target - x) <= 4 * BREAK_TOL), seg)
+        seg = next((s.index for s in segments if abs(s.start_target - x) <= 1e-9), seg)
         points.append(par.point(x, seg))
     return CostCurve(scenario_id=scenario.id, rate_mode=scenario.policy.rate_mode.value, from_target=from_target, to_target=to_target, max_rate=best, breakpoints=kept_breaks, segments=segments, points=points)

@@ -8,7 +8,9 @@ A park has ``n_streams`` generated streams at random sites on a square, about on
 four streams, three sinks (an uncapped landfill, a capped tailings dam, a storage yard) and,
 depending on ``seed``: legacy stockpiles, residues passed from project to project, TiO2
 maxima and CaO minima, feed-share caps, minimum intakes, capacity-limited and prohibited
-routes, projects booked as disposal, losses, and any of the three rate modes.
+routes, projects booked as disposal, losses, and any of the three rate modes. Parks of odd
+seeds allow unmanaged tonnes (``policy.allow_unmanaged``, penalty 300 CNY/t), parks of even
+seeds prohibit them, so both forms of the lot balance are exercised.
 """
 
 from __future__ import annotations
@@ -118,7 +120,8 @@ def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12,
         mode = rng.choice(["utilization", "utilization", "utilization_plus_disposal", "disposal_only"])
     return {
         "id": f"synthetic_{n_streams}_{seed}",
-        "policy": {"target_rate": round(rng.uniform(0.3, 0.7), 3) if rich else 0.7, "unmanaged_penalty_cny_per_t": 300, "rate_mode": mode},
+        # decided by the seed, not by a random draw, so the rest of the park does not change
+        "policy": {"target_rate": round(rng.uniform(0.3, 0.7), 3) if rich else 0.7, "allow_unmanaged": seed % 2 == 1, "unmanaged_penalty_cny_per_t": 300, "rate_mode": mode},
         "sites": sites,
         "streams": streams,
         "composition": comp,

@@ -1,78 +1,198 @@
-"""Text reports: a plan, its explanation, or a diagnosis as the lines a terminal shows.
+"""Text reports: a plan, its explanation, a diagnosis, a comparison, a curve or a batch as terminal lines.
 
-Stage: renderer (``Plan`` / ``Diagnosis`` -> text). Used by the command line; the same
-functions are public for notebooks (``flowopt.textreport.format_plan(plan)``).
+Stage: renderer (``Plan`` / ``Diagnosis`` / ``Comparison`` / ``CostCurve`` / batch table ->
+text). Used by the command line; the same functions are public for notebooks
+(``flowopt.textreport.format_plan(plan, lang="zh")``). Every word comes from :mod:`flowopt.i18n`
+and every number from :mod:`flowopt.fmt`, so ``lang="zh"`` is Chinese throughout and
+``lang="en"`` English throughout; tables are aligned by display width (:mod:`flowopt.texttable`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from flowopt import fmt
+from flowopt.i18n import (
+    category,
+    check_lang,
+    cost_term,
+    family,
+    header,
+    metric,
+    name_of,
+    text,
+    unit,
+    value,
+    where,
+)
 from flowopt.results import Plan
-from flowopt.texttable import text_table
+from flowopt.texttable import clip, display_width, pad, text_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Widest name shown in a text table (display columns); longer names end in ``…``.
+NAME_WIDTH = 44
+#: Flows shown without ``--all-flows``; changed flows shown by ``format_comparison``.
+TOP_FLOWS = 25
+TOP_CHANGES = 20
 
 
-def _t(x: float) -> str:
-    return f"{x:,.0f}"
+def _table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], lang: str, *, right: Sequence[str] = (), heads: Mapping[str, str] | None = None) -> str:
+    return text_table(rows, columns, headers={c: (heads or {}).get(c) or header(c, lang) for c in columns}, right=right)
 
 
-def format_plan(plan: Plan, *, lang: str = "en", all_flows: bool = False) -> str:
+def _pairs(rows: Sequence[tuple[str, str, str]], indent: str = "  ") -> list[str]:
+    """``label  value  note`` lines with the labels padded to one display width."""
+    width = max((display_width(r[0]) for r in rows), default=0)
+    vwidth = max((display_width(r[1]) for r in rows), default=0)
+    return [f"{indent}{pad(label, width)}  {pad(val, vwidth, right=True)}{('  ' + note) if note else ''}".rstrip() for label, val, note in rows]
+
+
+def _cost_headline(x: float, lang: str) -> str:
+    if lang == "zh":
+        return f"{fmt.money(x, lang)}（{fmt.money_exact(x, lang)}）"
+    return fmt.money(x, lang)
+
+
+def format_plan(plan: Plan, *, lang: str = "en", all_flows: bool = False, by: str | None = None) -> str:
     """Render a plan as a readable text report.
 
     Args:
         plan: the plan.
-        lang: ``en`` or ``zh`` for the bottleneck explanations.
-        all_flows: list every flow instead of the 25 largest.
+        lang: ``en`` or ``zh``: every heading, header, unit and label in that language.
+        all_flows: list every flow instead of the 25 largest (with ``by``: every flow of each
+            group instead of its 10 largest).
+        by: group the flows (``firm``, ``stream``, ``category``, ``destination`` or ``kind``,
+            see ``Plan.flows_by``): who sends what where; ``None`` for one table.
 
     Returns:
         The report text.
     """
+    lang = check_lang(lang)
     k = plan.kpis
     met = k.target_rate_value + 1e-9 >= plan.target
     lines = [
-        f"flowopt plan: {plan.scenario_id}",
+        text("plan.title", lang, id=plan.scenario_id),
         "=" * 72,
-        f"Target: {plan.target:.1%} ({plan.rate_mode})  ->  reached {k.target_rate_value:.2%}  [{'met' if met else 'NOT met'}]",
-        f"Utilization rate (official, U/(G+U_prior)) 综合利用率: {k.utilization_rate:.2%}",
-        f"Total cost 总成本: {plan.objective_cny:,.0f} CNY/yr   (audit: {'passed' if plan.audit.passed else 'FAILED'})",
-        "",
-        "Tonnes per year 年吨数:",
-        f"  generated 产生量 G        {_t(k.generated_t):>14}",
-        f"  reclaimed from stock 回采 {_t(k.reclaimed_t):>14}",
-        f"  utilized 综合利用量 U     {_t(k.utilized_t):>14}  (prior-year stock 往年贮存 {_t(k.utilized_prior_t)})",
-        f"  disposed 处置量 D         {_t(k.disposed_t):>14}",
-        f"  stored 贮存量 S           {_t(k.stored_t):>14}",
-        f"  unmanaged 未妥善处置      {_t(k.unmanaged_t):>14}",
-        "",
-        "Cost terms (CNY/yr):",
+        text("plan.target", lang, target=fmt.rate(plan.target, 1), mode=value("rate_mode", plan.rate_mode, lang), reached=fmt.rate(k.target_rate_value), met=text("met" if met else "not_met", lang)),
+        text("plan.rates", lang, u=fmt.rate(k.utilization_rate), ud=fmt.rate(getattr(k, "utilization_plus_disposal_rate", None)), d=fmt.rate(getattr(k, "disposal_rate", None))),
+        text("plan.cost", lang, cost=_cost_headline(plan.objective_cny, lang), audit=text("passed" if plan.audit.passed else "failed", lang)),
     ]
-    for name, value in plan.cost_terms.items():
-        sign = "-" if name == "revenue_cny" else "+"
-        lines.append(f"  {sign} {name:<24}{value:>18,.0f}")
-    flows = sorted(plan.flows, key=lambda f: (-f.tonnes, f.stream))
-    if flows:
-        shown = flows if all_flows else flows[:25]
-        lines += ["", f"Flows ({len(shown)} of {len(flows)}, largest first; --all-flows for all):"]
-        rows = [{"stream": f.stream, "source": f.source, "destination": f.destination, "kind": f.kind, "tonnes": _t(f.tonnes), "cost_cny": _t(f.cost_cny)} for f in shown]
-        lines.append(text_table(rows, ["stream", "source", "destination", "kind", "tonnes", "cost_cny"], right=["tonnes", "cost_cny"]))
-    loads = [o for o in plan.outlet_loads if o.capacity_t]
-    if loads:
-        lines += ["", "Outlet loads:"]
-        rows = [{"outlet": o.outlet, "name": o.name_zh or o.name_en, "intake_t": _t(o.intake_t), "capacity_t": _t(o.capacity_t or 0), "load": f"{(o.load_share or 0):.0%}"} for o in loads]
-        lines.append(text_table(rows, ["outlet", "name", "intake_t", "capacity_t", "load"], right=["intake_t", "capacity_t", "load"]))
-    lines += ["", "Rates by waste category 分类综合利用率:"]
-    for r in plan.rates_by_category:
-        lines.append(f"  {r.group:<18} {('n/a' if r.rate is None else f'{r.rate:.1%}'):>7}   generated {_t(r.generated_t)} t, utilized {_t(r.utilized_t)} t")
-    lines += ["", f"Bottlenecks 瓶颈 ({len(plan.bottlenecks)} binding constraints, most valuable first):"]
+    unmanaged = getattr(plan, "unmanaged", None)  # the unmanaged tonnes and their policy, when the plan says
+    if unmanaged is not None:
+        lines.append(unmanaged.headline_zh if lang == "zh" else unmanaged.headline)
+    lines += ["", text("plan.tonnes", lang)]
+    prior = text("plan.prior", lang, t=fmt.number(k.utilized_prior_t)) if k.utilized_prior_t else ""
+    figures = [("generated_t", k.generated_t, ""), ("reclaimed_t", k.reclaimed_t, ""), ("utilized_t", k.utilized_t, prior), ("disposed_t", k.disposed_t, ""), ("stored_t", k.stored_t, ""), ("unmanaged_t", k.unmanaged_t, "")]
+    if k.lost_t:
+        figures.append(("lost_t", k.lost_t, ""))
+    lines += _pairs([(metric(f, lang)[0], fmt.number(v), note) for f, v, note in figures])
+    lines += ["", text("plan.cost_terms", lang)]
+    terms = [(f"{'-' if name == 'revenue_cny' else '+'} {cost_term(name, lang)}", fmt.number(v), "") for name, v in plan.cost_terms.items()]
+    terms.append((f"= {text('total_cost', lang)}", fmt.number(plan.objective_cny), ""))
+    lines += _pairs(terms)
+    lines += _group_lines(plan, lang, by, all_flows) if by else _flow_lines(plan, lang, all_flows)
+    if plan.outlet_loads:
+        lines += ["", text("plan.loads", lang), _loads_table(plan, lang)]
+    lines += ["", text("plan.by_category", lang), _rates_table(plan.rates_by_category, lang, lambda g: category(g, lang))]
+    if plan.rates_by_firm:
+        lines += ["", text("plan.by_firm", lang), _rates_table(plan.rates_by_firm, lang, lambda g: _group_name(plan, g, lang))]
+    lines += ["", text("plan.bottlenecks", lang, n=len(plan.bottlenecks))]
     for i, b in enumerate(plan.bottlenecks, 1):
-        lines.append(f"  {i:>2}. [{b.kind}] {b.explanation_zh if lang == 'zh' else b.explanation}")
+        lines.append(f"  {i:>2}. [{family(b.kind, lang)}] {b.explanation_zh if lang == 'zh' else b.explanation}")
     if plan.warnings:
-        lines += ["", "Warnings:"] + [f"  - {w}" for w in plan.warnings]
+        lines += ["", text("plan.warnings", lang)] + [f"  - {w}" for w in plan.warnings]
     return "\n".join(lines)
 
 
-def _money(x: float | None) -> str:
-    return "unbounded" if x is None else f"{x:,.0f}"
+def firm_group(group: str | None, lang: str) -> str | None:
+    """Display name of the firm groups ``(mixed)`` and ``(none)``; ``None`` for a firm id."""
+    from flowopt import results
+
+    names: dict[str, tuple[str, str]] = getattr(results, "FIRM_GROUP_NAMES", {"(none)": ("未注明企业", "no firm recorded"), "(mixed)": ("多家企业", "several firms")})
+    if group is None:
+        return None
+    pair = names.get(group)
+    return None if pair is None else (pair[0] if lang == "zh" else pair[1])
+
+
+def _group_name(plan: Plan, group: str, lang: str) -> str:
+    special = firm_group(group, lang)
+    if special is not None:
+        return special
+    name = name_of(plan.labels, group, lang)
+    return f"{clip(name, NAME_WIDTH)} ({group})" if name != group else group
+
+
+def origin_text(f: Any, lang: str) -> str:
+    """Where a flow's tonnes come from, in words when the plan says (``prior-year stock (SP_W02)``), else the source id."""
+    label = getattr(f, "origin_label_zh" if lang == "zh" else "origin_label", "")
+    return label or f.source
+
+
+def _flow_lines(plan: Plan, lang: str, all_flows: bool) -> list[str]:
+    flows = sorted(plan.flows, key=lambda f: (-f.tonnes, f.stream, f.source, f.destination))
+    if not flows:
+        return []
+    shown = flows if all_flows else flows[:TOP_FLOWS]
+    head = text("plan.flows_all", lang, total=len(flows)) if len(shown) == len(flows) else text("plan.flows", lang, shown=len(shown), total=len(flows))
+    with_firm = any(getattr(f, "firm", None) for f in shown)
+    with_origin = any(getattr(f, "origin_label", "") for f in shown)
+    columns = ["stream", *(["firm"] if with_firm else []), "origin_label" if with_origin else "source", "destination", "kind", "tonnes", "cost_cny"]
+    rows = [{"stream": f.stream, "firm": firm_group(getattr(f, "firm", None), lang) or getattr(f, "firm", None) or "–", "source": f.source, "origin_label": origin_text(f, lang), "destination": f.destination, "kind": value("flow_kind", f.kind, lang), "tonnes": fmt.number(f.tonnes), "cost_cny": fmt.number(f.cost_cny)} for f in shown]
+    return ["", head, _table(rows, columns, lang, right=["tonnes", "cost_cny"])]
+
+
+#: Flows shown per group by ``format_plan(by=...)`` without ``all_flows``.
+TOP_PER_GROUP = 10
+
+
+def _flow_group_name(by: str, g: Any, lang: str) -> str:
+    if by == "category":
+        return category(g.group, lang)
+    if by == "kind":
+        return value("flow_kind", g.group, lang)
+    special = firm_group(g.group, lang) if by == "firm" else None
+    if special is not None:
+        return special
+    name = (g.name_zh or g.name_en) if lang == "zh" else (g.name_en or g.name_zh)
+    if by == "destination" and g.group == "unmanaged":
+        return value("flow_kind", "unmanaged", lang)
+    return f"{clip(name, NAME_WIDTH)} ({g.group})" if name and name != g.group else g.group
+
+
+def _group_lines(plan: Plan, lang: str, by: str, all_flows: bool) -> list[str]:
+    """The flows grouped by firm, stream, category, destination or kind (``Plan.flows_by``)."""
+    groups = plan.flows_by(by)  # type: ignore[attr-defined]
+    what = header(by, lang, with_unit=False)
+    lines = ["", text("plan.flows_by", lang, by=what.lower() if lang == "en" else what, n=len(groups))]
+    hidden = {"firm": "firm", "stream": "stream", "destination": "destination", "kind": "kind"}.get(by)
+    columns = [c for c in ("stream", "firm", "origin_label", "destination", "kind", "tonnes", "cost_cny") if c != hidden]
+    for g in groups:
+        lines += ["", "  " + text("plan.group", lang, name=_flow_group_name(by, g, lang), tonnes=fmt.number(g.tonnes), cost=fmt.money(g.cost_cny, lang))]
+        shown = g.flows if all_flows else g.flows[:TOP_PER_GROUP]
+        rows = [{"stream": f.stream, "firm": firm_group(getattr(f, "firm", None), lang) or getattr(f, "firm", None) or "–", "origin_label": origin_text(f, lang), "destination": f.destination, "kind": value("flow_kind", f.kind, lang), "tonnes": fmt.number(f.tonnes), "cost_cny": fmt.number(f.cost_cny)} for f in shown]
+        lines += ["    " + line for line in _table(rows, columns, lang, right=["tonnes", "cost_cny"]).splitlines()]
+        if len(g.flows) > len(shown):
+            lines.append(text("plan.group_more", lang, n=len(g.flows) - len(shown)))
+    return lines
+
+
+def _loads_table(plan: Plan, lang: str) -> str:
+    rows = []
+    for o in plan.outlet_loads:
+        name = (o.name_zh or o.name_en) if lang == "zh" else (o.name_en or o.name_zh)
+        capped = o.capacity_t is not None
+        rows.append({"outlet": o.outlet, "name": clip(name or o.outlet, NAME_WIDTH), "intake_t": fmt.number(o.intake_t), "capacity_t": fmt.number(o.capacity_t) if capped else text("no_limit", lang), "load_share": fmt.rate(o.load_share, 1) if capped and o.load_share is not None else "–"})
+    return _table(rows, ["outlet", "name", "intake_t", "capacity_t", "load_share"], lang, right=["intake_t", "capacity_t", "load_share"], heads={"load_share": header("load_share", lang, with_unit=False)})
+
+
+def _rates_table(rates: Sequence[Any], lang: str, label: Any) -> str:
+    rows = [{"group": label(r.group), "rate": fmt.rate(r.rate, 1, lang=lang), "generated_t": fmt.number(r.generated_t), "utilized_t": fmt.number(r.utilized_t), "utilized_prior_t": fmt.number(r.utilized_prior_t)} for r in rates]
+    return _table(rows, ["group", "rate", "generated_t", "utilized_t", "utilized_prior_t"], lang, right=["rate", "generated_t", "utilized_t", "utilized_prior_t"], heads={"rate": header("rate", lang, with_unit=False)})
 
 
 def format_explanation(plan: Plan, *, lang: str = "en") -> str:
@@ -85,23 +205,29 @@ def format_explanation(plan: Plan, *, lang: str = "en") -> str:
     Returns:
         The text.
     """
+    lang = check_lang(lang)
     zh = lang == "zh"
     k = plan.kpis
-    lines = [f"flowopt explain: {plan.scenario_id}", "=" * 72]
-    lines.append(f"{'目标' if zh else 'Target'} {plan.target:.1%} ({plan.rate_mode}); {'达到' if zh else 'reached'} {k.target_rate_value:.2%}; {'总成本' if zh else 'total cost'} {plan.objective_cny:,.0f} CNY/yr")
+    lines = [text("explain.title", lang, id=plan.scenario_id), "=" * 72]
+    lines.append(text("explain.head", lang, target=fmt.rate(plan.target, 1), mode=value("rate_mode", plan.rate_mode, lang), reached=fmt.rate(k.target_rate_value), cost=_cost_headline(plan.objective_cny, lang)))
     if plan.max_utilization_rate is not None:
-        lines.append(("不计成本时最高可达 " if zh else "Highest reachable rate (cost ignored): ") + f"{plan.max_utilization_rate:.2%}")
+        lines.append(text("explain.max", lang, rate=fmt.rate(plan.max_utilization_rate)))
     tm = plan.target_marginal_cost
     if tm is not None:
         lines.append(tm.explanation_zh if zh else tm.explanation)
-    lines += ["", f"{'瓶颈' if zh else 'Bottlenecks'} ({len(plan.bottlenecks)}, {'按涉及金额排序' if zh else 'ranked by money at stake'}):"]
+    lines += ["", text("explain.bottlenecks", lang, n=len(plan.bottlenecks))]
     for i, b in enumerate(plan.bottlenecks, 1):
-        stake = f"{'涉及' if zh else 'at stake'} {_money(b.cny_at_stake)} CNY/yr"
-        lines.append(f"  {i:>2}. {b.explanation_zh if zh else b.explanation} [{stake}]")
-    lines += ["", f"{'未用足的项目' if zh else 'Why not? Projects unused or below capacity'} ({len(plan.why_not)}):"]
+        stake = text("unbounded", lang) if b.cny_at_stake is None else fmt.money(b.cny_at_stake, lang)
+        lines.append(f"  {i:>2}. {b.explanation_zh if zh else b.explanation} [{text('explain.stake', lang, money=stake)}]")
+    lines += ["", text("explain.why_not", lang, n=len(plan.why_not))]
     for w in plan.why_not:
         lines.append(f"   - {w.explanation_zh if zh else w.explanation}")
     return "\n".join(lines)
+
+
+def _where(item: Any, lang: str) -> str:
+    w = where(getattr(item, "where", None), lang)
+    return f" [{w}]" if w else ""
 
 
 def format_diagnosis(diag: Any, *, lang: str = "en") -> str:
@@ -114,20 +240,149 @@ def format_diagnosis(diag: Any, *, lang: str = "en") -> str:
     Returns:
         The text.
     """
+    lang = check_lang(lang)
     zh = lang == "zh"
-    lines = ["目标无法实现" if zh else "Target not reachable", "=" * 72, diag.statement_zh if zh else diag.statement]
+    lines = [text("diag.title", lang), "=" * 72, diag.statement_zh if zh else diag.statement]
     if diag.relaxations:
-        lines += ["", "最经济的调整（按模型中的放宽代价排序）：" if zh else f"Cheapest relaxation (ranked at an assumed {diag.expansion_cost_cny_per_t:,.0f} CNY per t/yr of new capacity):"]
-        for r in diag.relaxations:
-            where = f" [{r.where}]" if r.where else ""
-            lines.append(f"   - {r.explanation_zh if zh else r.explanation}{where}")
+        lines += ["", text("diag.relaxations", lang, price=fmt.money(diag.expansion_cost_cny_per_t, lang, per_year=False))]
+        lines += [f"   - {r.explanation_zh if zh else r.explanation}{_where(r, lang)}" for r in diag.relaxations]
     if diag.screens:
-        lines += ["", "预检查：" if zh else "Screens (no solver needed):"]
+        lines += ["", text("diag.screens", lang)]
         lines += [f"   - {f.message_zh if zh else f.message}" for f in diag.screens]
     if diag.min_cut:
-        lines += ["", "最小割（限制综合利用的产能）：" if zh else "Minimum cut (the capacities that limit utilization):"]
-        lines += [f"   - {f.message_zh if zh else f.message}" + (f" [{f.where}]" if f.where else "") for f in diag.min_cut]
+        lines += ["", text("diag.min_cut", lang)]
+        lines += [f"   - {f.message_zh if zh else f.message}{_where(f, lang)}" for f in diag.min_cut]
     if diag.conflict:
-        lines += ["", "相互冲突的约束（不可行子集）：" if zh else "Conflicting limits (irreducible infeasible subset):"]
-        lines += [f"   - {f.message_zh if zh else f.message}" + (f" [{f.where}]" if f.where else "") for f in diag.conflict]
+        lines += ["", text("diag.conflict", lang)]
+        lines += [f"   - {f.message_zh if zh else f.message}{_where(f, lang)}" for f in diag.conflict]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison, curve, batch
+# ---------------------------------------------------------------------------------------------
+
+
+def _kpi_cells(unit_key: str, base: float | None, whatif: float | None, delta: float | None, lang: str) -> tuple[str, str, str]:
+    if unit_key.startswith("fraction"):
+        return fmt.rate(base, lang=lang), fmt.rate(whatif, lang=lang), fmt.points(delta, lang)
+    return fmt.number(base), fmt.number(whatif), fmt.number(delta, signed=True)
+
+
+def format_comparison(c: Any, *, lang: str = "en", stats: Any = None) -> str:
+    """Render a comparison of a base plan and a what-if.
+
+    Args:
+        c: a :class:`flowopt.compare.Comparison`.
+        lang: ``en`` or ``zh``.
+        stats: the what-if's solve statistics (``warm``, ``seconds``, ``simplex_iterations``), if any.
+
+    Returns:
+        The text: the explanation, indicators side by side (rates in %, changes in percentage
+        points), cost terms, the flows that moved and the bottlenecks that changed.
+    """
+    lang = check_lang(lang)
+    zh = lang == "zh"
+    lines = [text("compare.title", lang, base=c.base_id, whatif=c.whatif_id), "=" * 72, c.explanation_zh if zh else c.explanation, "", text("compare.kpis", lang)]
+    rows = []
+    for r in c.kpis:
+        label, unit_key = metric(r.metric, lang)
+        unit_key = unit_key or r.unit
+        shown = label if unit_key.startswith("fraction") or not unit_key else (f"{label}（{unit(unit_key, lang)}）" if zh else f"{label} ({unit(unit_key, lang)})")
+        b, w, d = _kpi_cells(unit_key, r.base, r.whatif, r.delta, lang)
+        rows.append({"metric": shown, "base": b, "whatif": w, "delta": d})
+    lines.append(_table(rows, ["metric", "base", "whatif", "delta"], lang, right=["base", "whatif", "delta"]))
+    lines += ["", text("compare.cost_terms", lang)]
+    rows = [{"term": cost_term(r.metric, lang), "base": fmt.number(r.base), "whatif": fmt.number(r.whatif), "delta": fmt.number(r.delta, signed=True)} for r in c.cost_terms]
+    lines.append(_table(rows, ["term", "base", "whatif", "delta"], lang, right=["base", "whatif", "delta"]))
+    if c.flows:
+        lines += ["", text("compare.flows", lang, n=len(c.flows))]
+        rows = [{"stream": f.stream, "source": f.source, "destination": f.destination, "kind": value("flow_kind", f.kind, lang), "base_t": fmt.number(f.base_t), "whatif_t": fmt.number(f.whatif_t), "delta_t": fmt.number(f.delta_t, signed=True)} for f in c.flows[:TOP_CHANGES]]
+        lines.append(_table(rows, ["stream", "source", "destination", "kind", "base_t", "whatif_t", "delta_t"], lang, right=["base_t", "whatif_t", "delta_t"]))
+        if len(c.flows) > TOP_CHANGES:
+            lines.append(text("compare.flows_more", lang, n=len(c.flows) - TOP_CHANGES))
+    if c.bottlenecks:
+        lines += ["", text("compare.bottlenecks", lang)]
+        lines += [f"  - [{value('change', b.change, lang)}] {b.explanation_zh if zh else b.explanation}" for b in c.bottlenecks]
+    if stats is not None:
+        lines += ["", text("compare.warm" if stats.warm else "compare.cold", lang, ms=fmt.milliseconds(stats.seconds, lang), it=stats.simplex_iterations)]
+    return "\n".join(lines)
+
+
+def _price_range(prices: list[float], lang: str) -> str:
+    if not prices:
+        return "–"
+    lo, hi = min(prices), max(prices)
+    if lang == "zh":
+        a, b = fmt.money(lo, lang), fmt.money(hi, lang)
+        return a if a == b else f"{fmt.money(lo, lang, per_year=False)}–{b}"
+    a, b = fmt.number(lo), fmt.number(hi)
+    return f"{a} CNY/yr" if a == b else f"{a}–{b} CNY/yr"
+
+
+def format_curve(curve: Any, *, lang: str = "en", t_from: float | None = None, t_to: float | None = None) -> str:
+    """Render a target–cost curve: breakpoints, labelled segments and the points.
+
+    Args:
+        curve: a :class:`flowopt.sweep.CostCurve`.
+        lang: ``en`` or ``zh``.
+        t_from: first target asked for (default: the curve's).
+        t_to: last target asked for (default: the curve's).
+
+    Returns:
+        The text.
+    """
+    lang = check_lang(lang)
+    zh = lang == "zh"
+    lo = curve.from_target if t_from is None else t_from
+    hi = curve.to_target if t_to is None else t_to
+    lines = [text("curve.title", lang, id=curve.scenario_id, mode=value("rate_mode", curve.rate_mode, lang), lo=fmt.rate(lo, 1), hi=fmt.rate(hi, 1)), "=" * 72]
+    if curve.max_rate is not None:
+        lines.append(text("curve.max", lang, rate=fmt.rate(curve.max_rate)))
+    sep = "，" if zh else ", "
+    lines.append(text("curve.breakpoints", lang, points=sep.join(fmt.rate(b, 3) for b in curve.breakpoints) or text("none", lang)))
+    lines.append("")
+    for seg in curve.segments:
+        prices = [p.cny_per_point for p in curve.points if p.segment == seg.index]
+        lines.append(text("curve.segment", lang, lo=fmt.rate(seg.start_target, 3), hi=fmt.rate(seg.end_target, 3), label=seg.label_zh if zh else seg.label, prices=_price_range(prices, lang)))
+    rows = [{"target": fmt.rate(p.target, 3), "objective_cny": fmt.number(p.objective_cny), "cny_per_point": fmt.number(p.cny_per_point), "segment": str(p.segment)} for p in sorted(curve.points, key=lambda p: p.target)]
+    lines += ["", _table(rows, ["target", "objective_cny", "cny_per_point", "segment"], lang, right=["target", "objective_cny", "cny_per_point", "segment"])]
+    return "\n".join(lines)
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def format_batch(table: pd.DataFrame, *, lang: str = "en") -> str:
+    """Render the comparison table of a batch of what-ifs.
+
+    Args:
+        table: the table of :func:`flowopt.batch.run_batch` (one row per what-if).
+        lang: ``en`` or ``zh``.
+
+    Returns:
+        The text: one line per what-if (status, rate, cost, change against the first row,
+        highest reachable rate, warm or not, seconds), then why each failed row has no plan.
+    """
+    lang = check_lang(lang)
+    rows = []
+    for r in table.to_dict(orient="records"):
+        warm = r.get("warm")
+        rows.append({
+            "id": str(r.get("id", "")),
+            "status": value("status", r.get("status"), lang),
+            "utilization_rate": "–" if _missing(r.get("utilization_rate")) else fmt.rate(r.get("utilization_rate")),
+            "objective_cny": fmt.number(r.get("objective_cny")),
+            "delta_cost_cny": fmt.number(r.get("delta_cost_cny"), signed=True),
+            "max_utilization_rate": "–" if _missing(r.get("max_utilization_rate")) else fmt.rate(r.get("max_utilization_rate")),
+            "warm": "–" if _missing(warm) else text("yes" if warm else "no", lang),
+            "seconds": fmt.number(r.get("seconds"), 2),
+        })
+    columns = ["id", "status", "utilization_rate", "objective_cny", "delta_cost_cny", "max_utilization_rate", "warm", "seconds"]
+    lines = [_table(rows, columns, lang, right=["utilization_rate", "objective_cny", "delta_cost_cny", "max_utilization_rate", "seconds"])]
+    failed = [r for r in table.to_dict(orient="records") if r.get("status") != "optimal"]
+    if failed:
+        lines += ["", text("batch.failed", lang)]
+        lines += [f"  {r.get('id')}: {r.get('message') or value('status', r.get('status'), lang)}" for r in failed]
     return "\n".join(lines)

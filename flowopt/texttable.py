@@ -23,6 +23,20 @@ def pad(text: str, width: int, *, right: bool = False) -> str:
     return fill + text if right else text + fill
 
 
+def clip(text: str, width: int) -> str:
+    """``text`` cut to at most ``width`` display columns, ending in ``…`` when cut."""
+    if display_width(text) <= width:
+        return text
+    out, used = [], 0
+    for c in text:
+        w = display_width(c)
+        if used + w > width - 1:
+            break
+        out.append(c)
+        used += w
+    return "".join(out).rstrip() + "…"
+
+
 def text_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, headers: Mapping[str, str] | None = None, right: Sequence[str] = ()) -> str:
     """Render ``rows`` as an aligned table: a header line, then one line per row.
 

@@ -4,13 +4,16 @@ Stage: results -> presentation (the plan workbook) and schema -> input form (the
 
 * :func:`write_plan_workbook` writes one sheet per plan table (summary, flows, stream fates,
   project and sink loads, bottleneck cards, why-not entries, rates per firm and per category,
-  audit). Column
-  headers are Chinese and English with the unit in brackets (``吨数 Tonnes (t/yr)``); every
-  number is stored as a number, formatted for reading.
+  audit) in one language (``lang``): sheet names, headers with units (``吨数（吨/年）`` or
+  ``Tonnes (t/yr)``), categories, kinds and explanations. Every number is stored as a number,
+  rounded to a sensible precision (:mod:`flowopt.fmt`) and formatted (``#,##0`` tonnes and
+  CNY, ``0.00%`` rates, ``#,##0.00`` prices); widths count Chinese characters double, header
+  rows wrap to fit, and every sheet prints landscape, one page wide, the header repeated.
 * :func:`write_template` writes an empty scenario workbook that
   :func:`flowopt.io.load_scenario` reads once it is filled: a ``scenario`` sheet of
   ``key | value`` rows, one sheet per table whose header row is the field names, and a
-  ``dictionary`` sheet built from the field docstrings of :mod:`flowopt.schema`.
+  ``dictionary`` sheet built from the field docstrings of :mod:`flowopt.schema` (in Chinese
+  from :data:`DOCS_ZH` with ``lang="zh"``).
 
 Both writers go through :func:`flowopt.io.atomic_path`.
 """
@@ -18,262 +21,348 @@ Both writers go through :func:`flowopt.io.atomic_path`.
 from __future__ import annotations
 
 import enum
+import math
 import os
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from flowopt._render import COST_TERM_NAMES, category_name
+from flowopt import fmt
+from flowopt.i18n import (
+    HEADERS,
+    Label,
+    category,
+    check_lang,
+    cost_term,
+    family,
+    metric,
+    name_of,
+    shadow_unit,
+    text,
+    unit,
+    value,
+)
 from flowopt.io import MANIFEST_SHEET, atomic_path
 from flowopt.results import Plan
 from flowopt.schema import REQUIRED_TABLES, TABLES, Scenario
+from flowopt.texttable import display_width
 
-#: Sheet names of ``plan.xlsx`` keyed by table name.
-PLAN_SHEETS = {
-    "summary": "摘要 Summary",
-    "flows": "流向 Flows",
-    "stream_fates": "归宿 Stream fates",
-    "outlet_loads": "负荷 Loads",
-    "bottlenecks": "瓶颈 Bottlenecks",
-    "why_not": "未用足 Why not",
-    "rates_by_firm": "企业 By firm",
-    "rates_by_category": "类别 By category",
-    "audit": "审计 Audit",
+#: Sheet names of ``plan.xlsx`` keyed by table name, in English and Chinese.
+PLAN_SHEETS: dict[str, Label] = {
+    "summary": Label("Summary", "摘要"),
+    "flows": Label("Flows", "流向"),
+    "stream_fates": Label("Stream fates", "物料归宿"),
+    "outlet_loads": Label("Loads", "负荷"),
+    "bottlenecks": Label("Bottlenecks", "瓶颈"),
+    "why_not": Label("Why not", "未用足项目"),
+    "rates_by_firm": Label("By firm", "分企业"),
+    "rates_by_category": Label("By category", "分类别"),
+    "audit": Label("Audit", "审计"),
 }
 
 #: Name of the template's data-dictionary sheet (the loader ignores it).
 DICTIONARY_SHEET = "dictionary"
 
-_T, _CNY, _FRAC = "t/yr", "CNY/yr", "fraction"
+#: Table headers (field -> label and unit), shared with the text tables: :data:`flowopt.i18n.HEADERS`.
+COLUMNS = HEADERS
 
-#: field -> (Chinese, English, unit or "") for the plan tables' column headers.
-COLUMNS: dict[str, tuple[str, str, str]] = {
-    "rank": ("序号", "Rank", ""),
-    "stream": ("物料流", "Stream", ""),
-    "stream_name_zh": ("物料流名称", "Stream name (zh)", ""),
-    "stream_name_en": ("物料流名称（英）", "Stream name (en)", ""),
-    "category": ("类别", "Category", ""),
-    "category_name": ("类别名称", "Category name", ""),
-    "origin": ("来源期", "Origin (new/legacy)", ""),
-    "source_kind": ("来源类型", "Source kind", ""),
-    "source": ("来源", "Source", ""),
-    "from_site": ("起点", "From site", ""),
-    "destination": ("去向", "Destination", ""),
-    "destination_name_zh": ("去向名称", "Destination name (zh)", ""),
-    "destination_name_en": ("去向名称（英）", "Destination name (en)", ""),
-    "destination_kind": ("去向类型", "Destination kind", ""),
-    "kind": ("类型", "Kind", ""),
-    "tonnes": ("吨数", "Tonnes", _T),
-    "distance_km": ("距离", "Distance", "km"),
-    "transport_cny": ("运输费", "Transport", _CNY),
-    "handling_cny": ("加工/处置费", "Processing or fee", _CNY),
-    "revenue_cny": ("收入", "Revenue", _CNY),
-    "tax_cny": ("环保税", "Environmental tax", _CNY),
-    "penalty_cny": ("罚金", "Penalty", _CNY),
-    "cost_cny": ("净成本", "Net cost", _CNY),
-    "root": ("源头", "Root (stream or stockpile)", ""),
-    "firm": ("企业", "Firm", ""),
-    "firm_name": ("企业名称", "Firm name", ""),
-    "supplied_t": ("供给量", "Supplied", _T),
-    "utilized_t": ("综合利用量", "Utilized", _T),
-    "disposed_t": ("处置量", "Disposed", _T),
-    "stored_t": ("贮存量", "Stored", _T),
-    "unmanaged_t": ("未妥善处置量", "Unmanaged", _T),
-    "lost_t": ("工艺损失", "Process losses", _T),
-    "outlet": ("设施", "Outlet", ""),
-    "name_zh": ("名称", "Name (zh)", ""),
-    "name_en": ("名称（英）", "Name (en)", ""),
-    "intake_t": ("进料量", "Intake", _T),
-    "capacity_t": ("能力", "Capacity", _T),
-    "spare_t": ("剩余能力", "Spare capacity", _T),
-    "min_intake_t": ("最低进料", "Minimum intake", _T),
-    "load_share": ("负荷率", "Load", _FRAC),
-    "full": ("满负荷", "Full", ""),
-    "group": ("分组", "Group", ""),
-    "group_name": ("分组名称", "Group name", ""),
-    "generated_t": ("产生量", "Generated", _T),
-    "utilized_prior_t": ("其中往年贮存利用", "of which prior-year stock", _T),
-    "rate": ("综合利用率", "Utilization rate", _FRAC),
-    "constraint": ("约束", "Constraint", ""),
-    "subject": ("对象", "Subject", ""),
-    "subject_name_zh": ("对象名称", "Subject name (zh)", ""),
-    "subject_name_en": ("对象名称（英）", "Subject name (en)", ""),
-    "shadow_price": ("影子价格", "Shadow price", "see unit"),
-    "unit": ("单位", "Unit", ""),
-    "limit": ("限值", "Limit", "t/yr or fraction"),
-    "valid_from": ("有效区间下限", "Valid from", "t/yr or fraction"),
-    "valid_to": ("有效区间上限", "Valid to", "t/yr or fraction"),
-    "tonnes_at_stake": ("可放宽吨数", "Tonnes at stake", _T),
-    "cny_at_stake": ("涉及金额", "Money at stake", _CNY),
-    "status": ("状态", "Status", ""),
-    "reduced_cost_cny_per_t": ("检验数", "Reduced cost", "CNY/t"),
-    "break_even_cny_per_t": ("盈亏平衡降幅", "Break-even cut", "CNY/t"),
-    "entering_stream": ("首先接收的物料流", "First stream it would take", ""),
-    "entering_source": ("该物料流来源", "Its source", ""),
-    "explanation_zh": ("说明", "Explanation (zh)", ""),
-    "explanation": ("说明（英）", "Explanation (en)", ""),
-    "name": ("检查", "Check", ""),
-    "passed": ("通过", "Passed", ""),
-    "worst_violation": ("最大偏差", "Worst violation", ""),
-    "detail": ("详情", "Detail", ""),
-    "item_zh": ("项目", "Item (zh)", ""),
-    "item_en": ("项目（英）", "Item (en)", ""),
-    "value": ("数值", "Value", ""),
-}
-
-_INT_FMT, _MONEY_FMT, _PCT_FMT, _KM_FMT = "#,##0", "#,##0", "0.00%", "0.0"
+#: Bottleneck kinds whose limit is in t/yr (the others are fractions: quality, shares, the target).
+_TONNAGE_KINDS = ("project_capacity", "project_min_intake", "sink_capacity", "route_capacity", "stock_reclaim_limit")
 
 
-def header(field: str) -> str:
-    """Bilingual column header of a plan-table field: ``吨数 Tonnes (t/yr)``.
+def plan_sheets(lang: str = "en") -> dict[str, str]:
+    """Sheet names of ``plan.xlsx`` in ``lang``, keyed by table name (in sheet order)."""
+    return {k: v.pick(lang) for k, v in PLAN_SHEETS.items()}
+
+
+def header(field: str, lang: str = "en") -> str:
+    """Column header of a plan-table field: ``吨数（吨/年）`` or ``Tonnes (t/yr)``.
 
     Args:
         field: a key of :data:`COLUMNS` (unknown fields are returned unchanged).
+        lang: ``en`` or ``zh``.
 
     Returns:
         The header text.
     """
-    zh, en, unit = COLUMNS.get(field, (field, "", ""))
-    text = f"{zh} {en}".strip()
-    return f"{text} ({unit})" if unit else text
+    from flowopt.i18n import header as _header
+
+    return _header(field, lang)
 
 
-def _number_format(field: str) -> str | None:
-    unit = COLUMNS.get(field, ("", "", ""))[2]
-    if unit == _FRAC:
-        return _PCT_FMT
-    if field == "distance_km":
-        return _KM_FMT
-    if unit in (_T, _CNY):
-        return _INT_FMT
-    return None
+@dataclass(frozen=True)
+class Cell:
+    """A workbook value with its own number kind (overrides the column's, e.g. in the summary)."""
+
+    value: Any
+    kind: str | None
 
 
-def _name(plan: Plan, ident: str | None, lang: str) -> str:
-    if not ident:
-        return ""
-    names = plan.labels.get(ident, {})
-    return names.get("name_zh" if lang == "zh" else "name_en", "") or ""
+def _field_kind(field: str) -> str | None:
+    """Number kind of a column (``t``, ``cny``, ``price``, ``rate``, ``km``, ``int``…); None for text."""
+    if field in ("rank",):
+        return "int"
+    if field in ("shadow_price",):
+        return "price"
+    if field in ("limit", "valid_from", "valid_to"):
+        return "other"  # set per row (t/yr or a fraction)
+    if field == "worst_violation":
+        return "other"
+    entry = HEADERS.get(field)
+    unit_key = entry[1] if entry else ""
+    if not unit_key:
+        return None
+    return fmt.kind_of(field, unit_key)
 
 
-def plan_tables(plan: Plan) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """The rows of ``plan.xlsx``: sheet key -> (field names, rows of values).
+def _yes(flag: bool | None, lang: str) -> str | None:
+    return None if flag is None else text("yes" if flag else "no", lang)
+
+
+def _firm(plan: Plan, firm: str | None, lang: str) -> str:
+    from flowopt.textreport import firm_group
+
+    return firm_group(firm, lang) or name_of(plan.labels, firm, lang, fallback_id=False)
+
+
+def _firm_id(firm: str | None) -> str:
+    """A firm id for the id column; empty for the groups ``(mixed)`` and ``(none)`` (their name says it)."""
+    return "" if not firm or firm.startswith("(") else firm
+
+
+def _summary(plan: Plan, lang: str) -> list[list[Any]]:
+    k = plan.kpis
+    met = k.target_rate_value + 1e-9 >= plan.target
+    mode = value("rate_mode", plan.rate_mode, lang)
+
+    def row(label: str, v: Any, kind: str | None, unit_key: str = "") -> list[Any]:
+        # a rate is shown as a percentage: its unit column stays empty
+        return [label, Cell(v, kind), unit(unit_key, lang) if unit_key and unit_key != "fraction" else ""]
+
+    zh = lang == "zh"
+    rows = [
+        row("情景" if zh else "Scenario", plan.scenario_id, None),
+        row("求解状态" if zh else "Status", value("status", plan.status, lang), None),
+        row("审计通过" if zh else "Audit passed", _yes(plan.audit.passed, lang), None),
+        row((f"目标（{mode}）" if zh else f"Target ({mode})"), plan.target, "rate", "fraction"),
+        row("目标是否实现" if zh else "Target met", _yes(met, lang), None),
+        row("目标口径比率达到" if zh else "Rate the target applies to, reached", k.target_rate_value, "rate", "fraction"),
+    ]
+    official = getattr(plan, "rates", None) or []
+    if official:
+        rows += [row(value("rate_mode", r.mode, lang) + ("（官方口径）" if zh else " (official)"), r.value, "rate", "fraction") for r in official]
+    else:
+        rows += [row(metric(m, lang)[0], getattr(k, m, None), "rate", "fraction") for m in ("utilization_rate", "utilization_plus_disposal_rate", "disposal_rate")]
+    rows.append(row(metric("max_utilization_rate", lang)[0], plan.max_utilization_rate, "rate", "fraction"))
+    tm = plan.target_marginal_cost
+    if tm is not None:
+        rows += [
+            row(metric("target_cny_per_point", lang)[0], tm.cny_per_point, "cny", "CNY/yr per point"),
+            row("  该价格有效的目标下限" if zh else "  price holds from target", tm.valid_from_target, "rate", "fraction"),
+            row("  该价格有效的目标上限" if zh else "  price holds up to target", tm.valid_to_target, "rate", "fraction"),
+        ]
+    rows.append(row(text("total_cost", lang) if zh else "Total cost", plan.objective_cny, "cny", "CNY/yr"))
+    for term, v in plan.cost_terms.items():
+        label = cost_term(term, lang)
+        if term == "revenue_cny":
+            label = text("revenue_subtracted", lang, term=label)
+        rows.append(row(f"  {label}", -v if term == "revenue_cny" else v, "cny", "CNY/yr"))
+    for f in ("generated_t", "reclaimed_t", "utilized_t", "utilized_new_t", "utilized_prior_t", "disposed_t", "stored_t", "unmanaged_t", "lost_t"):
+        label = metric(f, lang)[0]
+        rows.append(row(("  " + label) if f in ("utilized_new_t", "utilized_prior_t") else label, getattr(k, f), "t", "t/yr"))
+    return rows
+
+
+def plan_tables(plan: Plan, lang: str = "en") -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The rows of ``plan.xlsx``: sheet key -> (field names, rows of values), in ``lang``.
 
     Args:
         plan: the plan.
+        lang: ``en`` or ``zh``: names, categories, kinds, statuses and explanations.
 
     Returns:
-        One entry per key of :data:`PLAN_SHEETS`; values are numbers, text, booleans or
-        ``None`` (an empty cell).
+        One entry per key of :data:`PLAN_SHEETS`; values are numbers, text or ``None`` (an
+        empty cell); a :class:`Cell` carries a value whose number format differs from its
+        column's (the summary's values, bottleneck limits).
     """
-    k = plan.kpis
-    terms = plan.cost_terms
-    met = k.target_rate_value + 1e-9 >= plan.target
-    summary: list[list[Any]] = [
-        ["方案", "Scenario", plan.scenario_id, ""],
-        ["求解状态", "Status", plan.status, ""],
-        ["审计", "Audit passed", plan.audit.passed, ""],
-        ["目标", "Target", plan.target, f"{_FRAC} ({plan.rate_mode})"],
-        ["目标是否实现", "Target met", met, ""],
-        ["达到的目标口径比率", "Rate the target applies to", k.target_rate_value, _FRAC],
-        ["综合利用率（官方口径 U/(G+U_prior)）", "Utilization rate, official U/(G+U_prior)", k.utilization_rate, _FRAC],
-        ["综合利用+处置率", "Utilization plus disposal rate", k.utilization_plus_disposal_rate, _FRAC],
-        ["处置率", "Disposal rate", k.disposal_rate, _FRAC],
-        ["不计成本时最高可达比率", "Highest reachable rate (cost ignored)", plan.max_utilization_rate, _FRAC],
-    ]
-    tm = plan.target_marginal_cost
-    if tm is not None:
-        summary += [
-            ["目标每提高 1 个百分点的年成本", "Cost of one more percentage point of the target", tm.cny_per_point, "CNY/yr per point"],
-            ["  该价格有效的目标下限", "  price holds from target", tm.valid_from_target, _FRAC],
-            ["  该价格有效的目标上限", "  price holds up to target", tm.valid_to_target, _FRAC],
-        ]
-    summary.append(["年总成本", "Total cost", plan.objective_cny, _CNY])
-    for term, value in terms.items():
-        zh, en = COST_TERM_NAMES.get(term, (term, term))
-        summary.append([f"  {zh}", f"  {en}", -value if term == "revenue_cny" else value, f"{_CNY} (revenue negative)" if term == "revenue_cny" else _CNY])
-    summary += [
-        ["产生量 G", "Generated G", k.generated_t, _T],
-        ["回采量", "Reclaimed from stock", k.reclaimed_t, _T],
-        ["综合利用量 U", "Utilized U", k.utilized_t, _T],
-        ["  其中当年产生", "  of which current generation", k.utilized_new_t, _T],
-        ["  其中往年贮存 U_prior", "  of which prior-year stock U_prior", k.utilized_prior_t, _T],
-        ["处置量 D", "Disposed D", k.disposed_t, _T],
-        ["贮存量 S", "Stored S", k.stored_t, _T],
-        ["未妥善处置量", "Unmanaged", k.unmanaged_t, _T],
-        ["工艺损失", "Process losses", k.lost_t, _T],
-    ]
+    lang = check_lang(lang)
+    zh = lang == "zh"
+
+    def nm(ident: str | None) -> str:
+        return name_of(plan.labels, ident, lang, fallback_id=False)
+
     flows = [
-        [f.stream, _name(plan, f.stream, "zh"), _name(plan, f.stream, "en"), f.category, f.origin, f.source_kind, f.source, f.from_site, f.destination, _name(plan, f.destination, "zh"), _name(plan, f.destination, "en"), f.destination_kind, f.kind, f.tonnes, f.distance_km, f.transport_cny, f.handling_cny, f.revenue_cny, f.tax_cny, f.penalty_cny, f.cost_cny]
+        [f.stream, nm(f.stream), _firm_id(getattr(f, "firm", None)), _firm(plan, getattr(f, "firm", None), lang), category(f.category, lang), (getattr(f, "origin_label_zh" if zh else "origin_label", "") or value("origin", f.origin, lang)), value("source_kind", f.source_kind, lang), f.source, f.from_site, f.destination, nm(f.destination) if f.destination_kind != "unmanaged" else value("flow_kind", "unmanaged", lang), value("destination_kind", f.destination_kind, lang), value("flow_kind", f.kind, lang), f.tonnes, f.distance_km, f.transport_cny, f.handling_cny, f.revenue_cny, f.tax_cny, f.penalty_cny, f.cost_cny]
         for f in plan.flows
     ]
-    fates = [[f.root, _name(plan, f.root, "zh"), _name(plan, f.root, "en"), f.stream, f.origin, f.category, f.firm, f.supplied_t, f.utilized_t, f.disposed_t, f.stored_t, f.unmanaged_t, f.lost_t] for f in plan.stream_fates]
+    fates = [[f.root, nm(f.root), f.stream, value("origin", f.origin, lang), category(f.category, lang), _firm_id(f.firm), _firm(plan, f.firm, lang), f.supplied_t, f.utilized_t, f.disposed_t, f.stored_t, f.unmanaged_t, f.lost_t] for f in plan.stream_fates]
     loads = [
-        [o.outlet, o.kind, o.name_zh, o.name_en, o.intake_t, o.capacity_t, None if o.capacity_t is None else max(o.capacity_t - o.intake_t, 0.0), o.min_intake_t, o.load_share, o.load_share is not None and o.load_share >= 1 - 1e-6]
+        [o.outlet, value("outlet_kind", o.kind, lang), (o.name_zh or o.name_en) if zh else (o.name_en or o.name_zh), o.intake_t, Cell(o.capacity_t if o.capacity_t is not None else text("no_limit", lang), "t"), None if o.capacity_t is None else max(o.capacity_t - o.intake_t, 0.0), o.min_intake_t, o.load_share, _yes(o.load_share is not None and o.load_share >= 1 - 1e-6, lang)]
         for o in plan.outlet_loads
     ]
-    cards = [[i, b.kind, b.constraint, b.subject, b.subject_name_zh, b.subject_name_en, b.shadow_price, b.unit, b.limit, b.valid_from, b.valid_to, b.tonnes_at_stake, b.cny_at_stake, b.explanation_zh, b.explanation] for i, b in enumerate(plan.bottlenecks, 1)]
-    why_not = [[w.subject, w.kind, w.status, w.name_zh, w.name_en, w.intake_t, w.capacity_t, w.reduced_cost_cny_per_t, w.break_even_cny_per_t, w.entering_stream, w.entering_source, w.explanation_zh, w.explanation] for w in plan.why_not]
-    by_firm = [[r.group, _name(plan, r.group, "zh") or _name(plan, r.group, "en"), r.generated_t, r.utilized_t, r.utilized_prior_t, r.rate] for r in plan.rates_by_firm]
-    by_cat = [[r.group, f"{category_name(r.group, 'zh')} {category_name(r.group, 'en')}", r.generated_t, r.utilized_t, r.utilized_prior_t, r.rate] for r in plan.rates_by_category]
-    audit = [[c.name, c.passed, c.worst_violation, c.detail] for c in plan.audit.checks]
+
+    def limit(b: Any, x: float | None) -> Cell:
+        return Cell(x, "t" if b.kind in _TONNAGE_KINDS else "rate")
+
+    def subject(b: Any) -> tuple[str, str]:
+        if b.kind == "target":  # the park as a whole, not a record
+            return "", "园区综合利用率目标" if zh else "the park's utilization target"
+        return b.subject, (b.subject_name_zh if zh else b.subject_name_en) or ""
+
+    cards = [[i, family(b.kind, lang), b.constraint, *subject(b), b.shadow_price, shadow_unit(b.kind, lang, b.unit), limit(b, b.limit), limit(b, b.valid_from), limit(b, b.valid_to), b.tonnes_at_stake, b.cny_at_stake, b.explanation_zh if zh else b.explanation] for i, b in enumerate(plan.bottlenecks, 1)]
+    why_not = [[w.subject, value("outlet_kind", w.kind, lang) if w.kind == "project" else w.kind, value("why_not", w.status, lang), (w.name_zh or w.name_en) if zh else (w.name_en or w.name_zh), w.intake_t, w.capacity_t, w.reduced_cost_cny_per_t, w.break_even_cny_per_t, w.entering_stream, w.entering_source, w.explanation_zh if zh else w.explanation] for w in plan.why_not]
+    by_firm = [[_firm_id(r.group), _firm(plan, r.group, lang), r.generated_t, r.utilized_t, r.utilized_prior_t, r.rate] for r in plan.rates_by_firm]
+    by_cat = [[category(r.group, lang), r.generated_t, r.utilized_t, r.utilized_prior_t, r.rate] for r in plan.rates_by_category]
+    audit = [[value("audit", c.name, lang), _yes(c.passed, lang), c.worst_violation, text("ok", lang) if c.detail == "ok" else c.detail] for c in plan.audit.checks]
     return {
-        "summary": (["item_zh", "item_en", "value", "unit"], summary),
-        "flows": (["stream", "stream_name_zh", "stream_name_en", "category", "origin", "source_kind", "source", "from_site", "destination", "destination_name_zh", "destination_name_en", "destination_kind", "kind", "tonnes", "distance_km", "transport_cny", "handling_cny", "revenue_cny", "tax_cny", "penalty_cny", "cost_cny"], flows),
-        "stream_fates": (["root", "name_zh", "name_en", "stream", "origin", "category", "firm", "supplied_t", "utilized_t", "disposed_t", "stored_t", "unmanaged_t", "lost_t"], fates),
-        "outlet_loads": (["outlet", "kind", "name_zh", "name_en", "intake_t", "capacity_t", "spare_t", "min_intake_t", "load_share", "full"], loads),
-        "bottlenecks": (["rank", "kind", "constraint", "subject", "subject_name_zh", "subject_name_en", "shadow_price", "unit", "limit", "valid_from", "valid_to", "tonnes_at_stake", "cny_at_stake", "explanation_zh", "explanation"], cards),
-        "why_not": (["subject", "kind", "status", "name_zh", "name_en", "intake_t", "capacity_t", "reduced_cost_cny_per_t", "break_even_cny_per_t", "entering_stream", "entering_source", "explanation_zh", "explanation"], why_not),
+        "summary": (["item", "value", "unit"], _summary(plan, lang)),
+        "flows": (["stream", "stream_name", "firm", "firm_name", "category", "origin_label", "source_kind", "source", "from_site", "destination", "destination_name", "destination_kind", "kind", "tonnes", "distance_km", "transport_cny", "handling_cny", "revenue_cny", "tax_cny", "penalty_cny", "cost_cny"], flows),
+        "stream_fates": (["root", "name", "stream", "origin", "category", "firm", "firm_name", "supplied_t", "utilized_t", "disposed_t", "stored_t", "unmanaged_t", "lost_t"], fates),
+        "outlet_loads": (["outlet", "kind", "name", "intake_t", "capacity_t", "spare_t", "min_intake_t", "load_share", "full"], loads),
+        "bottlenecks": (["rank", "kind", "constraint", "subject", "subject_name", "shadow_price", "unit", "limit", "valid_from", "valid_to", "tonnes_at_stake", "cny_at_stake", "explanation"], cards),
+        "why_not": (["subject", "kind", "status", "name", "intake_t", "capacity_t", "reduced_cost_cny_per_t", "break_even_cny_per_t", "entering_stream", "entering_source", "explanation"], why_not),
         "rates_by_firm": (["group", "group_name", "generated_t", "utilized_t", "utilized_prior_t", "rate"], by_firm),
-        "rates_by_category": (["group", "group_name", "generated_t", "utilized_t", "utilized_prior_t", "rate"], by_cat),
-        "audit": (["name", "passed", "worst_violation", "detail"], audit),
+        "rates_by_category": (["category", "generated_t", "utilized_t", "utilized_prior_t", "rate"], by_cat),
+        "audit": (["check", "passed", "worst_violation", "detail"], audit),
     }
 
 
-def _style_header(ws: Any, ncols: int) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
+# ---------------------------------------------------------------------------------------------
+# Writing sheets: formats, widths, print setup
+# ---------------------------------------------------------------------------------------------
 
+#: Widest column (Excel character units); longer text wraps.
+MAX_WIDTH = 60
+#: Width of columns of long sentences (explanations), which wrap.
+TEXT_WIDTH = 80
+_WRAPPED = ("explanation", "description", "detail", "formula")
+
+
+def _shown_width(v: Any, kind: str | None) -> int:
+    """Display width of a cell as Excel shows it (numbers formatted, CJK characters double)."""
+    if v is None:
+        return 0
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return len(fmt.amount(v, kind or "other"))
+    return display_width(str(v))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def write_sheet(ws: Any, heads: Sequence[str], rows: Sequence[Sequence[Any]], *, kinds: Sequence[str | None] | None = None, fields: Sequence[str] = (), widths: Sequence[float] | None = None) -> None:
+    """Fill a worksheet for reading and printing: header, values, formats, widths, print setup.
+
+    Numbers are rounded to their stored precision (:func:`flowopt.fmt.stored`) and get the
+    number format of their kind (:data:`flowopt.fmt.EXCEL_FORMATS`); a :class:`Cell` brings its
+    own kind. Column widths follow the longest shown value (Chinese characters count two),
+    capped, with long sentences wrapped; the header row wraps and is as tall as its longest
+    header needs; the header is frozen and repeated on every printed page; pages are A4
+    landscape, one page wide.
+
+    Args:
+        ws: an openpyxl worksheet (empty).
+        heads: header texts.
+        rows: rows of values or :class:`Cell` objects.
+        kinds: number kind per column (``None``: text); default from ``fields``.
+        fields: field names (for wrapping sentence columns and default kinds).
+        widths: fixed column widths (characters) instead of measured ones.
+    """
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ncols = len(heads)
+    kinds = list(kinds) if kinds is not None else [_field_kind(f) for f in fields] + [None] * (ncols - len(fields))
+    ws.append(list(heads))
+    longest = [0] * ncols
+    for row in rows:
+        values: list[Any] = []
+        cell_kinds: list[str | None] = []
+        for i in range(ncols):
+            raw = row[i] if i < len(row) else None
+            kind = kinds[i]
+            if isinstance(raw, Cell):
+                raw, kind = raw.value, raw.kind
+            if isinstance(raw, float) and not math.isfinite(raw):
+                raw = None
+            if _is_number(raw):
+                raw = fmt.stored(float(raw), kind or "other") if isinstance(raw, float) else raw
+            values.append(raw)
+            cell_kinds.append(kind)
+        ws.append(values)
+        r = ws.max_row
+        for i, (v, kind) in enumerate(zip(values, cell_kinds, strict=True)):
+            if _is_number(v):
+                ws.cell(row=r, column=i + 1).number_format = fmt.EXCEL_FORMATS.get(kind or ("int" if isinstance(v, int) else "other"), "0.00")
+            longest[i] = max(longest[i], _shown_width(v, kind))
+    wrap = [any(w in f for w in _WRAPPED) for f in list(fields) + [""] * (ncols - len(fields))]
+    head_lines = 1
+    for i, head in enumerate(heads):
+        letter = get_column_letter(i + 1)
+        if widths is not None:
+            width = float(widths[i])
+        elif wrap[i]:
+            width = float(min(TEXT_WIDTH, max(longest[i], 20) + 2))
+        else:
+            width = float(max(8, min(MAX_WIDTH, max(longest[i], min(display_width(head), 24)) + 2)))
+        ws.column_dimensions[letter].width = width
+        head_lines = max(head_lines, math.ceil(display_width(head) / max(width - 1, 1)))
+        if wrap[i] or (widths is not None and longest[i] > width):
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i + 1, max_col=i + 1):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
     fill = PatternFill("solid", fgColor="DDEBF7")
     for cell in ws[1][:ncols]:
         cell.font = Font(bold=True)
         cell.fill = fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[1].height = 15.0 * head_lines + 3
     ws.freeze_panes = "A2"
+    print_setup(ws)
 
 
-def _widths(ws: Any, rows: list[list[Any]], heads: list[str], cap: int = 60) -> None:
-    from openpyxl.utils import get_column_letter
+def print_setup(ws: Any) -> None:
+    """A4 landscape, fit to one page wide (as many pages tall as needed), header row on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
 
-    for i, head in enumerate(heads):
-        longest = max([len(str(head)) * 0.8, *(len(str(r[i])) if i < len(r) and r[i] is not None else 0 for r in rows[:500])])
-        ws.column_dimensions[get_column_letter(i + 1)].width = max(8, min(cap, longest + 2))
 
-
-def write_plan_workbook(plan: Plan, path: str | os.PathLike[str]) -> Path:
+def write_plan_workbook(plan: Plan, path: str | os.PathLike[str], *, lang: str = "en") -> Path:
     """Write a plan as an Excel workbook (``plan.xlsx``), atomically.
 
-    Sheets (names in :data:`PLAN_SHEETS`): summary (target, rates, the target's marginal cost,
-    total cost and its terms, tonnes by fate), flows, stream fates, outlet loads vs capacity,
-    bottleneck cards (with valid ranges and money at stake), why-not entries for projects
-    unused or below capacity, rates per firm and per waste category, and the audit. Headers are ``中文 English (unit)``; numbers
-    are numbers (tonnes t/yr, money CNY/yr, rates as fractions formatted as percentages).
+    Sheets (names in :data:`PLAN_SHEETS`): summary (target, the three official rates, the
+    target's marginal cost, total cost and its terms, tonnes by fate), flows (with the firm the
+    tonnes come from and their origin), stream fates, outlet loads vs capacity ("no limit" for
+    uncapped sinks), bottleneck cards (with valid ranges and money at stake), why-not entries,
+    rates per firm and per waste category, and the audit. Everything shown is in ``lang``;
+    numbers are numbers (tonnes t/yr, money CNY/yr, rates as fractions formatted as
+    percentages), rounded and formatted; every sheet is set up to print.
 
     Args:
         plan: the plan.
         path: target ``.xlsx`` file; replaced atomically.
+        lang: ``en`` or ``zh``.
 
     Returns:
         The path written.
 
     Raises:
-        ValueError: ``path`` does not end in ``.xlsx``.
+        ValueError: ``path`` does not end in ``.xlsx``, or an unknown ``lang``.
     """
     from openpyxl import Workbook
 
+    lang = check_lang(lang)
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
         msg = f"'{target.name}' is not an .xlsx file name."
@@ -282,26 +371,10 @@ def write_plan_workbook(plan: Plan, path: str | os.PathLike[str]) -> Path:
     default = wb.active
     assert default is not None
     wb.remove(default)
-    for key, (fields, rows) in plan_tables(plan).items():
-        ws = wb.create_sheet(PLAN_SHEETS[key])
-        heads = [header(f) for f in fields]
-        ws.append(heads)
-        for row in rows:
-            ws.append(row)
-        formats = [_number_format(f) for f in fields]
-        if key == "summary":
-            for r, row in enumerate(rows, start=2):
-                unit = str(row[3])
-                fmt = _PCT_FMT if unit.startswith(_FRAC) else _INT_FMT if unit.startswith((_T, _CNY)) else None
-                if fmt and isinstance(row[2], (int, float)) and not isinstance(row[2], bool):
-                    ws.cell(row=r, column=3).number_format = fmt
-        else:
-            for c, fmt in enumerate(formats, start=1):
-                if fmt:
-                    for r in range(2, len(rows) + 2):
-                        ws.cell(row=r, column=c).number_format = fmt
-        _style_header(ws, len(fields))
-        _widths(ws, rows, heads)
+    names = plan_sheets(lang)
+    for key, (fields, rows) in plan_tables(plan, lang).items():
+        ws = wb.create_sheet(names[key])
+        write_sheet(ws, [header(f, lang) for f in fields], rows, fields=fields)
     with atomic_path(target) as work:
         wb.save(work)
     return target
@@ -311,21 +384,116 @@ def write_plan_workbook(plan: Plan, path: str | os.PathLike[str]) -> Path:
 # Input template
 # ---------------------------------------------------------------------------------------------
 
-#: Chinese names of the input tables (the sheet names stay the English table names).
-TABLE_NAMES_ZH = {
-    "sites": "场地",
-    "firms": "企业",
-    "streams": "固废物料流",
-    "composition": "成分",
-    "stockpiles": "历史堆存",
-    "projects": "综合利用项目",
-    "sinks": "处置/贮存设施",
-    "accepts": "接收关系",
-    "residues": "项目残渣",
-    "quality": "进料品质限值",
-    "distances": "距离",
-    "routes": "运输路线规则",
+#: Names of the input tables (the sheet names stay the table names, which the loader reads).
+TABLE_NAMES_ZH = {k: value("table", k, "zh") for k in TABLES}
+
+#: The data dictionary in Chinese: ``table`` (the table), ``table.field``, ``scenario.<key>``
+#: (manifest settings) or ``*.field`` (a field of that name in any table).
+DOCS_ZH: dict[str, str] = {
+    "*.id": "唯一编号。",
+    "*.name_zh": "中文名称。",
+    "*.name_en": "英文名称。",
+    "*.source": "数据来源。",
+    "scenario.id": "情景编号。",
+    "scenario.name_zh": "中文标题。",
+    "scenario.name_en": "英文标题。",
+    "scenario.year": "情景所描述的年份。",
+    "scenario.description": "说明文字。",
+    "scenario.policy.target_rate": "rate_mode 所选比率的目标值（0.70 即 70%）。",
+    "scenario.policy.rate_mode": "目标适用的比率；默认为官方口径的综合利用率。",
+    "scenario.policy.count_losses_as_utilized": "项目进料的工艺损失（如蒸发的水分）是否与产品一样计入综合利用量。",
+    "scenario.policy.allow_unmanaged": "是否允许当年产生的固废未妥善处置（按环境保护税另加 unmanaged_penalty_cny_per_t 计价）。默认 FALSE：不允许，每吨都须有去向。",
+    "scenario.policy.unmanaged_penalty_cny_per_t": "每吨未妥善处置固废在环境保护税之外的额外成本（罚款、修复），元/吨；allow_unmanaged 为 TRUE 时必填（只计税则填 0），否则不起作用。",
+    "scenario.transport.fixed_cny_per_t": "场地之间每运输 1 吨的装卸费。",
+    "scenario.transport.variable_cny_per_t_km": "每吨公里运费。",
+    "scenario.transport.road_winding_factor": "道路里程与直线距离之比；距离由坐标推算时使用。",
+    "scenario.transport.same_site_fixed": "来源与去向在同一场地时是否也收取装卸费。",
+    "scenario.sources.<key>": "方案参数的数据来源，以参数的点分路径为键（如 sources.policy.target_rate）。",
+    "sites": "固废产生或处理的地点；运输距离按场地计算。",
+    "sites.x_km": "可选的平面 x 坐标（公里）；distances 表中缺少的距离由坐标推算。",
+    "sites.y_km": "可选的平面 y 坐标（公里）。",
+    "sites.source": "坐标的来源。",
+    "firms": "产生固废或运营项目的企业。",
+    "firms.site": "企业的主要场地（sites 中的编号）。",
+    "firms.source": "记录的来源。",
+    "streams": "固废物料流：成分相同、环境保护税类别相同的一种物料。来源可以是当年产生（企业场地的 generation_t）、历史堆存回采（stockpiles）或项目残渣（residues）；仅作为残渣出现的物料流 generation_t 为 0。",
+    "streams.firm": "产生企业（firms 中的编号）；仅为残渣的物料流留空。",
+    "streams.site": "产生场地；默认为企业的场地。",
+    "streams.category": "固废类别（决定未妥善处置时的环境保护税）。",
+    "streams.generation_t": "当年产生量。",
+    "streams.source": "产生量的来源。",
+    "composition": "物料流中某一成分（TiO2、TFe、V2O5、H2O 等）的质量分数。",
+    "composition.stream": "物料流编号。",
+    "composition.component": "成分名称，与 quality 表一致（区分大小写）。",
+    "composition.fraction": "该成分在物料流中的质量分数，0 到 1。",
+    "composition.source": "数值的来源。",
+    "stockpiles": "可回采的历史堆存（如西渣场）。回采量进入综合利用项目时计为“综合利用往年贮存量”，同时计入官方综合利用率的分子和分母。",
+    "stockpiles.stream": "物料流编号，决定回采物料的成分和类别。",
+    "stockpiles.site": "堆存所在场地。",
+    "stockpiles.stock_t": "堆存量。",
+    "stockpiles.max_reclaim_t": "每年最多可回采的吨数（实际上限取堆存量与此值的较小者）。",
+    "stockpiles.reclaim_cost_cny_per_t": "每吨回采的挖掘装车费用。",
+    "stockpiles.source": "数值的来源。",
+    "projects": "综合利用项目：接收允许的物料流作为进料，出售产品，产生残渣。每吨进料中 product_fraction 成为产品（计入综合利用），loss_fraction 为工艺损失（如蒸发的水分），residues 表每行给出转为另一物料流、需再分配去向的比例；三者之和须为 1。",
+    "projects.id": "去向编号（项目与设施共用一套编号）。",
+    "projects.firm": "运营企业（firms 中的编号），如已知。",
+    "projects.site": "厂址所在场地。",
+    "projects.capacity_t": "每年最多进料吨数。",
+    "projects.min_intake_t": "每年最少进料吨数（合同或技术下限）；无下限填 0。",
+    "projects.processing_cost_cny_per_t": "每吨进料的加工成本。",
+    "projects.revenue_cny_per_t": "每吨进料的产品收入。",
+    "projects.product_fraction": "进料中成为产品的比例（计为综合利用或处置）。",
+    "projects.loss_fraction": "进料在加工中损失的比例（水分、烧失）。",
+    "projects.counts_as": "产品吨数的统计口径：utilization（综合利用，默认）或 disposal（处置，如按处置上报的充填）。",
+    "projects.source": "数值的来源。",
+    "sinks": "处置或贮存设施：填埋场、渣场、尾矿库。",
+    "sinks.id": "去向编号（项目与设施共用一套编号）。",
+    "sinks.site": "设施所在场地。",
+    "sinks.kind": "设施类型。",
+    "sinks.counts_as": "disposal（处置）或 storage（贮存，既不计综合利用也不计处置）。",
+    "sinks.capacity_t": "每年最多接收吨数；不限则留空。",
+    "sinks.fee_cny_per_t": "每吨入场费或运营成本。",
+    "sinks.source": "数值的来源。",
+    "accepts": "去向（项目或设施）接收某物料流，可限定其在进料中的最大占比。",
+    "accepts.outlet": "项目或设施编号。",
+    "accepts.stream": "物料流编号，* 表示全部物料流。",
+    "accepts.max_share": "该物料流在去向总进料中的最大占比（1 = 不限）。",
+    "accepts.source": "规则的来源。",
+    "residues": "项目将其进料的一部分作为另一物料流转出。",
+    "residues.project": "项目编号。",
+    "residues.stream": "残渣物料流编号（与其他物料流一样需分配去向）。",
+    "residues.fraction": "每吨进料产生的残渣吨数。",
+    "residues.source": "比例的来源。",
+    "quality": "项目混合进料的品质限值：某成分比例的下限和/或上限。",
+    "quality.project": "项目编号。",
+    "quality.component": "成分名称（与 composition 表一致）。",
+    "quality.min_fraction": "混合进料中该成分的最低比例；无则留空。",
+    "quality.max_fraction": "混合进料中该成分的最高比例；无则留空。",
+    "quality.source": "限值的来源（标准、工艺要求）。",
+    "distances": "两场地之间的道路距离（双向通用）。",
+    "distances.from_site": "场地编号。",
+    "distances.to_site": "场地编号。",
+    "distances.distance_km": "道路距离。",
+    "distances.source": "距离的来源。",
+    "routes": "从一个场地到另一场地的运输规则，可只适用于某一物料流。规则可覆盖距离、给定每吨运费（替代运价）、限定每年运量或禁止运输。",
+    "routes.from_site": "起点场地编号。",
+    "routes.to_site": "终点场地编号。",
+    "routes.stream": "规则适用的物料流编号；留空表示全部物料流。",
+    "routes.distance_km": "覆盖的距离。",
+    "routes.cost_cny_per_t": "明确的每吨运费（替代运价）。",
+    "routes.capacity_t": "该路线每年最多运量（所有匹配物料流合计）。",
+    "routes.prohibited": "TRUE 表示禁止运输。",
+    "routes.source": "规则的来源。",
 }
+
+
+def doc_zh(table: str, field: str = "") -> str | None:
+    """The Chinese description of a table (``field`` empty), a field or a manifest key (``table`` ``scenario``); None if missing."""
+    if not field:
+        return DOCS_ZH.get(table)
+    if table == MANIFEST_SHEET and field.startswith("policy.environmental_tax_cny_per_t."):
+        return f"{category(field.rsplit('.', 1)[-1], 'zh')}的环境保护税（仅对未妥善处置的吨数征收）。"
+    return DOCS_ZH.get(f"{table}.{field}") or DOCS_ZH.get(f"*.{field}")
 
 
 def _unit(name: str) -> str:
@@ -363,28 +531,44 @@ def _walk(annotation: Any) -> Iterator[Any]:
             yield m
 
 
-def field_type(info: FieldInfo) -> str:
+#: Words of :func:`field_type`: key -> (English, Chinese).
+_TYPE_WORDS = {
+    "one_of": Label("one of: ", "取值之一："),
+    "bool": Label("TRUE/FALSE", "TRUE/FALSE（是/否）"),
+    "number": Label("number", "数值"),
+    "integer": Label("integer", "整数"),
+    "text": Label("text", "文本"),
+    "id_star": Label("id or *", "编号或 *"),
+    "id": Label("id (a letter, then letters, digits or _)", "编号（字母开头，后接字母、数字或 _）"),
+}
+
+
+def field_type(info: FieldInfo, lang: str = "en") -> str:
     """Readable type of a schema field, e.g. ``number, ≥ 0, ≤ 1e+10`` or ``one of: a, b``.
 
     Args:
         info: a pydantic field.
+        lang: ``en`` or ``zh`` (``数值, ≥ 0``; ``取值之一：a, b``).
 
     Returns:
         A short description of the accepted values.
     """
+    words = {k: v.pick(lang) for k, v in _TYPE_WORDS.items()}
     parts: list[str] = []
     kinds: list[str] = []
+    is_text = coded = False  # plain text, or text restricted to ids or enumerated values
     for item in [*_walk(info.annotation), *info.metadata]:
         if isinstance(item, type) and issubclass(item, enum.Enum):
-            kinds.append("one of: " + ", ".join(str(m.value) for m in item))
+            coded = True
+            kinds.append(words["one_of"] + ", ".join(str(m.value) for m in item))
         elif item is bool:
-            kinds.append("TRUE/FALSE")
+            kinds.append(words["bool"])
         elif item is float:
-            kinds.append("number")
+            kinds.append(words["number"])
         elif item is int:
-            kinds.append("integer")
+            kinds.append(words["integer"])
         elif item is str:
-            kinds.append("text")
+            is_text = True
         elif isinstance(getattr(item, "ge", None), (int, float)):  # annotated_types bounds
             parts.append(f"≥ {item.ge:g}")
         elif isinstance(getattr(item, "gt", None), (int, float)):
@@ -392,9 +576,12 @@ def field_type(info: FieldInfo) -> str:
         elif isinstance(getattr(item, "le", None), (int, float)):
             parts.append(f"≤ {item.le:g}")
         elif isinstance(getattr(item, "pattern", None), str):
-            kinds.append("id or *" if "\\*|" in item.pattern else "id (a letter, then letters, digits or _)")
-    kinds = list(dict.fromkeys(k for k in kinds if not (k == "text" and any(x.startswith(("id", "one of")) for x in kinds))))
-    return ", ".join([*kinds, *dict.fromkeys(parts)])
+            coded = True
+            kinds.append(words["id_star"] if "\\*|" in item.pattern else words["id"])
+    if is_text and not coded:
+        kinds.insert(0, words["text"])
+    kinds = list(dict.fromkeys(kinds))
+    return ("，" if lang == "zh" else ", ").join([*kinds, *dict.fromkeys(parts)])
 
 
 def _default(info: FieldInfo) -> Any:
@@ -421,22 +608,48 @@ def _manifest_fields(model: type[BaseModel], prefix: str = "") -> Iterator[tuple
             yield f"{prefix}{name}", info
 
 
-def dictionary_rows() -> list[list[Any]]:
+#: English descriptions that replace the schema's where it glosses official Chinese terms, so
+#: the English dictionary is English throughout (the Chinese terms are in :data:`DOCS_ZH`).
+DOCS_EN: dict[str, str] = {
+    "projects.counts_as": "How the product tonnes are booked: utilization (default) or disposal (e.g. backfill that is reported as disposal).",
+    "sinks.counts_as": "disposal, or storage (counts as neither utilization nor disposal).",
+}
+
+
+def _describe(table: str, field: str, english: str, lang: str) -> str:
+    if table == MANIFEST_SHEET and field.startswith("policy.environmental_tax_cny_per_t."):
+        if lang == "zh":
+            return doc_zh(table, field) or english
+        return f"Environmental tax on {category(field.rsplit('.', 1)[-1], 'en')} (charged only on tonnes left unmanaged)."
+    if lang != "zh":
+        return DOCS_EN.get(f"{table}.{field}", english)
+    return doc_zh(table, field) or english
+
+
+def dictionary_rows(lang: str = "en") -> list[list[Any]]:
     """Rows of the data dictionary: one per manifest key and per table field.
 
+    Args:
+        lang: ``en`` or ``zh``: table names, required, type, unit and description in that
+            language (field names, sheet names and allowed values stay as the loader reads them).
+
     Returns:
-        Rows of ``[sheet, table name (zh), field, required, type, unit, default, description]``
-        built from the pydantic fields and their docstrings in :mod:`flowopt.schema`.
+        Rows of ``[sheet, table name, field, required, type, unit, default, description]``
+        built from the pydantic fields and their docstrings in :mod:`flowopt.schema`
+        (:data:`DOCS_ZH` for Chinese).
     """
+    lang = check_lang(lang)
+    yes, no = text("yes", lang), text("no", lang)
+    settings = value("table", "scenario", lang)
     rows: list[list[Any]] = []
     for key, info in _manifest_fields(Scenario):
-        rows.append([MANIFEST_SHEET, "方案参数", key, "no", field_type(info), _unit(key), _default(info), _doc(info)])
-    rows.append([MANIFEST_SHEET, "方案参数", "sources.<key>", "no", "text", "", None, "Source of a manifest value, keyed by its dotted path (e.g. sources.policy.target_rate)."])
+        rows.append([MANIFEST_SHEET, settings, key, no, field_type(info, lang), unit(_unit(key), lang), _default(info), _describe(MANIFEST_SHEET, key, _doc(info), lang)])
+    rows.append([MANIFEST_SHEET, settings, "sources.<key>", no, _TYPE_WORDS["text"].pick(lang), "", None, _describe(MANIFEST_SHEET, "sources.<key>", "Source of a manifest value, keyed by its dotted path (e.g. sources.policy.target_rate).", lang)])
     for table, model in TABLES.items():
-        required_table = "required table" if table in REQUIRED_TABLES else "optional table"
-        rows.append([table, TABLE_NAMES_ZH.get(table, ""), "", required_table, "", "", None, " ".join((model.__doc__ or "").split())])
+        required_table = Label("required table", "必需表") if table in REQUIRED_TABLES else Label("optional table", "可选表")
+        rows.append([table, value("table", table, lang), "", required_table.pick(lang), "", "", None, _describe(table, "", " ".join((model.__doc__ or "").split()), lang)])
         for name, info in model.model_fields.items():
-            rows.append([table, TABLE_NAMES_ZH.get(table, ""), name, "yes" if info.is_required() else "no", field_type(info), _unit(name), _default(info), _doc(info)])
+            rows.append([table, value("table", table, lang), name, yes if info.is_required() else no, field_type(info, lang), unit(_unit(name), lang), _default(info), _describe(table, name, _doc(info), lang)])
     return rows
 
 
@@ -444,29 +657,33 @@ def _doc(info: FieldInfo) -> str:
     return " ".join((info.description or "").replace("``", "").split())
 
 
-def write_template(path: str | os.PathLike[str]) -> Path:
+def write_template(path: str | os.PathLike[str], *, lang: str = "en") -> Path:
     """Write a blank scenario workbook to fill in, atomically.
 
     Sheets: ``scenario`` (``key | value`` rows for every manifest setting, values empty so the
-    defaults apply, with the default and a description beside them), one sheet per table with
-    the field names as the header row (hover a header for its description; enumerated fields
-    offer a drop-down), and ``dictionary`` (every field: required, type, unit, default,
-    description). Once filled, :func:`flowopt.io.load_scenario` reads it.
+    defaults apply, with the default, unit and a description beside them), one sheet per table
+    with the field names as the header row (hover a header for its description; enumerated
+    fields offer a drop-down), and ``dictionary`` (every field: required, type, unit, default,
+    description). Once filled, :func:`flowopt.io.load_scenario` reads it. The help text is in
+    ``lang``; sheet names, ``key``/``value`` and field names stay as the loader reads them.
 
     Args:
         path: target ``.xlsx`` file; replaced atomically.
+        lang: ``en`` or ``zh``.
 
     Returns:
         The path written.
 
     Raises:
-        ValueError: ``path`` does not end in ``.xlsx``.
+        ValueError: ``path`` does not end in ``.xlsx``, or an unknown ``lang``.
     """
     from openpyxl import Workbook
     from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    lang = check_lang(lang)
     target = Path(path)
     if target.suffix.lower() != ".xlsx":
         msg = f"'{target.name}' is not an .xlsx file name."
@@ -475,39 +692,37 @@ def write_template(path: str | os.PathLike[str]) -> Path:
     ws = wb.active
     assert ws is not None
     ws.title = MANIFEST_SHEET
-    # only the first two columns are read; the others are help for the person filling it in
-    ws.append(["key", "value", "default 默认值", "unit 单位", "description 说明"])
-    for key, info in _manifest_fields(Scenario):
-        ws.append([key, None, _default(info), _unit(key), _doc(info)])
-    ws.append(["sources.policy.target_rate", None, None, "", "Source of the target (any manifest key can have a sources.<key> row)."])
-    _style_header(ws, 5)
-    for col, width in zip("ABCDE", (44, 24, 16, 14, 90), strict=True):
-        ws.column_dimensions[col].width = width
+    # only the first two columns are read (their headers must be key and value); the others
+    # are help for the person filling it in
+    manifest_rows = [[key, None, _default(info), unit(_unit(key), lang), _describe(MANIFEST_SHEET, key, _doc(info), lang)] for key, info in _manifest_fields(Scenario)]
+    manifest_rows.append(["sources.policy.target_rate", None, None, "", _describe(MANIFEST_SHEET, "sources.<key>", "Source of the target (any manifest key can have a sources.<key> row).", lang)])
+    write_sheet(ws, ["key", "value", header("default", lang), header("unit", lang), header("description", lang)], manifest_rows, kinds=[None] * 5, fields=["key", "value", "default", "unit", "description"], widths=(44, 24, 16, 14, 90))
+    fill = PatternFill("solid", fgColor="DDEBF7")
     for table, model in TABLES.items():
         sheet = wb.create_sheet(table)
         fields = list(model.model_fields.items())
         sheet.append([name for name, _ in fields])
-        _style_header(sheet, len(fields))
         for i, (name, info) in enumerate(fields, start=1):
             letter = get_column_letter(i)
-            note = f"{'required' if info.is_required() else 'optional'}; {field_type(info)}"
-            unit = _unit(name)
-            sheet.cell(row=1, column=i).comment = Comment(f"{_doc(info)}\n[{note}{'; ' + unit if unit else ''}]", "flowopt")
+            required = Label("required", "必填") if info.is_required() else Label("optional", "选填")
+            note = f"{required.pick(lang)}; {field_type(info, lang)}"
+            u = unit(_unit(name), lang)
+            cell = sheet.cell(row=1, column=i)
+            cell.comment = Comment(f"{_describe(table, name, _doc(info), lang)}\n[{note}{'; ' + u if u else ''}]", "flowopt")
+            cell.font = Font(bold=True)
+            cell.fill = fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
             sheet.column_dimensions[letter].width = 40 if name in ("source", "name_zh", "name_en") else max(12, len(name) + 4)
             choices = _choices(info)
             if choices:
                 dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
                 dv.add(f"{letter}2:{letter}5000")
                 sheet.add_data_validation(dv)
+        sheet.freeze_panes = "A2"
+        print_setup(sheet)
     dictionary = wb.create_sheet(DICTIONARY_SHEET)
-    heads = ["sheet 工作表", "table 表名", "field 字段", "required 必填", "type 类型", "unit 单位", "default 默认值", "description 说明"]
-    dictionary.append(heads)
-    rows = dictionary_rows()
-    for row in rows:
-        dictionary.append(row)
-    _style_header(dictionary, len(heads))
-    for col, width in zip("ABCDEFGH", (14, 14, 34, 16, 34, 14, 14, 100), strict=True):
-        dictionary.column_dimensions[col].width = width
+    heads = [header(f, lang) for f in ("sheet", "table", "field", "required", "type", "unit", "default", "description")]
+    write_sheet(dictionary, heads, dictionary_rows(lang), kinds=[None] * 8, fields=["sheet", "table", "field", "required", "type", "unit", "default", "description"], widths=(14, 16, 34, 14, 34, 14, 14, 100))
     with atomic_path(target) as work:
         wb.save(work)
     return target
@@ -525,11 +740,18 @@ def _choices(info: FieldInfo) -> list[str]:
 __all__ = [
     "COLUMNS",
     "DICTIONARY_SHEET",
+    "DOCS_EN",
+    "DOCS_ZH",
     "PLAN_SHEETS",
+    "Cell",
     "dictionary_rows",
+    "doc_zh",
     "field_type",
     "header",
+    "plan_sheets",
     "plan_tables",
+    "print_setup",
     "write_plan_workbook",
+    "write_sheet",
     "write_template",
 ]

@@ -36,6 +36,7 @@ from flowopt.workbook import (
     PLAN_SHEETS,
     dictionary_rows,
     header,
+    plan_sheets,
     write_plan_workbook,
     write_template,
 )
@@ -290,7 +291,7 @@ def test_comparison_svg_of_two_plans(lang, tmp_path):
     path = write_svg(comparison_svg(a, b, names=("base", "60 %"), lang=lang), tmp_path / "compare.svg")
     root = svg_root(path.read_text(encoding="utf-8"))
     text = "".join(root.itertext())
-    assert "A: base" in text and "B: 60 %" in text
+    assert ("A：base" in text and "B：60 %" in text) if lang == "zh" else ("A: base" in text and "B: 60 %" in text)
     bars_a = [r for r in root.iter(f"{SVG}rect") if "plan-a" in (r.get("class") or "")]
     bars_b = [r for r in root.iter(f"{SVG}rect") if "plan-b" in (r.get("class") or "")]
     assert len(bars_a) == len(bars_b) >= 8
@@ -309,38 +310,39 @@ def test_comparison_svg_of_two_plans(lang, tmp_path):
 @pytest.mark.slow
 def test_plan_workbook_reads_back_with_the_plan_totals(park_plan, tmp_path):
     path = write_plan_workbook(park_plan, tmp_path / "plan.xlsx")
+    names = plan_sheets("en")
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == list(PLAN_SHEETS.values())
-    flows = sheets[PLAN_SHEETS["flows"]]
+    assert list(sheets) == list(names.values()) == [v.en for v in PLAN_SHEETS.values()]
+    flows = sheets[names["flows"]]
     assert len(flows) == len(park_plan.flows)
     assert flows[header("tonnes")].sum() == pytest.approx(sum(f.tonnes for f in park_plan.flows), rel=1e-12)
     assert flows[header("cost_cny")].sum() + park_plan.cost_terms["reclaim_cny"] == pytest.approx(park_plan.objective_cny, rel=1e-9)
-    assert header("tonnes") == "吨数 Tonnes (t/yr)"
-    summary = sheets[PLAN_SHEETS["summary"]].set_index(header("item_en"))
+    assert header("tonnes") == "Tonnes (t/yr)" and header("tonnes", "zh") == "吨数（吨/年）"
+    summary = sheets[names["summary"]].set_index(header("item"))
     value = summary[header("value")]
     assert float(value["Total cost"]) == pytest.approx(park_plan.objective_cny)
-    assert float(value["Utilization rate, official U/(G+U_prior)"]) == pytest.approx(park_plan.kpis.utilization_rate)
-    assert float(value["Target"]) == pytest.approx(park_plan.target)
-    assert float(value["Utilized U"]) == pytest.approx(park_plan.kpis.utilized_t)
-    terms = [float(value[f"  {n}"]) for n in ("transport", "processing", "revenue (subtracted)", "disposal fees", "storage fees", "reclaim", "environmental tax", "unmanaged penalty")]
+    assert float(value["utilization rate (official)"]) == pytest.approx(park_plan.kpis.utilization_rate)
+    assert float(value["Target (utilization rate)"]) == pytest.approx(park_plan.target)
+    assert float(value["utilized U"]) == pytest.approx(park_plan.kpis.utilized_t)
+    terms = [float(value[f"  {n}"]) for n in ("transport", "processing", "product revenue (subtracted)", "disposal fees", "storage fees", "stock reclaim", "environmental tax", "unmanaged penalty")]
     assert sum(terms) == pytest.approx(park_plan.objective_cny, rel=1e-9)
-    fates = sheets[PLAN_SHEETS["stream_fates"]]
+    fates = sheets[names["stream_fates"]]
     assert fates[header("utilized_t")].sum() == pytest.approx(park_plan.kpis.utilized_t, rel=1e-9)
-    loads = sheets[PLAN_SHEETS["outlet_loads"]]
+    loads = sheets[names["outlet_loads"]]
     assert set(loads[header("outlet")]) == {o.outlet for o in park_plan.outlet_loads}
     assert loads[header("intake_t")].sum() == pytest.approx(sum(o.intake_t for o in park_plan.outlet_loads))
-    assert len(sheets[PLAN_SHEETS["bottlenecks"]]) == len(park_plan.bottlenecks)
-    assert len(sheets[PLAN_SHEETS["why_not"]]) == len(park_plan.why_not)
-    by_cat = sheets[PLAN_SHEETS["rates_by_category"]]
+    assert len(sheets[names["bottlenecks"]]) == len(park_plan.bottlenecks)
+    assert len(sheets[names["why_not"]]) == len(park_plan.why_not)
+    by_cat = sheets[names["rates_by_category"]]
     assert by_cat[header("utilized_t")].sum() == pytest.approx(park_plan.kpis.utilized_t, rel=1e-9)
     assert by_cat[header("generated_t")].sum() == pytest.approx(park_plan.kpis.generated_t, rel=1e-9)
-    by_firm = sheets[PLAN_SHEETS["rates_by_firm"]]
+    by_firm = sheets[names["rates_by_firm"]]
     assert by_firm[header("utilized_t")].sum() == pytest.approx(park_plan.kpis.utilized_t, rel=1e-9)
     # numbers are stored as numbers, with readable formats
     from openpyxl import load_workbook
 
     wb = load_workbook(path)
-    ws = wb[PLAN_SHEETS["flows"]]
+    ws = wb[names["flows"]]
     col = [c.value for c in ws[1]].index(header("tonnes")) + 1
     cell = ws.cell(row=2, column=col)
     assert isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and cell.number_format == "#,##0"
@@ -421,10 +423,10 @@ def test_html_report_of_the_park(park_plan, lang, tmp_path):
     assert not page.attrs("script")
     body = " ".join(" ".join(page.text).split())
     if lang == "zh":
-        assert "目标已实现" in body and "综合利用率" in body and "70.00%" in body and "-34,644.8 万元" in body
+        assert "目标已实现" in body and "综合利用率" in body and "70.00%" in body and "-3.46 亿元/年" in body
         assert "假设与数据来源" in body
     else:
-        assert "Target met" in body and "70.00%" in body and "-346.4 M CNY" in body
+        assert "Target met" in body and "70.00%" in body and "-346,448,000 CNY/yr" in body and "-346.4 M CNY" in body
         assert "Assumptions and sources" in body
     # the Sankey is inline, with every node
     nodes = {a["data-id"] for a in page.attrs("g", "node")}

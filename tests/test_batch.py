@@ -71,7 +71,7 @@ def assert_same_rows(table, reference) -> None:
             assert got[col] == pytest.approx(want[col], rel=1e-6, abs=1e-9), (got["id"], col)
 
 
-@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=[pytest.mark.slow, pytest.mark.heavy])])
 def test_batch_rows_equal_individual_solves(workers):
     base = make()
     seen = []
@@ -122,7 +122,7 @@ def test_distributed_engine_without_its_package_is_a_clear_error(monkeypatch, pa
         run_batch(make(), items(), engine=package)
 
 
-@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=[pytest.mark.slow, pytest.mark.heavy])])
 def test_an_unexpected_error_becomes_its_own_row(workers):
     table = run_batch(make(), with_item("boom"), workers=workers, scenario_of=failing_scenario)
     rows = {r["id"]: r for r in table.to_dict("records")}
@@ -134,6 +134,7 @@ def test_an_unexpected_error_becomes_its_own_row(workers):
     assert [rows[i]["status"] for i in ("base", "t40", "cheap_q", "no_q", "too_high")] == ["optimal"] * 4 + ["infeasible"]
 
 
+@pytest.mark.heavy  # several seconds: .ci/run runs it, the README's command does not
 @pytest.mark.slow
 def test_a_worker_that_dies_fails_only_its_item():
     seen = []
@@ -185,6 +186,7 @@ def test_invalid_whatif_rows_name_the_change_field_and_value():
     assert all(len(m) <= 300 for m in msg.values())
 
 
+@pytest.mark.heavy  # several seconds: .ci/run runs it, the README's command does not
 @pytest.mark.slow
 def test_threads_of_one_process_give_the_serial_rows():
     # four threads of this process solve at once, as in Dask's threaded workers; before the
@@ -208,6 +210,7 @@ def dask_cluster():
         yield cluster
 
 
+@pytest.mark.heavy  # several seconds: .ci/run runs it, the README's command does not
 @pytest.mark.slow
 def test_dask_workers_with_threads_give_the_serial_rows(dask_cluster):
     base, its = park_items(4)
@@ -219,6 +222,7 @@ def test_dask_workers_with_threads_give_the_serial_rows(dask_cluster):
     assert all(not math.isnan(x) for x in table["delta_cost_cny"])
 
 
+@pytest.mark.heavy  # several seconds: .ci/run runs it, the README's command does not
 @pytest.mark.slow
 def test_dask_an_unexpected_error_is_its_own_row(dask_cluster):
     table = run_batch(make(), with_item("boom"), engine="dask", address=dask_cluster.scheduler_address, scenario_of=failing_scenario)
@@ -227,6 +231,7 @@ def test_dask_an_unexpected_error_is_its_own_row(dask_cluster):
     assert [rows[i]["status"] for i in ("base", "t40", "cheap_q", "no_q", "too_high")] == ["optimal"] * 4 + ["infeasible"]
 
 
+@pytest.mark.heavy  # several seconds: .ci/run runs it, the README's command does not
 def test_dask_scheduler_that_goes_away_keeps_the_finished_rows():
     distributed = pytest.importorskip("dask.distributed")
     # workers in threads of this process start in a second; losing the scheduler is the same

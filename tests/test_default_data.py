@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from typing import NamedTuple
 
 import pytest
 from support import PARK_2023, PARK_2025
@@ -14,6 +13,21 @@ from flowopt.io import load_scenario
 from flowopt.pipeline import run
 
 pytestmark = pytest.mark.slow
+
+
+class _Result(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _cli(capsys, *argv: str) -> _Result:
+    """Run the command line in-process (``flowopt.cli.main``) and capture what it prints."""
+    from flowopt.cli import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return _Result(code, captured.out, captured.err)
 
 
 def test_park_2025_meets_the_target_with_a_passed_audit(park_plan):
@@ -67,8 +81,8 @@ def test_park_2023_answers_honestly():
         assert plan.utilization_rate >= 0.70 - 1e-7 and plan.audit.passed
 
 
-def test_cli_json_contract():
-    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "solve", "--json"], capture_output=True, text=True, timeout=300)
+def test_cli_json_contract(capsys):
+    res = _cli(capsys, "solve", "--json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     for key in ("status", "target", "utilization_rate", "objective_cny", "flows", "bottlenecks", "audit"):
@@ -81,8 +95,8 @@ def test_cli_json_contract():
     assert {"constraint", "kind", "subject", "shadow_price", "unit", "explanation"} <= set(b)
 
 
-def test_cli_infeasible_target_exits_1_with_a_statement():
-    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "solve", "--target", "0.99", "--json"], capture_output=True, text=True, timeout=300)
+def test_cli_infeasible_target_exits_1_with_a_statement(capsys):
+    res = _cli(capsys, "solve", "--target", "0.99", "--json")
     assert res.returncode == 1
     doc = json.loads(res.stdout)
     assert doc["status"] == "infeasible"
@@ -90,9 +104,9 @@ def test_cli_infeasible_target_exits_1_with_a_statement():
     assert "cannot be met" in doc["diagnosis"]["statement"]
 
 
-def test_cli_out_writes_plan_and_tables(tmp_path):
+def test_cli_out_writes_plan_and_tables(tmp_path, capsys):
     out = tmp_path / "plan"
-    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "solve", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    res = _cli(capsys, "solve", "--out", str(out))
     assert res.returncode == 0, res.stderr
     assert "Bottlenecks" in res.stdout
     names = sorted(p.name for p in out.iterdir())
@@ -101,12 +115,12 @@ def test_cli_out_writes_plan_and_tables(tmp_path):
     assert doc["audit"]["passed"]
 
 
-def test_park_workbook_round_trip_and_cli_convert_validate(tmp_path):
+def test_park_workbook_round_trip_and_cli_convert_validate(tmp_path, capsys):
     book = tmp_path / "park.xlsx"
-    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "convert", str(PARK_2025), str(book)], capture_output=True, text=True, timeout=120)
+    res = _cli(capsys, "convert", str(PARK_2025), str(book))
     assert res.returncode == 0, res.stderr
     assert load_scenario(book) == load_scenario(PARK_2025)
-    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "validate", str(book), "--json"], capture_output=True, text=True, timeout=120)
+    res = _cli(capsys, "validate", str(book), "--json")
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
     assert doc["status"] == "valid" and doc["projects"] == 12

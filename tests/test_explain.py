@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 from support import PARK_2025, make
@@ -201,16 +199,24 @@ def test_no_internal_names_leak_into_explanations(park_plan):
 
 
 @pytest.mark.slow
-def test_cli_explain_and_infeasible_json():
-    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "explain", "--json"], capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
-    doc = json.loads(res.stdout)
+def test_cli_explain_and_infeasible_json(capsys):
+    # in-process: the command line's own code, without a new interpreter per call
+    from flowopt.cli import main
+
+    def cli(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, err = cli("explain", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
     for key in ("bottlenecks", "why_not", "target_marginal_cost", "max_utilization_rate"):
         assert key in doc
     assert doc["bottlenecks"][0]["cny_at_stake"] is not None
-    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "solve", "--target", "0.95", "--json"], capture_output=True, text=True, timeout=300)
-    assert res.returncode == 1
-    diag = json.loads(res.stdout)["diagnosis"]
+    code, out, err = cli("solve", "--target", "0.95", "--json")
+    assert code == 1
+    diag = json.loads(out)["diagnosis"]
     assert diag["relaxations"] and diag["conflict"] and diag["max_rate"] < 0.95
-    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "explain", "--target", "0.95", "--lang", "zh"], capture_output=True, text=True, timeout=300)
-    assert res.returncode == 1 and "目标无法实现" in res.stderr and "产能" in res.stderr
+    code, out, err = cli("explain", "--target", "0.95", "--lang", "zh")
+    assert code == 1 and "目标无法实现" in err and "产能" in err

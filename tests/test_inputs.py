@@ -5,9 +5,8 @@ from __future__ import annotations
 import copy
 import csv
 import math
-import subprocess
-import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from support import TINY, make
@@ -24,6 +23,21 @@ def bad(**changes):
     with pytest.raises(InputError) as info:
         make(**changes)
     return info
+
+
+class _Result(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _cli(capsys, *argv: str) -> _Result:
+    """Run the command line in-process (``flowopt.cli.main``) and capture what it prints."""
+    from flowopt.cli import main
+
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return _Result(code, captured.out, captured.err)
 
 
 def test_unknown_id_is_named_with_a_suggestion():
@@ -221,10 +235,10 @@ def test_atomic_write_leaves_nothing_half_written(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
 
 
-def test_cli_reports_bad_input_with_exit_code_2_and_no_traceback(tmp_path):
+def test_cli_reports_bad_input_with_exit_code_2_and_no_traceback(tmp_path, capsys):
     folder = _write_tiny(tmp_path)
     _edit_cell(folder / "projects.csv", 2, "capacity_t", "1e20")
-    res = subprocess.run([sys.executable, "-m", "flowopt.cli", "solve", str(folder)], capture_output=True, text=True, timeout=120)
+    res = _cli(capsys, "solve", str(folder))
     assert res.returncode == 2
     assert "projects.csv, row 2, column capacity_t" in res.stderr
     assert "Traceback" not in res.stderr + res.stdout

@@ -68,7 +68,7 @@ def test_unmanaged_slack_is_taxed_by_category():
     # A landfill of 30 t for 100 t of tailings: 70 t stay unmanaged at 15 (tax) + 100 (penalty).
     data = {
         "id": "slack",
-        "policy": {"target_rate": 0.0, "unmanaged_penalty_cny_per_t": 100},
+        "policy": {"target_rate": 0.0, "allow_unmanaged": True, "unmanaged_penalty_cny_per_t": 100},
         "transport": {"fixed_cny_per_t": 0, "variable_cny_per_t_km": 0},
         "sites": [{"id": "A"}],
         "streams": [{"id": "t", "site": "A", "category": "tailings", "generation_t": 100}],
@@ -81,7 +81,9 @@ def test_unmanaged_slack_is_taxed_by_category():
     assert plan.cost_terms["environmental_tax_cny"] == pytest.approx(70 * 15)
     assert plan.cost_terms["unmanaged_penalty_cny"] == pytest.approx(70 * 100)
     assert plan.objective_cny == pytest.approx(300 + 70 * 115)
-    assert any("unmanaged" in w for w in plan.warnings)
+    # a headline of the plan, not only a warning
+    assert plan.unmanaged.allowed and plan.unmanaged.tonnes == pytest.approx(70)
+    assert "70 t/yr" in plan.unmanaged.headline and "70 吨/年" in plan.unmanaged.headline_zh
     dam = next(b for b in plan.bottlenecks if b.kind == "sink_capacity")
     assert dam.shadow_price == pytest.approx(115 - 10)
 

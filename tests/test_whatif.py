@@ -142,7 +142,10 @@ def test_warm_whatif_updates_the_lp_exactly_and_matches_a_cold_solve():
     cold = run(whatif)
     assert warm.objective_cny == pytest.approx(cold.objective_cny, rel=1e-12)
     assert warm.audit.passed
-    assert [(b.constraint, round(b.shadow_price, 6)) for b in warm.bottlenecks] == [(b.constraint, round(b.shadow_price, 6)) for b in cold.bottlenecks]
+    # the same limits bind at the same prices; the ranking by money at stake may differ when
+    # the optimum is degenerate (warm and cold solves may end on different optimal bases,
+    # whose valid ranges differ)
+    assert sorted((b.constraint, round(b.shadow_price, 6)) for b in warm.bottlenecks) == sorted((b.constraint, round(b.shadow_price, 6)) for b in cold.bottlenecks)
 
 
 def test_structural_change_rebuilds():
@@ -198,9 +201,13 @@ def test_target_cost_curve_breakpoints_and_slopes_agree_with_independent_solves(
             slope = (run(s, target_rate=mid + h, explain=False).objective_cny - run(s, target_rate=mid - h, explain=False).objective_cny) / (2 * h) / 100
             card = next((b for b in run(s, target_rate=mid, explain=False).bottlenecks if b.kind == "target"), None)
             assert slope == pytest.approx(card.shadow_price if card else 0.0, rel=1e-3, abs=1.0)
-    # and the binding set changes across each breakpoint
+    # and the slope jumps across each breakpoint (a kink; the binding limits need not change:
+    # an arc that starts or stops carrying bends the curve too)
     for b in curve.breakpoints:
-        assert binding(b - 2e-4) != binding(b + 2e-4)
+        h = 2e-6
+        left = (run(s, target_rate=b - h, explain=False).objective_cny - run(s, target_rate=b - 2 * h, explain=False).objective_cny) / (h * 100)
+        right = (run(s, target_rate=b + 2 * h, explain=False).objective_cny - run(s, target_rate=b + h, explain=False).objective_cny) / (h * 100)
+        assert abs(right - left) > 1e-3 * max(1.0, abs(left)), (b, left, right)
 
 
 @pytest.mark.slow

@@ -131,15 +131,21 @@ def get_flows(
     limit: Annotated[int, Query(ge=1, le=1000, description="Most flows to return.")] = 100,
     kind: Annotated[Literal["reuse", "disposal", "storage", "unmanaged"] | None, Query(description="Only flows of this kind.")] = None,
     stream: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64, description="Only flows of this stream id.")] = None,
+    firm: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64, description="Only flows whose tonnes come from this firm id (the flow's `firm`, or one of the `firm_shares` of a residue fed by several firms).")] = None,
 ) -> Response:
     """Return a page of the plan's flows."""
     text, _ = service.plan_text(plan_id)
     flows: list[dict[str, Any]] = json.loads(text)["flows"]
-    chosen = [f for f in flows if (kind is None or f["kind"] == kind) and (stream is None or f["stream"] == stream)]
+    chosen = [f for f in flows if (kind is None or f["kind"] == kind) and (stream is None or f["stream"] == stream) and (firm is None or _from_firm(f, firm))]
     total = len(chosen)
-    query = "".join(f"&{k}={v}" for k, v in (("kind", kind), ("stream", stream)) if v is not None)
+    query = "".join(f"&{k}={v}" for k, v in (("kind", kind), ("stream", stream), ("firm", firm)) if v is not None)
     nxt = f"/v1/plans/{plan_id}/flows?offset={offset + limit}&limit={limit}{query}" if offset + limit < total else None
     return json_response({"plan_id": plan_id, "total": total, "offset": offset, "limit": limit, "next": nxt, "items": chosen[offset : offset + limit]})
+
+
+def _from_firm(flow: dict[str, Any], firm: str) -> bool:
+    """True when some of the flow's tonnes come from ``firm`` (plans stored before flows had firms: never)."""
+    return flow.get("firm") == firm or firm in (flow.get("firm_shares") or {})
 
 
 @router.get(
@@ -149,7 +155,12 @@ def get_flows(
     response_model=None,
     responses=docs.merge(docs.ok(200, "Sankey", "Nodes (`id`, `label`, `kind`, `category`) and links (`source`, `target`, `value_t` in t/yr).", {"sankey": {"nodes": [{"id": "project:P", "label": "Sand line", "kind": "project", "category": None}, {"id": "stream:s1", "label": "Tailings", "kind": "stream", "category": "tailings"}], "links": [{"source": "stream:s1", "target": "project:P", "stream": "s1", "value_t": 60.0, "kind": "reuse", "category": "tailings"}]}}), docs.errors("not_found", "input_invalid", instance=_INSTANCE + "/sankey")),
 )
-def get_sankey(service: ServiceDep, plan_id: PlanId, lang: Annotated[Literal["en", "zh"], Query(description="Language of node labels.")] = "en") -> Response:
+def get_sankey(
+    service: ServiceDep,
+    plan_id: PlanId,
+    lang: Annotated[Literal["en", "zh"], Query(description="Language of node labels.")] = "en",
+    by: Annotated[Literal["stream", "firm"], Query(description="`firm` starts the diagram at the generating firms (`firm:<id>` nodes: firm → stream → outlet); `stream` (default) at the streams.")] = "stream",
+) -> Response:
     """Return ``flowopt.sankey.sankey_data`` of the plan."""
     text, _ = service.plan_text(plan_id)
-    return json_response(sankey_data(Plan.model_validate_json(text), lang=lang))
+    return json_response(sankey_data(Plan.model_validate_json(text), lang=lang, by=by))

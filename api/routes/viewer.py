@@ -17,13 +17,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api import docs
 from api import examples as ex
-from api.deps import ServiceDep, require_read
+from api.deps import ServiceDep, answer_job, raw_json_response, require_read
 from api.errors import ApiError, Code
 from api.middleware import PAGE_CSP
+from api.service import Service
 from flowopt.results import Plan
 from flowopt.sankey import sankey_svg
 
@@ -80,6 +82,39 @@ def viewer_page() -> Response:
     return _static("index.html")
 
 
+def read_key(request: Request) -> str:
+    """Apply the API's read rule (a key when ``FLOWOPT_READ_REQUIRES_KEY``) without a schema entry.
+
+    The other plan reads get the same rule from the router's dependencies in ``api.main``; this
+    route lives outside that router, so it checks by itself (and, like them, does not list the
+    key in the OpenAPI description, where reads are open by default).
+    """
+    return require_read(request, request.headers.get("X-API-Key"))
+
+
+@router.get("/viewer/plan", include_in_schema=False, dependencies=[Depends(read_key)])
+async def viewer_plan(request: Request, service: ServiceDep) -> Response:
+    """Return the bundled park's plan at its own target: what the viewer shows first.
+
+    A read, not a write: it follows the read rule only (no key unless
+    ``FLOWOPT_READ_REQUIRES_KEY``), so the page shows the plan on a server whose writes need a
+    key. The request is fixed (the bundled scenario at its own target), so it is solved at most
+    once and then served from storage; like ``POST /v1/plans`` it answers 200 with the plan
+    (``Location`` names it) or 202 with the job to poll when the solve takes longer.
+    """
+    scenario_id = getattr(request.app.state, "builtin_scenario", ex.BUNDLED_ID)
+    submitted = await run_in_threadpool(service.submit_plan, {"scenario_id": scenario_id}, "viewer", None)
+    if submitted.plan_id is not None:
+        return await run_in_threadpool(_plan_response, service, submitted.plan_id, 200)
+    return await answer_job(service, submitted, None, lambda outcome, status: _plan_response(service, str(outcome.plan_id), status))
+
+
+def _plan_response(service: Service, plan_id: str, status: int) -> Response:
+    text, sha = service.plan_text(plan_id)
+    return raw_json_response(text, status, {"Location": f"/v1/plans/{plan_id}", "ETag": f'"{sha}"', "Cache-Control": "no-cache"})
+
+
+# after /viewer/plan, which this pattern would otherwise catch
 @router.get("/viewer/{name}", include_in_schema=False)
 def viewer_file(name: str) -> Response:
     """Return one of the page's files (``viewer.js``, ``viewer.css``).
@@ -91,16 +126,6 @@ def viewer_file(name: str) -> Response:
         msg = f"No viewer file '{name[:80]}'. The viewer is served at /."
         raise ApiError(Code.not_found, msg)
     return _static(name)
-
-
-def read_key(request: Request) -> str:
-    """Apply the API's read rule (a key when ``FLOWOPT_READ_REQUIRES_KEY``) without a schema entry.
-
-    The other plan reads get the same rule from the router's dependencies in ``api.main``; this
-    route lives outside that router, so it checks by itself (and, like them, does not list the
-    key in the OpenAPI description, where reads are open by default).
-    """
-    return require_read(request, request.headers.get("X-API-Key"))
 
 
 @router.get(

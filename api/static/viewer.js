@@ -1,7 +1,7 @@
 /* flowopt plan viewer: plain JavaScript, no libraries, no build step, no external addresses.
  *
- * On load it asks the API for the bundled park's plan (POST /v1/plans, following a 202 job if
- * the solve takes a moment), then shows KPI tiles, the Sankey (GET /v1/plans/{id}/sankey.svg)
+ * On load it reads the bundled park's plan (GET /viewer/plan, a read: no key needed unless the
+ * server keys reads too; following a 202 job if the solve takes a moment), then shows KPI tiles, the Sankey (GET /v1/plans/{id}/sankey.svg)
  * and the bottleneck cards. The target slider and the capacity slider send what-ifs
  * (POST /v1/whatifs, debounced; the newest request wins). A key pasted into the page is kept in
  * localStorage and sent as X-API-Key.
@@ -69,6 +69,7 @@
       staleNote: "The tiles, Sankey and cards still show the last plan that could be solved.",
       keyNeeded: "This server needs an API key for solves. Paste one under “API key” (top right) and press Save.",
       network: "The server did not answer: ",
+      row: function (n) { return " row " + n; },
       footer: "flowopt · least-cost LP (Pyomo + HiGHS) · the page talks only to this server",
       kinds: {
         target: "target", project_capacity: "project capacity", project_min_intake: "minimum intake",
@@ -127,6 +128,7 @@
       staleNote: "指标卡、桑基图和瓶颈卡片仍显示上一个可求解的方案。",
       keyNeeded: "本服务器求解需要 API 密钥。请在右上角“API 密钥”中粘贴密钥并点击保存。",
       network: "服务器无响应：",
+      row: function (n) { return " 第 " + n + " 行"; },
       footer: "flowopt · 最低成本线性规划（Pyomo + HiGHS）· 本页面只与本服务器通信",
       kinds: {
         target: "目标", project_capacity: "项目产能", project_min_intake: "最低进料",
@@ -167,7 +169,7 @@
     var a = Math.abs(v), s;
     if (lang === "zh") {
       if (a >= 1e8) s = group(a / 1e8, 2) + " 亿元";
-      else if (a >= 1e4) s = group(a / 1e4, a >= 1e6 ? 0 : 1) + " 万元";
+      else if (a >= 1e4) s = group(a / 1e4, a < 1e5 ? 2 : a < 1e7 ? 1 : 0) + " 万元";  // as flowopt.fmt.money
       else s = group(a, 0) + " 元";
       return signed(s, v) + (perYear ? "/年" : "");
     }
@@ -225,10 +227,10 @@
     return { status: r.status, doc: doc, location: r.headers.get("Location"), retryAfter: r.headers.get("Retry-After") };
   }
 
-  /** POST; a full queue (429) or a server not ready (503) is retried after Retry-After, 3 times at most. */
+  /** POST (GET without a body); a full queue (429) or a server not ready (503) is retried after Retry-After, 3 times at most. */
   async function post(url, body, signal) {
     for (var attempt = 0; ; attempt++) {
-      var r = await call("POST", url, body, signal);
+      var r = await call(body === undefined ? "GET" : "POST", url, body, signal);
       if ((r.status !== 429 && r.status !== 503) || attempt >= 3) return r;
       setStatus(t().waiting);
       await sleep(1000 * Math.min(10, Math.max(1, Number(r.retryAfter) || 2)), signal);
@@ -281,7 +283,7 @@
       if (d.diagnosis) detail = (zh ? d.diagnosis.statement_zh : d.diagnosis.statement) || detail;
       if (d.code === "input_invalid" && zh && d.detail) detail = d.detail;  // the English detail names the field
       (d.problems || []).slice(0, 5).forEach(function (p) {
-        problems.push((p.table ? p.table + (p.row ? " row " + p.row : "") + (p.column ? " · " + p.column : "") + ": " : "") + p.message + (p.hint ? " (" + p.hint + ")" : ""));
+        problems.push((p.table ? p.table + (p.row ? tx.row(p.row) : "") + (p.column ? " · " + p.column : "") + (zh ? "：" : ": ") : "") + p.message + (p.hint ? (zh ? "（" + p.hint + "）" : " (" + p.hint + ")") : ""));
       });
       if (err.status === 401) note = tx.keyNeeded;
       else if (state.shown) note = tx.staleNote;
@@ -488,9 +490,11 @@
     setState("loading");
     setStatus(t().loading);
     try {
-      var r = await solve("/v1/plans", { scenario_id: SCENARIO });
+      // a read: the page shows the plan on a server whose writes (the sliders) need a key
+      var r = await solve("/viewer/plan");
       if (seq !== state.seq) return;
       var plan = r.doc;
+      if (plan && plan.scenario_id) SCENARIO = plan.scenario_id;
       state.base = { plan: plan, planId: r.planId };
       var load = (plan.outlet_loads || []).filter(function (o) { return o.outlet === state.project; })[0];
       state.baseCapacity = load && load.capacity_t != null ? load.capacity_t : null;

@@ -141,7 +141,8 @@ class ColumnFamily:
 
 COLUMNS: tuple[ColumnFamily, ...] = (
     ColumnFamily("flow_t", "t/yr", "(lot, outlet) arc", "tonnes of a lot sent to an outlet", "运往去向的吨数", lambda n: list(n.arc_keys)),
-    ColumnFamily("unmanaged_t", "t/yr", "current-year lot", "tonnes left unmanaged", "未妥善处置吨数", lambda n: list(n.unmanaged)),
+    # one column per current-year lot when policy.allow_unmanaged is true, none otherwise
+    ColumnFamily("unmanaged_t", "t/yr", "current-year lot (only when policy.allow_unmanaged)", "tonnes left unmanaged", "未妥善处置吨数", lambda n: list(n.unmanaged)),
     ColumnFamily("reclaim_t", "t/yr", "stockpile", "tonnes reclaimed from a stockpile", "回采吨数", lambda n: list(n.stockpiles)),
 )
 
@@ -177,6 +178,11 @@ def generation_t(n: Network) -> float:
 
 
 def statistic_forms(n: Network) -> dict[str, SparseVector]:
+    """The official rates' statistics as linear forms (computed once per network; see :func:`_statistic_forms`)."""
+    return n.memo("statistic_forms", lambda: _statistic_forms(n))  # type: ignore[no-any-return]
+
+
+def _statistic_forms(n: Network) -> dict[str, SparseVector]:
     r"""The statistical quantities of the official rates as linear forms over the columns.
 
     .. math::
@@ -542,6 +548,9 @@ def _share_conflict(_: Labels, __: Network, key: Hashable) -> tuple[str, str, st
 def _balance_conflict(_: Labels, n: Network, key: Hashable) -> tuple[str, str, str | None]:
     lot = n.g.lots.get(str(key))
     what = lot.stream if lot else str(key)
+    if not n.g.scenario.policy.allow_unmanaged:
+        return (f"the mass balance of {what} (every tonne must reach a project or a sink: unmanaged tonnes are not allowed)",
+                f"{what} 的物料平衡（每吨都须进入利用项目或处置/贮存设施：不允许未妥善处置）", None)
     return f"the mass balance of {what} (every tonne must go somewhere)", f"{what} 的物料平衡（每吨都须有去向）", None
 
 
@@ -555,7 +564,7 @@ def _project_subject(key: Hashable) -> tuple[str, str]:
 
 #: Every constraint family, in row order.
 ROWS: tuple[RowFamily, ...] = (
-    RowFamily("lot_balance", "==", "t/yr", "lot", "Σ_o x_{l,o} + u_l = S_l (S_l = G_s, r_k or ρ_{p,s} F_{p,g})", None, 0, "mass balance of a lot", "批次物料平衡", _lot_balance,
+    RowFamily("lot_balance", "==", "t/yr", "lot", "Σ_o x_{l,o} + u_l = S_l (S_l = G_s, r_k or ρ_{p,s} F_{p,g}; u_l only when unmanaged tonnes are allowed)", None, 0, "mass balance of a lot", "批次物料平衡", _lot_balance,
               subject=lambda k: ("lot", str(k)), conflict=_balance_conflict),
     RowFamily("project_capacity", "<=", "t/yr", "project", "F_p ≤ C̄_p", "projects.capacity_t", -1, "project capacity", "项目产能", _project_capacity,
               subject=_project_subject, card=_capacity_card, relaxation=_tonnage_relaxation("project_capacity"), conflict=_conflict_record("project_capacity")),
@@ -644,7 +653,7 @@ TERMS: tuple[CostTerm, ...] = (
     CostTerm("storage_fees_cny", 1, "storage fees", "贮存费", lambda n: _sink_fee(n, SinkBooking.storage)),
     CostTerm("reclaim_cny", 1, "stock reclaim", "回采", _reclaim),
     CostTerm("environmental_tax_cny", 1, "environmental tax", "环境保护税", _tax),
-    CostTerm("unmanaged_penalty_cny", 1, "unmanaged penalty", "未妥善处置罚金", lambda n: _unmanaged_form(n, lambda _: n.g.scenario.policy.unmanaged_penalty_cny_per_t)),
+    CostTerm("unmanaged_penalty_cny", 1, "unmanaged penalty", "未妥善处置罚金", lambda n: _unmanaged_form(n, lambda _: n.g.scenario.policy.penalty_cny_per_t)),
 )
 
 #: Names of the cost terms, in report order.

@@ -7,7 +7,8 @@ arrays, computed once per graph). Column layout of the LP, in this order:
 family        keys                meaning
 ============  ==================  ===========================================================
 flow_t        (lot, outlet)       tonnes of a lot sent to an outlet, one per arc, arc order
-unmanaged_t   lot                 tonnes of a current-year lot left unmanaged
+unmanaged_t   lot                 tonnes of a current-year lot left unmanaged (only when the
+                                  scenario's ``policy.allow_unmanaged`` is true; else no columns)
 reclaim_t     stockpile           tonnes reclaimed from a legacy stockpile
 ============  ==================  ===========================================================
 """
@@ -52,7 +53,8 @@ class Network:
         arc_transport: transport cost per tonne of each arc (CNY/t).
         into: outlet id -> positions of the arcs that end there.
         into_origin: (project, origin) -> positions of the arcs into the project of that origin.
-        unmanaged: lots of origin ``new``; the ``unmanaged_t`` columns.
+        unmanaged: lots of origin ``new`` when ``policy.allow_unmanaged`` is true, else none;
+            the ``unmanaged_t`` columns.
         stockpiles: reclaimable stockpiles (those with a stock lot); the ``reclaim_t`` columns.
     """
 
@@ -86,7 +88,9 @@ class Network:
                 pairs.append(key)
             codes[j] = c
         self.into_origin: dict[tuple[str, str], np.ndarray] = dict(_groups(codes, pairs).items())  # type: ignore[misc]
-        self.unmanaged: list[str] = [lid for lid, new in zip(self.lots, lot_new, strict=True) if new]
+        # unmanaged (dumped) tonnes exist only where the scenario allows them explicitly
+        allowed = g.scenario.policy.allow_unmanaged
+        self.unmanaged: list[str] = [lid for lid, new in zip(self.lots, lot_new, strict=True) if new] if allowed else []
         self.stockpiles: list[str] = sorted(k.id for k in g.scenario.stockpiles if f"stock:{k.id}" in g.lots)
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:

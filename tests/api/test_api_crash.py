@@ -13,6 +13,7 @@ import threading
 import time
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from api_support import BUNDLED, Server, current_backend, engine_for, group_members
 
@@ -65,6 +66,7 @@ def _check_file(tmp_path) -> None:
             assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
+@pytest.mark.heavy  # several seconds: .ci/run runs it, the README's command does not
 def test_sigkill_during_plan_writes_loses_no_acknowledged_plan(tmp_path):
     acked: dict[str, bytes] = {}
     for cycle in range(2):

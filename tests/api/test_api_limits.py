@@ -43,23 +43,37 @@ def test_scenario_row_limit(tmp_path):
 
 
 def test_full_queue_answers_429_with_retry_after(tmp_path):
-    # one lazily started worker: the first job holds it while the process starts (seconds),
-    # the second fills the queue of one, the third is refused
+    # one lazily started worker, held while "starting" until the test lets it go: the first job
+    # occupies it, the second fills the queue of one, the third is refused
+    import threading
+
     with make_client(tmp_path, warm_workers=False, queue_size=1) as client:
-        asynchronous = {"Prefer": "respond-async"}
-        first = client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.61}, headers=asynchronous)
-        assert first.status_code == 202
-        deadline = time.monotonic() + 10
-        while client.get(first.json()["url"]).json()["status"] == "queued" and time.monotonic() < deadline:
-            time.sleep(0.01)
-        second = client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.62}, headers=asynchronous)
-        assert second.status_code == 202 and second.json()["queue_position"] == 1
-        third = client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.63}, headers=asynchronous)
-        doc = assert_problem(third, 429, "queue_full")
-        assert int(third.headers["retry-after"]) >= 1 and doc["retry_after_s"] == int(third.headers["retry-after"])
-        # an identical request joins the queued job instead of being refused
-        same = client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.62}, headers=asynchronous)
-        assert same.status_code == 202 and same.json()["id"] == second.json()["id"]
+        pool = client.app.state.service.pool
+        release = threading.Event()
+        start_process = pool._ensure_process
+
+        def held(slot):
+            release.wait(60)
+            return start_process(slot)
+
+        pool._ensure_process = held
+        try:
+            asynchronous = {"Prefer": "respond-async"}
+            first = client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.61}, headers=asynchronous)
+            assert first.status_code == 202
+            deadline = time.monotonic() + 10
+            while pool.position(first.json()["id"]) is not None and time.monotonic() < deadline:
+                time.sleep(0.01)  # taken from the queue by the (held) worker slot
+            second = client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.62}, headers=asynchronous)
+            assert second.status_code == 202 and second.json()["queue_position"] == 1
+            third = client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.63}, headers=asynchronous)
+            doc = assert_problem(third, 429, "queue_full")
+            assert int(third.headers["retry-after"]) >= 1 and doc["retry_after_s"] == int(third.headers["retry-after"])
+            # an identical request joins the queued job instead of being refused
+            same = client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.62}, headers=asynchronous)
+            assert same.status_code == 202 and same.json()["id"] == second.json()["id"]
+        finally:
+            release.set()
         for job in (first.json(), second.json()):
             deadline = time.monotonic() + 90
             while (state := client.get(job["url"]).json())["status"] not in ("succeeded", "failed") and time.monotonic() < deadline:

@@ -102,6 +102,7 @@ def test_oversized_chunked_body_over_a_socket_is_413(server):
         assert c.get("/v1/health").status_code == 200
 
 
+@pytest.mark.heavy  # several seconds: .ci/run runs it, the README's command does not
 @schema.parametrize()
 @settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
 def test_fuzz_finds_no_server_error_and_no_spec_violation(case, server):
@@ -110,6 +111,7 @@ def test_fuzz_finds_no_server_error_and_no_spec_violation(case, server):
     case.call_and_validate(base_url=server.url, headers={"X-API-Key": KEY}, excluded_checks=[positive_data_acceptance], timeout=60)
 
 
+@pytest.mark.heavy  # several seconds: .ci/run runs it, the README's command does not
 def test_serve_refuses_bad_settings_with_exit_code_2(tmp_path):
     env = {**os.environ, "FLOWOPT_DATA_DIR": str(tmp_path), "FLOWOPT_WORKERS": "0", "FLOWOPT_API_KEYS": "short-secret"}
     done = subprocess.run(flowopt_command(), env=env, capture_output=True, text=True, timeout=60)

@@ -329,6 +329,7 @@ def test_flowopt_serve_names_an_unreachable_database_with_exit_2(monkeypatch, ca
     assert "secret-password" not in err and "Traceback" not in err
 
 
+@pytest.mark.heavy  # several seconds: .ci/run runs it, the README's command does not
 def test_a_second_flowopt_serve_process_exits_2_and_the_first_keeps_serving(tmp_path):
     first = Server(tmp_path, FLOWOPT_WORKERS="1").start()
     try:
