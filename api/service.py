@@ -69,6 +69,10 @@ from api.errors import ERRORS, ApiError, Code, from_library, problem_item
 from api.pool import Result, SolverPool, Task
 from api.schemas import PlanCreate, SweepCreate, WhatIfCreate
 from api.settings import Settings
+from api.strict import STRICT_HINTS as _STRICT_HINTS
+from api.strict import short as _short
+from api.strict import strict_problems as _strict_problems
+from api.whatifs import check_sweep, envelope_error, whatif_scenario
 from flowopt.checks import validated
 from flowopt.compare import compare_plans
 from flowopt.errors import FlowoptError
@@ -89,24 +93,6 @@ MAX_WORKBOOK_UNZIPPED = 256 << 20
 RETRYABLE = frozenset(code for code, spec in ERRORS.items() if spec.retryable)
 #: How often job failures the database refused are written again (see Service._job_done).
 UNRECORDED_RETRY_S = 1.0
-
-_STRICT_HINTS = {
-    "float_type": "write a JSON number (not a string, true/false or null).",
-    "int_type": "write a whole JSON number.",
-    "string_type": "write a JSON string.",
-    "bool_type": "write true or false.",
-    "dict_type": "write a JSON object.",
-    "tuple_type": "write a JSON array of objects.",
-    "list_type": "write a JSON array.",
-    "extra_forbidden": "remove the field or check its spelling against the documented field names.",
-    "missing": "fill in the field; it is required.",
-    "enum": "use one of the listed values.",
-    "string_pattern_mismatch": "ids start with a letter and contain only letters, digits and underscores.",
-    "greater_than_equal": "use a value within the allowed range (negative or absurdly large values are typing errors).",
-    "less_than_equal": "use a value within the allowed range; magnitudes above the limit are treated as typing errors.",
-    "finite_number": "use a finite number; NaN and infinity are not allowed.",
-}
-
 
 def canonical_json(doc: Any) -> str:
     """Return the canonical JSON of ``doc`` (sorted keys, compact, UTF-8 text) used for hashes."""
@@ -129,11 +115,6 @@ def row_counts(s: Scenario) -> dict[str, int]:
     return {t: len(getattr(s, t)) for t in TABLES}
 
 
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, str | int | float | bool | None) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 # ---------------------------------------------------------------------------------------------
 # Scenario intake
 # ---------------------------------------------------------------------------------------------
@@ -152,27 +133,6 @@ def check_rows(data: Mapping[str, Any], max_rows: int, pointer: str) -> None:
     items = [{"file": None, "table": t, "row": None, "column": None, "pointer": f"{pointer}/{t}", "message": f"{n:,} rows.", "hint": "split the scenario or merge rows.", "severity": "error"} for t, n in sorted(counts.items()) if n]
     msg = f"The scenario has {total:,} table rows; this server accepts at most {max_rows:,}. Split it, or ask the operator to raise FLOWOPT_MAX_SCENARIO_ROWS."
     raise ApiError(Code.scenario_too_large, msg, problems=items)
-
-
-def _strict_problems(data: Mapping[str, Any], pointer: str) -> list[dict[str, Any]]:
-    """Check JSON types strictly: ``"12"`` or ``true`` where a number belongs is an error.
-
-    The library coerces such values (it reads CSV text); a JSON client that sends them has a
-    bug worth reporting rather than silently fixing.
-    """
-    try:
-        Scenario.model_validate_json(json.dumps(data, allow_nan=False), strict=True)
-    except ValidationError as exc:
-        out = []
-        for err in exc.errors(include_url=False):
-            loc = list(err["loc"])
-            table = str(loc[0]) if loc else "scenario"
-            row = loc[1] + 1 if len(loc) > 1 and isinstance(loc[1], int) else None
-            rest = loc[2:] if row is not None else loc[1:]
-            column = ".".join(str(x) for x in rest) or None
-            out.append({"file": None, "table": table, "row": row, "column": column, "pointer": pointer + "".join(f"/{x}" for x in loc), "message": f"{err['msg']} (got {_short(err.get('input'))}).", "hint": _STRICT_HINTS.get(err["type"], "correct the value."), "severity": "error"})
-        return sorted(out, key=lambda i: (i["table"], i["row"] or 0, i["column"] or "", i["message"]))
-    return []
 
 
 def scenario_from_json(data: Any, *, max_rows: int, pointer: str = "") -> tuple[Scenario, MaterialGraph]:
@@ -677,8 +637,6 @@ class Service:
             ApiError: invalid request or changes (422, every problem with its pointer), unknown
                 scenario (404), reused key (422), full queue (429), storage failure (503).
         """
-        from api.whatifs import envelope_error, whatif_scenario
-
         try:
             req = WhatIfCreate.model_validate(body)
         except ValidationError as exc:
@@ -719,8 +677,6 @@ class Service:
             ApiError: as :meth:`submit_whatif`; a range or grid out of bounds is 422 at
                 ``/to`` or ``/step``.
         """
-        from api.whatifs import check_sweep, envelope_error
-
         try:
             req = SweepCreate.model_validate(body)
         except ValidationError as exc:
@@ -1146,6 +1102,29 @@ def _put_plan(s: Session, job_id: str, request_key: str, sha: str, plan_json: st
 _REUSED_SOLVE = {"warm": False, "seconds": 0.0, "lp_seconds": None, "simplex_iterations": None, "session_reused": False, "reused": True}
 
 
+_PLANS: OrderedDict[str, Plan] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+
+
+def _plan_object(plan_id: str, document: str) -> Plan:
+    """The stored plan ``plan_id`` as an object.
+
+    The last 32 read are kept: a dashboard's what-ifs compare with the same base plan again and
+    again, and a stored plan never changes.
+    """
+    with _PLANS_LOCK:
+        plan = _PLANS.get(plan_id)
+        if plan is not None:
+            _PLANS.move_to_end(plan_id)
+            return plan
+    plan = Plan.model_validate_json(document)
+    with _PLANS_LOCK:
+        _PLANS[plan_id] = plan
+        while len(_PLANS) > 32:
+            _PLANS.popitem(last=False)
+    return plan
+
+
 def _store_whatif(s: Session, task: Task, payload: dict[str, Any], now: Any) -> Outcome:
     """Store a what-if's plans (those solved now), its comparison and the job's status, at once.
 
@@ -1174,7 +1153,7 @@ def _store_whatif(s: Session, task: Task, payload: dict[str, Any], now: Any) -> 
                 return fail(ApiError(Code.internal_error, f"The {which} plan was neither solved nor stored."))
             found[which] = (row.id, row.document)
     (base_id, base_doc), (whatif_id, whatif_doc) = found["base"], found["whatif"]
-    comparison = compare_plans(Plan.model_validate_json(base_doc), Plan.model_validate_json(whatif_doc))
+    comparison = compare_plans(_plan_object(base_id, base_doc), _plan_object(whatif_id, whatif_doc))
     result = {"base_plan_id": base_id, "whatif_plan_id": whatif_id, "comparison": comparison.model_dump(mode="json"), "solve": payload.get("solve") or _REUSED_SOLVE}
     job.status, job.plan_id, job.finished_at, job.error_json = "succeeded", whatif_id, now, None
     job.result_json = json.dumps(result, ensure_ascii=False, allow_nan=False, separators=(",", ":"))

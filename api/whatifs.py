@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from api.errors import ApiError, Code, from_library
 from api.schemas import MAX_SWEEP_POINTS, MIN_SWEEP_STEP, SweepCreate, WhatIfCreate
+from api.strict import STRICT_HINTS, short, strict_problems
 from flowopt.errors import FlowoptError, InputError
 from flowopt.graph import build_graph
 from flowopt.overrides import Change, Overrides, apply_overrides
@@ -55,8 +56,6 @@ def parse_changes(req: WhatIfCreate) -> tuple[list[tuple[int, Change]], list[dic
         the others (the well-formed ones are still checked against the scenario, so every
         problem is reported at once).
     """
-    from api.service import _STRICT_HINTS
-
     good: list[tuple[int, Change]] = []
     problems: list[dict[str, Any]] = []
     for i, raw in enumerate(req.changes):
@@ -66,7 +65,7 @@ def parse_changes(req: WhatIfCreate) -> tuple[list[tuple[int, Change]], list[dic
             for err in exc.errors(include_url=False):
                 loc = [str(x) for x in err["loc"]]
                 message = err["msg"].removeprefix("Value error, ")
-                problems.append(_item("changes", i + 1, ".".join(loc) or None, f"/changes/{i}" + "".join(f"/{x}" for x in loc), f"{message}.", _STRICT_HINTS.get(err["type"], _HINT)))
+                problems.append(_item("changes", i + 1, ".".join(loc) or None, f"/changes/{i}" + "".join(f"/{x}" for x in loc), f"{message}.", STRICT_HINTS.get(err["type"], _HINT)))
     return good, problems
 
 
@@ -169,7 +168,6 @@ def whatif_scenario(base: Scenario, req: WhatIfCreate) -> Scenario:
     Raises:
         ApiError: ``input_invalid`` or ``graph_invalid`` (422).
     """
-    from api.service import _strict_problems
     from flowopt.overrides import _apply_one  # the library's own step, for locations only
 
     changes, problems = parse_changes(req)
@@ -186,7 +184,7 @@ def whatif_scenario(base: Scenario, req: WhatIfCreate) -> Scenario:
         data["id"] = req.id
     if req.description:
         data["description"] = req.description
-    strict = _strict_problems(data, "")
+    strict = strict_problems(data, "")
     if strict or problems:
         raise _invalid(_order(problems + _after(strict, changes, data, removed)), "what-if")
     overrides = Overrides(id=req.id, description=req.description or "", changes=[ch for _, ch in changes])
@@ -243,15 +241,13 @@ def check_sweep(req: SweepCreate) -> None:
 
 def envelope_error(exc: ValidationError, schema: str) -> ApiError:
     """Turn a strict validation error of a request envelope into located problems."""
-    from api.service import _STRICT_HINTS, _short
-
     items = []
     for err in exc.errors(include_url=False):
         loc = [str(x) for x in err["loc"]]
         if loc and loc[0] == "scenario" and err["type"] == "dict_type":
             hint = "send the scenario as a JSON object (see GET /v1/scenarios/panzhihua_east_2025)."
         else:
-            hint = _STRICT_HINTS.get(err["type"], f"see the {schema} schema in /openapi.json.")
+            hint = STRICT_HINTS.get(err["type"], f"see the {schema} schema in /openapi.json.")
         message = err["msg"].removeprefix("Value error, ")
-        items.append(_item("request", None, ".".join(loc) or None, "".join(f"/{x}" for x in loc), f"{message} (got {_short(err.get('input'))}).", hint))
+        items.append(_item("request", None, ".".join(loc) or None, "".join(f"/{x}" for x in loc), f"{message} (got {short(err.get('input'))}).", hint))
     return ApiError(Code.input_invalid, "The request is invalid; every problem is listed.", problems=sorted(items, key=lambda i: (i["pointer"] or "", i["message"])))
