@@ -186,6 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     r.set_defaults(json=False)
     t = sub.add_parser("template", help="write a blank scenario workbook (.xlsx) with a data dictionary, to fill in and solve")
     t.add_argument("output", type=Path, help="target .xlsx file")
+    t.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the sheets' headers and of the data dictionary")
     cp = sub.add_parser("compare", help="compare a base scenario with a what-if (an overrides file or another scenario)")
     cp.add_argument("base", help="base scenario folder or .xlsx workbook")
     cp.add_argument("whatif", help="overrides file (.yaml/.json with 'changes') or a scenario folder/workbook")
@@ -216,6 +217,7 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--address", help="dask scheduler or ray cluster address")
     bt.add_argument("--out", type=Path, help="write the table as CSV")
     bt.add_argument("--json", action="store_true", help="print the table as JSON")
+    bt.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the table and of failure messages")
     _quiet_arg(bt)
     bt.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     v = sub.add_parser("validate", help="check a scenario's files and network without solving")
@@ -410,7 +412,9 @@ def _solve(args: argparse.Namespace) -> int:
         # the grouping is passed only when asked for (Plan.flows_by gives the groups)
         print(format_plan(plan, lang=args.lang, all_flows=args.all_flows, **({"by": args.by} if getattr(args, "by", None) else {})))
         if getattr(args, "out", None):
-            print(f"\nWritten to {args.out}/: plan.json, CSV tables, plan.xlsx, sankey.svg, sankey.html, report.html, report.md.")
+            from flowopt.i18n import text
+
+            print("\n" + text("cli.plan_written", args.lang, out=args.out))
     return EXIT_OK
 
 
@@ -686,8 +690,10 @@ def _template(args: argparse.Namespace) -> int:
         print(f"Cannot write a template to '{str(args.output)[:200]}': use an .xlsx file name.", file=sys.stderr)
         return EXIT_INPUT
     check_output_file(args.output, "the template")
-    write_template(args.output)
-    print(f"Written: {args.output} (fill in the table sheets, see the 'dictionary' sheet; then: flowopt solve {args.output})")
+    from flowopt.i18n import text
+
+    write_template(args.output, lang=args.lang)
+    print(text("cli.template_written", args.lang, out=args.output))
     return EXIT_OK
 
 
@@ -756,7 +762,9 @@ def _pathway(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(format_pathway(result, lang=args.lang) + "\n")
         if args.out:
-            sys.stdout.write(f"\nWritten to {args.out}/: pathway.json, pathway.csv, stock.csv and one folder of plan files per year.\n")
+            from flowopt.i18n import text
+
+            sys.stdout.write("\n" + text("cli.pathway_written", args.lang, out=args.out) + "\n")
     return 0 if result.ok else 1
 
 

@@ -420,7 +420,9 @@ def diagnose(g: MaterialGraph, target: float, options: SolveOptions | None = Non
         statement_zh = "即使不设目标也无可行方案：部分项目的最低进料量无法满足。"
     else:
         statement = f"The {target:.1%} {mode.replace('_', ' ')} target cannot be met: the highest rate this network can reach is {best:.2%}."
-        statement_zh = f"{target:.1%} 的目标（{mode}）无法实现：现有网络最高只能达到 {best:.2%}。"
+        from flowopt.i18n import value
+
+        statement_zh = f"{target:.1%} 的{value('rate_mode', mode, 'zh')}目标无法实现：现有网络最高只能达到 {best:.2%}。"
     if fix:
         top = "; ".join(r.explanation.rstrip(".") for r in fix[:3])
         top_zh = "；".join(r.explanation_zh.rstrip("。") for r in fix[:3])
