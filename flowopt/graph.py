@@ -276,6 +276,8 @@ def _cycle_problems(s: Scenario, accepts: dict[str, list[str]], residues: dict[s
     (almost) 1. Those steps form a graph; each of its strongly connected components holds such
     a cycle, found in linear time (Tarjan), however large the network.
     """
+    if not any(frac >= CYCLE_GAIN_LIMIT for outs in residues.values() for _, frac in outs):
+        return []  # no residue passes a whole tonne on: no cycle can create mass
     edges: dict[tuple[str, str], list[tuple[tuple[str, str], float]]] = defaultdict(list)
     for sid, outs in sorted(accepts.items()):
         for o in outs:

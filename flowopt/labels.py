@@ -33,15 +33,15 @@ class Labels:
 
     def outlet(self, ident: str) -> tuple[str, str]:
         """Names of a project or sink."""
-        kind = "project" if any(p.id == ident for p in self.scenario.projects) else "sink"
+        kind = "project" if ("project", ident) in self._names else "sink"
         return self.name(kind, ident)
 
     def firm_of(self, project: str) -> tuple[str, str] | None:
         """Names of the firm that runs a project, or ``None``."""
-        p = next((x for x in self.scenario.projects if x.id == project), None)
-        if p is None or not p.firm:
-            return None
-        return self.name("firm", p.firm)
+        if not hasattr(self, "_firm"):
+            self._firm = {p.id: p.firm for p in self.scenario.projects}
+        firm = self._firm.get(project)
+        return self.name("firm", firm) if firm else None
 
     def where(self, kind: str, ident: str) -> str | None:
         """The input file and row a record comes from (``projects.csv row 4``), when known."""
