@@ -364,7 +364,16 @@ def test_ctrl_c_exits_130_with_a_short_message():
         sys.exit(cli.main(["solve"]))
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell that starts jobs in the background (CI runners do) leaves SIGINT ignored in the
+    # child, and then Python never turns Ctrl-C into KeyboardInterrupt: give the child the
+    # default disposition, as a terminal would.
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     assert proc.stderr is not None
     # inside the command, past the imports (a busy machine may print other lines first)
     early = []
