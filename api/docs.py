@@ -79,6 +79,10 @@ SHARED_EXAMPLES: dict[str, dict[str, Any]] = {
     "CostCurve": {"summary": "The target–cost curve of the example park", "value": ex.curve_example()},
     "JobWhatIfSucceeded": {"summary": "A finished what-if job with its answer", "value": ex.job_example("succeeded", "whatif")},
     "JobSweepSucceeded": {"summary": "A finished sweep job with its curve", "value": ex.job_example("succeeded", "sweep")},
+    "Investment": {"summary": "The investment decisions of the example park with two candidates, at 65 %", "value": ex.investment_example()},
+    "JobInvestmentSucceeded": {"summary": "A finished investment job with its answer", "value": ex.job_example("succeeded", "investment")},
+    "Risk": {"summary": "How likely the example park reaches 65 % with an uncertain generation and yield", "value": ex.risk_example()},
+    "JobRiskSucceeded": {"summary": "A finished risk job with its answer", "value": ex.job_example("succeeded", "risk")},
 }
 
 

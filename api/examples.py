@@ -5,7 +5,8 @@
 go to a brick line Q or the landfill L. ``example_plan.json`` beside this file is its solved plan
 (regenerate it with ``python -m api.openapi --examples`` after the library's output changes).
 ``example_whatif.json`` holds, made the same way, a what-if of the example park (its plan and
-comparison with the base) and the example park's target–cost curve.
+comparison with the base) and the example park's target–cost curve; ``example_invest.json`` the
+investment decisions of the example park with two candidates.
 """
 
 from __future__ import annotations
@@ -88,6 +89,46 @@ WHATIF_REQUEST_SEVERAL = {
 SWEEP_REQUEST = {"scenario_id": BUNDLED_ID, "from": 0.5, "to": 0.9, "step": 0.005}
 SWEEP_REQUEST_INLINE = {"scenario": EXAMPLE_SCENARIO, "from": 0.3, "to": 0.7, "step": 0.1}
 
+#: The example park with two investment candidates: a second sand line (all or nothing) and
+#: brick-line modules; ``example_invest.json`` beside this file is its answer at 65 %.
+EXAMPLE_INVEST_SCENARIO: dict[str, Any] = {
+    **EXAMPLE_SCENARIO,
+    "id": "example_invest",
+    "name_en": "Example park with candidates",
+    "policy": {"target_rate": 0.65, "discount_rate": 0.08},
+    "candidates": [
+        {"id": "Px", "name_en": "Second sand line", "project": "P", "sizing": "build", "size_t": 30, "capital_cny": 900, "lifetime_yr": 10},
+        {"id": "Qx", "name_en": "Brick line modules", "project": "Q", "sizing": "modules", "module_t": 20, "max_modules": 3, "capital_cny_per_t": 60, "lifetime_yr": 10},
+    ],
+}
+#: Investment requests: an inline park, decisions forced ("what if we must build Qx"), a stored scenario.
+INVESTMENT_REQUEST_INLINE = {"scenario": EXAMPLE_INVEST_SCENARIO, "target": 0.65}
+INVESTMENT_REQUEST_FORCED = {"scenario": EXAMPLE_INVEST_SCENARIO, "target": 0.65, "build": ["Qx=40"], "skip": ["Px"]}
+INVESTMENT_REQUEST_STORED = {"scenario_id": "panzhihua_east_invest", "budget_cny": 1.0e9, "gap": 0.0001}
+
+
+#: The example park with two uncertain inputs: the generation of s1 and the sand line's yield
+#: (its residue takes up the change); ``example_risk.json`` beside this file is its answer.
+EXAMPLE_RISK_SCENARIO: dict[str, Any] = {
+    **EXAMPLE_SCENARIO,
+    "id": "example_risk",
+    "name_en": "Example park with uncertain inputs",
+    "uncertainty": [
+        {"id": "G", "name_en": "Tailings generation", "path": "streams.s1.generation_t", "distribution": "triangular", "low": 80, "mode": 100, "high": 130, "source": "estimate: ±20–30 % around the ledger value"},
+        {"id": "Y", "name_en": "Sand-line product yield", "path": "projects.P.product_fraction", "distribution": "uniform", "low": 0.5, "high": 0.7, "balance": "s2", "source": "estimate: fines vary with the ore"},
+    ],
+}
+#: Risk requests: the example park inline (with its rows), the bundled park as the viewer asks.
+RISK_REQUEST_INLINE = {"scenario": EXAMPLE_RISK_SCENARIO, "target": 0.65, "samples": 64, "seed": 1, "tolerance": 0}
+RISK_REQUEST_STORED = {"scenario_id": BUNDLED_ID, "samples": 500, "seed": 0}
+
+
+@cache
+def risk_example() -> dict[str, Any]:
+    """Return the answer to :data:`RISK_REQUEST_INLINE` (``POST /v1/risks``, ``example_risk.json``)."""
+    loaded: dict[str, Any] = json.loads((Path(__file__).with_name("example_risk.json")).read_text(encoding="utf-8"))
+    return loaded
+
 
 @cache
 def _whatif_examples() -> dict[str, Any]:
@@ -114,6 +155,13 @@ def curve_example() -> dict[str, Any]:
     """Return the answer to :data:`SWEEP_REQUEST_INLINE` (``POST /v1/sweeps``)."""
     curve: dict[str, Any] = _whatif_examples()["curve"]
     return curve
+
+
+@cache
+def investment_example() -> dict[str, Any]:
+    """Return the answer to :data:`INVESTMENT_REQUEST_INLINE` (``POST /v1/investments``, ``example_invest.json``)."""
+    loaded: dict[str, Any] = json.loads((Path(__file__).with_name("example_invest.json")).read_text(encoding="utf-8"))
+    return loaded
 
 
 def job_example(status: str, kind: str = "plan") -> dict[str, Any]:
@@ -143,8 +191,14 @@ def job_example(status: str, kind: str = "plan") -> dict[str, Any]:
         doc["plan_url"] = f"/v1/plans/{WHATIF_ID}" if status == "succeeded" else None
     if kind == "sweep":
         doc["scenario_id"], doc["target"], doc["plan_id"], doc["plan_url"] = "example_park", None, None, None
+    if kind == "investment":
+        doc["scenario_id"], doc["target"], doc["plan_id"], doc["plan_url"] = "example_invest", 0.65, None, None
+    if kind == "risk":
+        doc["scenario_id"], doc["target"], doc["plan_id"], doc["plan_url"] = "example_risk", 0.65, None, None
+        if status == "running":
+            doc["progress"] = {"done": 192, "total": 500, "what": "block 3 of 8"}
     if status == "succeeded":
-        doc["result"] = {"plan": example_plan, "whatif": whatif_example, "sweep": curve_example}[kind]()
+        doc["result"] = {"plan": example_plan, "whatif": whatif_example, "sweep": curve_example, "investment": investment_example, "risk": risk_example}[kind]()
     if status == "failed":
         doc["error"] = INFEASIBLE_PROBLEM
     return doc

@@ -45,6 +45,8 @@ from api.deps import require_read
 from api.middleware import ProblemCORSMiddleware, SecurityHeaders, problem_h11_protocol
 from api.ratelimit import EXEMPT_PATHS, RateLimit
 from api.routes import health, jobs, plans, scenarios
+from api.routes.investments import router as investments_router
+from api.routes.risks import router as risks_router
 from api.routes.viewer import router as viewer_router
 from api.routes.whatifs import router as whatifs_router
 from api.schemas import (
@@ -52,11 +54,15 @@ from api.schemas import (
     CostCurveDocument,
     FlowPage,
     Health,
+    InvestmentCreate,
+    InvestmentDocument,
     JobPublic,
     PlanCreate,
     PlanPage,
     ProblemDocument,
     Ready,
+    RiskCreate,
+    RiskDocument,
     Sankey,
     ScenarioPage,
     ScenarioSummary,
@@ -92,11 +98,13 @@ TAGS = [
     {"name": "jobs", "description": "Progress of solves that take longer than a moment."},
     {"name": "scenarios", "description": "Park networks: the bundled Panzhihua East park and uploaded ones."},
     {"name": "what-ifs", "description": "A base scenario plus changes: the what-if plan and its comparison with the base; the target–cost curve."},
+    {"name": "risk", "description": "How likely the target is when the scenario's uncertain estimates move within their ranges: the probability with its interval, what drives it."},
+    {"name": "investments", "description": "Which candidate projects to build (a mixed-integer program): the least-cost build set, the plan given it, the value of each decision."},
     {"name": "health", "description": "Liveness and readiness."},
 ]
 
 #: Models whose JSON schemas the OpenAPI components hold (responses are built by the routes).
-DOCUMENTED_MODELS: tuple[type[Any], ...] = (Scenario, PlanCreate, Plan, JobPublic, PlanPage, ScenarioSummary, ScenarioPage, ValidationReport, BottleneckList, FlowPage, Sankey, Health, Ready, ProblemDocument, WhatIfCreate, WhatIfResult, SweepCreate, CostCurveDocument)
+DOCUMENTED_MODELS: tuple[type[Any], ...] = (Scenario, PlanCreate, Plan, JobPublic, PlanPage, ScenarioSummary, ScenarioPage, ValidationReport, BottleneckList, FlowPage, Sankey, Health, Ready, ProblemDocument, WhatIfCreate, WhatIfResult, SweepCreate, CostCurveDocument, InvestmentCreate, InvestmentDocument, RiskCreate, RiskDocument)
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -189,6 +197,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router, dependencies=read_deps)
     app.include_router(scenarios.router, dependencies=read_deps)
     app.include_router(whatifs_router, dependencies=read_deps)
+    app.include_router(investments_router, dependencies=read_deps)
+    app.include_router(risks_router, dependencies=read_deps)
     app.include_router(health.router)
     app.include_router(viewer_router)  # GET / (plan viewer page, no key) and the Sankey SVG
     errors.install(app)

@@ -2,7 +2,7 @@
 
     python -m api.openapi            # rewrite api/openapi.json from the code
     python -m api.openapi --check    # exit 1 if api/openapi.json is out of date
-    python -m api.openapi --examples # also re-solve the examples (api/example_plan.json, example_whatif.json)
+    python -m api.openapi --examples # also re-solve the examples (api/example_plan.json, example_whatif.json, example_invest.json)
 
 The document is generated with default settings (no environment), so it is the same on
 every machine; a test regenerates it and compares.
@@ -18,6 +18,8 @@ from pathlib import Path
 OPENAPI_PATH = Path(__file__).resolve().with_name("openapi.json")
 EXAMPLE_PLAN_PATH = Path(__file__).resolve().with_name("example_plan.json")
 EXAMPLE_WHATIF_PATH = Path(__file__).resolve().with_name("example_whatif.json")
+EXAMPLE_INVEST_PATH = Path(__file__).resolve().with_name("example_invest.json")
+EXAMPLE_RISK_PATH = Path(__file__).resolve().with_name("example_risk.json")
 
 
 def generate() -> str:
@@ -37,6 +39,19 @@ def write_example_plan() -> None:
     plan = run(validated(EXAMPLE_SCENARIO))
     EXAMPLE_PLAN_PATH.write_text(json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     write_example_whatif()
+    write_example_risk()
+
+
+def write_example_risk() -> None:
+    """Run :data:`api.examples.RISK_REQUEST_INLINE` into ``example_risk.json`` (the answer as ``POST /v1/risks`` gives it)."""
+    from api.examples import RISK_REQUEST_INLINE
+    from flowopt.checks import validated
+    from flowopt.risk import run_risk
+
+    req = RISK_REQUEST_INLINE
+    result = run_risk(validated(req["scenario"]), target=float(req["target"]), samples=int(req["samples"]), seed=int(req["seed"]), tolerance=float(req["tolerance"]), workers=1)
+    doc = {**result.summary(), "rows": [], "seconds": 0.42}  # rows only when asked for; a fixed time keeps the file stable
+    EXAMPLE_RISK_PATH.write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def write_example_whatif() -> None:
@@ -55,6 +70,17 @@ def write_example_whatif() -> None:
     curve = target_cost_curve(base, SWEEP_REQUEST_INLINE["from"], SWEEP_REQUEST_INLINE["to"], step=SWEEP_REQUEST_INLINE["step"])
     doc = {"whatif": whatif_plan.model_dump(mode="json"), "comparison": compare_plans(base_plan, whatif_plan).model_dump(mode="json"), "curve": curve.model_dump(mode="json")}
     EXAMPLE_WHATIF_PATH.write_text(json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    write_example_investment()
+
+
+def write_example_investment() -> None:
+    """Solve :data:`api.examples.INVESTMENT_REQUEST_INLINE` into ``example_invest.json``."""
+    from api.examples import INVESTMENT_REQUEST_INLINE
+    from flowopt.checks import validated
+    from flowopt.invest import solve_investment
+
+    result = solve_investment(validated(INVESTMENT_REQUEST_INLINE["scenario"]), target_rate=float(INVESTMENT_REQUEST_INLINE["target"]))
+    EXAMPLE_INVEST_PATH.write_text(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,7 +45,7 @@ class Task:
         scenario: validated :class:`flowopt.schema.Scenario` (``plan``; else the one the job
             is about, for the record).
         target: target rate or ``None`` for the scenario's own (``plan``).
-        kind: ``plan`` (one solve), ``whatif`` or ``sweep`` (see :mod:`api.worker`).
+        kind: ``plan`` (one solve), ``whatif``, ``sweep``, ``investment`` or ``risk`` (see :mod:`api.worker`).
         spec: what a ``whatif`` or ``sweep`` job needs (sent to the worker as it is; the
             service may update it in ``on_start``, just before it is sent).
     """
@@ -104,9 +104,11 @@ class SolverPool:
         warm: start the processes at once instead of on the first task.
         on_start: called with a task when a worker takes it (from a supervisor thread).
         on_done: called with a task and its :class:`Result` (from a supervisor thread).
+        on_progress: called with a task, steps done, steps in all and the last step, when its
+            worker reports progress (risk runs do, after each block of samples).
     """
 
-    def __init__(self, *, workers: int, queue_size: int, time_limit_s: float, wall_limit_s: float, max_jobs: int, warm: bool, on_start: Callable[[Task], None], on_done: Callable[[Task, Result], None]) -> None:
+    def __init__(self, *, workers: int, queue_size: int, time_limit_s: float, wall_limit_s: float, max_jobs: int, warm: bool, on_start: Callable[[Task], None], on_done: Callable[[Task, Result], None], on_progress: Callable[[Task, int, int, str], None] | None = None) -> None:
         #: ``(sha256, scenario)`` pairs every new worker process loads as warm what-if sessions
         #: (set by the service before :meth:`start`: the bundled park)
         self.preload: list[tuple[str, Any]] = []
@@ -118,6 +120,7 @@ class SolverPool:
         self.warm = warm
         self._on_start = on_start
         self._on_done = on_done
+        self._on_progress = on_progress
         self._queue: deque[Task] = deque()
         self._cv = threading.Condition()
         self._stopping = False
@@ -273,10 +276,19 @@ class SolverPool:
                 conn.send(("solve", task.job_id, task.scenario, task.target, self.time_limit_s))
             else:
                 conn.send((task.kind, task.job_id, task.spec, self.time_limit_s))
-            if not conn.poll(self.wall_limit_s):
-                self._end_process(slot, graceful=False)
-                return Result(error=ApiError(Code.solve_timeout, f"The solve ran longer than the wall-clock limit of {self.wall_limit_s:g} s and was stopped. Simplify the scenario, or ask the operator to raise FLOWOPT_SOLVE_WALL_LIMIT_S."), seconds=time.monotonic() - t0)
-            kind, job_id, payload = conn.recv()
+            deadline = t0 + self.wall_limit_s
+            while True:
+                if not conn.poll(max(0.0, deadline - time.monotonic())):
+                    self._end_process(slot, graceful=False)
+                    return Result(error=ApiError(Code.solve_timeout, f"The solve ran longer than the wall-clock limit of {self.wall_limit_s:g} s and was stopped. Simplify the scenario, or ask the operator to raise FLOWOPT_SOLVE_WALL_LIMIT_S."), seconds=time.monotonic() - t0)
+                message = conn.recv()
+                if message[0] != "progress":
+                    break
+                # ("progress", job_id, done, total, what): a long job says how far it is
+                if self._on_progress is not None:
+                    with contextlib.suppress(Exception):  # a failed report must not lose the solve
+                        self._on_progress(task, *message[2:5])
+            kind, job_id, payload = message
         except (EOFError, OSError, BrokenPipeError):
             code = slot.proc.exitcode if slot.proc is not None else None
             self._end_process(slot, graceful=False)

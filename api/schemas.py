@@ -3,7 +3,7 @@
 The scenario (:class:`flowopt.schema.Scenario`), the plan (:class:`flowopt.results.Plan`) and
 their rows are the library's models, reused unchanged so the API and ``flowopt solve --json``
 keep one contract. Models here describe what only HTTP needs: the plan request, jobs, pages,
-problem documents, health. ``PlanCreate``, ``WhatIfCreate`` and ``SweepCreate`` are also used
+problem documents, health. ``PlanCreate``, ``WhatIfCreate``, ``SweepCreate`` and ``InvestmentCreate`` are also used
 to validate requests (strict JSON types, unknown fields rejected); the others document
 responses built by the routes. The comparison (:class:`flowopt.compare.Comparison`) and the
 target–cost curve (:class:`flowopt.sweep.CostCurve`) are the library's too.
@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 
 from flowopt.compare import Comparison
 from flowopt.diagnosis import Diagnosis
+from flowopt.invest import InvestmentResult
 from flowopt.results import Bottleneck, FlowRow, Plan
+from flowopt.risk import RiskResult
 from flowopt.schema import Identifier
 from flowopt.sweep import CostCurve
 
@@ -206,6 +208,88 @@ class SweepCreate(_ScenarioSource):
         return self
 
 
+#: Most forced decisions (``build`` plus ``skip``) in one investment request.
+MAX_FORCED = 500
+
+_Forced = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z][A-Za-z0-9_]*(=[^\s=]{1,40})?$")]
+
+
+class InvestmentCreate(_ScenarioSource):
+    """Which candidate projects to build (``flowopt invest``), for a stored or inline scenario with candidates.
+
+    The answer is the document ``flowopt invest --json`` prints: ``status`` (``optimal``,
+    ``feasible`` when a limit stopped the solve with a gap above ``gap``, ``infeasible`` with a
+    diagnosis), ``builds``, ``mip_gap``, the ``plan`` given the chosen builds, the
+    ``decision_values`` and the ``build_break_even``.
+    """
+
+    target: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    """Target for the scenario's rate as a fraction; default the scenario's ``policy.target_rate``."""
+    budget_cny: Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)] | None = None
+    """Total capital budget in CNY; default the scenario's ``policy.capital_budget_cny``."""
+    build: Annotated[list[_Forced], Field(max_length=MAX_FORCED)] = []
+    """Candidates that must be built: ``ID``, or ``ID=SIZE_T`` at a size in t/yr its sizing allows."""
+    skip: Annotated[list[Identifier], Field(max_length=MAX_FORCED)] = []
+    """Candidates that must not be built."""
+    gap: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 1e-4
+    """Relative MIP gap at which a solve counts as optimal (0.0001 = 0.01 %)."""
+    explain: bool = True
+    """Compute the decision values, capital break-evens and the plan's ranges and why-not (more
+    MILP solves); ``false`` returns the build set and the plan only."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> InvestmentCreate:
+        if (self.scenario_id is None) == (self.scenario is None):
+            msg = "give exactly one of scenario_id (a stored scenario) or scenario (inline)"
+            raise ValueError(msg)
+        return self
+
+
+#: Most samples of one risk request: the bundled park takes about 10 ms a sample in a solver process,
+#: and the whole run must fit FLOWOPT_SOLVE_WALL_LIMIT_S (90 s by default).
+MAX_RISK_SAMPLES = 2000
+
+
+class RiskCreate(_ScenarioSource):
+    """How likely the target is (``flowopt risk``), for a stored or inline scenario with an ``uncertainty`` table.
+
+    The samples are solved in one solver process; the job reports its progress
+    (``progress.done`` of ``progress.total`` samples) while it runs. The answer is the document
+    ``flowopt risk --json`` prints, without the per-sample rows unless ``rows`` is true.
+    """
+
+    samples: Annotated[int, Field(ge=1, le=MAX_RISK_SAMPLES)] = 500
+    """Most samples (at most 2,000, so a run fits the solve wall-clock limit; fewer when it stops early)."""
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    """Seed: the same seed gives the same samples and answer."""
+    target: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    """Target as a fraction; default the scenario's ``policy.target_rate``."""
+    method: Literal["lhs", "sobol", "random"] = "lhs"
+    """Sampling: Latin-hypercube blocks, scrambled Sobol' points or independent draws."""
+    tolerance: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.04
+    """Stop early once the 95 % interval of the probability is narrower than this (after 256
+    samples); 0 never stops early."""
+    rows: bool = False
+    """Include one row per sample in the answer (large: about 1 kB a sample)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RiskCreate:
+        if (self.scenario_id is None) == (self.scenario is None):
+            msg = "give exactly one of scenario_id (a stored scenario) or scenario (inline)"
+            raise ValueError(msg)
+        return self
+
+
+class JobProgress(_Doc):
+    """How far a running job is (risk runs report it after each block of samples)."""
+
+    done: int
+    """Samples solved so far."""
+    total: int
+    """Samples asked for (the run may stop earlier)."""
+    what: str
+    """The last step (``block 3 of 8``)."""
+
 class ProblemItem(_Doc):
     """One located input problem (the library's ``Problem`` plus a JSON pointer)."""
 
@@ -268,9 +352,10 @@ class JobPublic(_Doc):
     """A solve request and its progress; ``result`` holds the plan once it succeeded."""
 
     id: str
-    kind: Literal["plan", "whatif", "sweep"]
+    kind: Literal["plan", "whatif", "sweep", "investment", "risk"]
     """What the job computes: a ``plan`` (``POST /v1/plans``), a ``whatif``
-    (``POST /v1/whatifs``) or a ``sweep`` (``POST /v1/sweeps``)."""
+    (``POST /v1/whatifs``), a ``sweep`` (``POST /v1/sweeps``), an ``investment``
+    (``POST /v1/investments``) or a ``risk`` analysis (``POST /v1/risks``)."""
     status: Literal["queued", "running", "succeeded", "failed"]
     stage: str
     """Progress in words: waiting for a solver process, solving, done."""
@@ -287,9 +372,12 @@ class JobPublic(_Doc):
     plan_id: str | None
     """The plan (for a what-if: the what-if plan) once succeeded."""
     plan_url: str | None
-    result: Plan | WhatIfResult | CostCurve | None
+    result: Plan | WhatIfResult | CostCurve | InvestmentResult | RiskResult | None
     """Once succeeded: the plan (as ``GET /v1/plans/{id}``), the what-if answer (as
-    ``POST /v1/whatifs``) or the target–cost curve (as ``POST /v1/sweeps``)."""
+    ``POST /v1/whatifs``), the target–cost curve (as ``POST /v1/sweeps``) or the investment
+    decisions (as ``POST /v1/investments``) or the risk analysis (as ``POST /v1/risks``)."""
+    progress: JobProgress | None = None
+    """Samples solved so far while a risk analysis runs (absent for other kinds and once done)."""
     error: ProblemDocument | None
     """The problem document once failed."""
     url: str
@@ -454,3 +542,9 @@ PlanDocument = Plan
 
 CostCurveDocument = CostCurve
 """The target–cost curve (``flowopt sweep --json``)."""
+
+InvestmentDocument = InvestmentResult
+"""The investment decisions (``flowopt invest --json``)."""
+
+RiskDocument = RiskResult
+"""The risk analysis (``flowopt risk --json``; ``rows`` only when asked for)."""

@@ -67,7 +67,7 @@ from api.db import (
 )
 from api.errors import ERRORS, ApiError, Code, from_library, problem_item
 from api.pool import Result, SolverPool, Task
-from api.schemas import PlanCreate, SweepCreate, WhatIfCreate
+from api.schemas import InvestmentCreate, PlanCreate, RiskCreate, SweepCreate, WhatIfCreate
 from api.settings import Settings
 from api.strict import STRICT_HINTS as _STRICT_HINTS
 from api.strict import short as _short
@@ -295,13 +295,15 @@ class Service:
         self.settings = settings
         self.engine = engine
         self.sessions: sessionmaker[Session] = session_factory(engine)
-        self.pool = SolverPool(workers=settings.workers, queue_size=settings.queue_size, time_limit_s=settings.solve_time_limit_s, wall_limit_s=settings.effective_wall_limit_s, max_jobs=settings.worker_max_jobs, warm=settings.warm_workers, on_start=self._job_started, on_done=self._job_done)
+        self.pool = SolverPool(workers=settings.workers, queue_size=settings.queue_size, time_limit_s=settings.solve_time_limit_s, wall_limit_s=settings.effective_wall_limit_s, max_jobs=settings.worker_max_jobs, warm=settings.warm_workers, on_start=self._job_started, on_done=self._job_done, on_progress=self._job_progress)
         self._lock = threading.RLock()
         self._waiters: dict[str, _Waiter] = {}
         self._inflight: dict[str, str] = {}
         self._scenarios: OrderedDict[str, Scenario] = OrderedDict()
         #: job id -> (problem document, finished_at) of failures the database has refused so far
         self._unrecorded: dict[str, tuple[str, Any]] = {}
+        #: job id -> (done, total, what) of running risk jobs, as their solver process reports it
+        self._progress: dict[str, tuple[int, int, str]] = {}
         self._writer: threading.Thread | None = None
         self._closed = threading.Event()
         self.started = time.monotonic()
@@ -689,6 +691,80 @@ class Service:
         task = Task("", scenario, None, kind="sweep", spec=spec)
         return self._submit_job(task, key=key, client=client, idempotency_key=idempotency_key, request_doc=request_doc, sha=sha, scenario_id=scenario_id, contents=[(sha, inline_doc)])
 
+    @staticmethod
+    def investment_key(sha: str, req: Any) -> str:
+        """Return the key under which identical investment requests share one answer."""
+        return sha256_text(canonical_json({"kind": "investment", "flowopt": flowopt.__version__, "scenario_sha256": sha, "target": req.target, "budget_cny": req.budget_cny, "build": sorted(req.build), "skip": sorted(req.skip), "gap": req.gap, "explain": req.explain}))
+
+    def submit_investment(self, body: Any, client: str, idempotency_key: str | None) -> Submitted:
+        """Validate an investment request and find or start the job that answers it.
+
+        The request (candidates present, target, budget, forced decisions) is checked here with
+        :func:`flowopt.invest.prepare`, every problem located; the worker only solves.
+
+        Raises:
+            ApiError: as :meth:`submit_whatif`; a scenario without candidates or an unknown or
+                contradictory forced decision is 422 ``input_invalid``.
+        """
+        from flowopt.errors import InputError
+        from flowopt.invest import prepare
+
+        try:
+            req = InvestmentCreate.model_validate(body)
+        except ValidationError as exc:
+            raise envelope_error(exc, "InvestmentCreate") from None
+        scenario, sha, scenario_id, inline_doc = self._request_scenario(req.scenario_id, req.scenario)
+        try:
+            prepare(scenario, target_rate=req.target, budget_cny=req.budget_cny, build=req.build, skip=req.skip)
+        except InputError as exc:
+            raise from_library(exc) from None
+        key = self.investment_key(sha, req)
+        target = req.target if req.target is not None else scenario.policy.target_rate
+        spec = {"scenario": scenario, "target": req.target, "budget_cny": req.budget_cny, "build": list(req.build), "skip": list(req.skip), "gap": req.gap, "explain": req.explain}
+        request_doc = {"kind": "investment", "scenario_id": scenario_id, "scenario_sha256": sha, "target": target, "budget_cny": req.budget_cny, "build": list(req.build), "skip": list(req.skip), "gap": req.gap, "explain": req.explain}
+        task = Task("", scenario, target, kind="investment", spec=spec)
+        return self._submit_job(task, key=key, client=client, idempotency_key=idempotency_key, request_doc=request_doc, sha=sha, scenario_id=scenario_id, contents=[(sha, inline_doc)])
+
+    @staticmethod
+    def risk_key(sha: str, req: Any) -> str:
+        """Return the key under which identical risk requests share one answer."""
+        return sha256_text(canonical_json({"kind": "risk", "flowopt": flowopt.__version__, "scenario_sha256": sha, "target": req.target, "samples": req.samples, "seed": req.seed, "method": req.method, "tolerance": req.tolerance, "rows": req.rows}))
+
+    def submit_risk(self, body: Any, client: str, idempotency_key: str | None) -> Submitted:
+        """Validate a risk request and find or start the job that answers it.
+
+        The scenario's ``uncertainty`` table is checked here (:func:`flowopt.uncertainty.resolve`
+        and the scenario at the inputs' medians), every problem located; the worker only solves.
+
+        Raises:
+            ApiError: as :meth:`submit_whatif`; a scenario without uncertain inputs or with an
+                invalid ``uncertainty`` table is 422 ``input_invalid``.
+        """
+        from flowopt.errors import InputError
+        from flowopt.uncertainty import resolve
+
+        try:
+            req = RiskCreate.model_validate(body)
+        except ValidationError as exc:
+            raise envelope_error(exc, "RiskCreate") from None
+        scenario, sha, scenario_id, inline_doc = self._request_scenario(req.scenario_id, req.scenario)
+        try:
+            inputs = resolve(scenario)
+            inputs.scenario_of(inputs.quantile_values(0.5))  # every sample starts from it
+        except InputError as exc:
+            raise from_library(exc, "/scenario" if inline_doc is not None else None) from None
+        key = self.risk_key(sha, req)
+        target = req.target if req.target is not None else scenario.policy.target_rate
+        spec = {"scenario": scenario, "target": target, "samples": req.samples, "seed": req.seed, "method": req.method, "tolerance": req.tolerance, "rows": req.rows}
+        request_doc = {"kind": "risk", "scenario_id": scenario_id, "scenario_sha256": sha, "target": target, "samples": req.samples, "seed": req.seed, "method": req.method, "tolerance": req.tolerance, "rows": req.rows}
+        task = Task("", scenario, target, kind="risk", spec=spec)
+        return self._submit_job(task, key=key, client=client, idempotency_key=idempotency_key, request_doc=request_doc, sha=sha, scenario_id=scenario_id, contents=[(sha, inline_doc)])
+
+    def _job_progress(self, task: Task, done: int, total: int, what: str) -> None:
+        """Keep a running job's progress (reported by its solver process) for ``GET /v1/jobs/{id}``."""
+        with self._lock:
+            self._progress[task.job_id] = (int(done), int(total), str(what)[:100])
+
     def _submit_job(self, task: Task, *, key: str, client: str, idempotency_key: str | None, request_doc: dict[str, Any], sha: str, scenario_id: str | None, contents: list[tuple[str, str | None]], prepare: Callable[[Session], bool] | None = None) -> Submitted:
         """Find or start the job of a what-if or sweep (the order of :meth:`submit_plan`).
 
@@ -837,6 +913,7 @@ class Service:
             # whatever happened, nobody may wait on this job forever or join it later
             with self._lock:
                 waiter = self._waiters.pop(task.job_id, None)
+                self._progress.pop(task.job_id, None)
                 for k, v in list(self._inflight.items()):
                     if v == task.job_id:
                         del self._inflight[k]
@@ -859,6 +936,11 @@ class Service:
             return self._tx_unique(lambda s: _store_whatif(s, task, result.payload, now))
         if result.error is None and result.payload is not None and task.kind == "sweep":
             return self._tx(lambda s: _store_sweep(s, task.job_id, result.payload["curve"], now), attempts=3)
+        if result.error is None and result.payload is not None and task.kind == "risk":
+            return self._tx(lambda s: _store_sweep(s, task.job_id, result.payload["risk"], now), attempts=3)
+        if result.error is None and result.payload is not None and task.kind == "investment":
+            # stored with its job like a curve: the result document is the job's
+            return self._tx(lambda s: _store_sweep(s, task.job_id, result.payload["investment"], now), attempts=3)
         return result.error or ApiError(Code.internal_error, "The solve ended without a result.")
 
     def _write_unrecorded(self, attempts: int = 1) -> bool:
@@ -945,7 +1027,7 @@ class Service:
         def work(s: Session) -> tuple[JobRow, Any]:
             job = s.get(JobRow, job_id)
             if job is None:
-                msg = f"No job '{job_id}'. Job ids come from the 202 answers of POST /v1/plans, /v1/whatifs and /v1/sweeps."
+                msg = f"No job '{job_id}'. Job ids come from the 202 answers of POST /v1/plans, /v1/whatifs, /v1/sweeps, /v1/investments and /v1/risks."
                 raise ApiError(Code.not_found, msg)
             result: Any = None
             if job.status == "succeeded":
@@ -974,7 +1056,16 @@ class Service:
             "result": result,
             "error": json.loads(job.error_json) if job.error_json else None,
             "url": f"/v1/jobs/{job.id}",
-        }
+        } | self._progress_of(job)
+
+    def _progress_of(self, job: JobRow) -> dict[str, Any]:
+        """``{"progress": {...}}`` while a risk job of this process runs and has reported, else ``{}``."""
+        with self._lock:
+            found = self._progress.get(job.id)
+        if found is None or job.status != "running":
+            return {}
+        done, total, what = found
+        return {"progress": {"done": done, "total": total, "what": what}}
 
     def job_result(self, job_id: str) -> Any:
         """Return the result of a succeeded job: the plan, the what-if answer or the curve.
@@ -1170,7 +1261,7 @@ def _store_sweep(s: Session, job_id: str, curve_json: str, now: Any) -> Outcome:
 
 def _job_result(s: Session, job: JobRow) -> Any:
     """Return the result document of a succeeded job (see :meth:`Service.job_result`)."""
-    if job.kind == "sweep":
+    if job.kind in ("sweep", "investment", "risk"):
         return json.loads(job.result_json or "null")
     plan_doc = s.execute(sa.select(PlanRow.document).where(PlanRow.id == job.plan_id)).scalar_one_or_none() if job.plan_id else None
     plan = json.loads(plan_doc) if plan_doc else None

@@ -13,6 +13,9 @@ notes) and talks to it over a pipe:
     ``spec`` (see :func:`whatif`), solved in the process's :class:`~flowopt.whatif.WhatIfSession`
     for the base scenario's hash (kept between messages, so what-ifs of one base re-solve warm);
   - ``("sweep", job_id, spec, time_limit_s)``: a target–cost curve (see :func:`sweep`);
+  - ``("investment", job_id, spec, time_limit_s)``: which candidates to build (see :func:`investment`);
+  - ``("risk", job_id, spec, time_limit_s)``: how likely the target is (see :func:`risk`); the
+    worker reports ``("progress", job_id, done, total, what)`` after each block of samples;
 
 * worker -> API: ``("ok", job_id, payload)`` (``plan_json`` for ``solve``, a dict for the others)
   or ``("error", job_id, problem_document)``.
@@ -194,6 +197,56 @@ def sweep(spec: dict[str, Any], time_limit_s: float) -> tuple[str, Any]:
         return "error", _error_document(exc)
 
 
+def investment(spec: dict[str, Any], time_limit_s: float) -> tuple[str, Any]:
+    """Choose the candidates to build (``flowopt.invest.solve_investment``).
+
+    Args:
+        spec: ``scenario``, ``target``, ``budget_cny``, ``build``, ``skip``, ``gap``, ``explain``
+            (checked by the API).
+        time_limit_s: HiGHS time limit per MILP solve.
+
+    Returns:
+        ``("ok", {"investment": result_json})`` (also when no build set meets the target: the
+        result says ``infeasible`` with its diagnosis) or ``("error", problem_document)``.
+    """
+    from flowopt.invest import solve_investment
+    from flowopt.solve import SolveOptions
+
+    try:
+        explain = bool(spec.get("explain", True))
+        result = solve_investment(spec["scenario"], target_rate=spec.get("target"), budget_cny=spec.get("budget_cny"), build=spec.get("build") or (), skip=spec.get("skip") or (), gap=float(spec.get("gap", 1e-4)), options=SolveOptions(threads=1, time_limit_s=time_limit_s), explain=explain, decision_values=explain, break_even=explain)
+        return "ok", {"investment": json.dumps(result.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":"))}
+    except Exception as exc:
+        return "error", _error_document(exc)
+
+
+def risk(spec: dict[str, Any], time_limit_s: float, progress: Any = None) -> tuple[str, Any]:
+    """Sample the scenario's uncertain inputs and report how likely its target is (``flowopt.risk.run_risk``).
+
+    The samples are solved here, one after the other (this process is the unit of parallelism
+    of the API); ``progress(done, total, what)`` is called after each block.
+
+    Args:
+        spec: ``scenario``, ``target``, ``samples``, ``seed``, ``method``, ``tolerance``, ``rows``
+            (checked by the API).
+        time_limit_s: HiGHS time limit per solve.
+        progress: the progress callback, or ``None``.
+
+    Returns:
+        ``("ok", {"risk": result_json})`` (without the per-sample rows unless ``rows``) or
+        ``("error", problem_document)``.
+    """
+    from flowopt.risk import run_risk
+    from flowopt.solve import SolveOptions
+
+    try:
+        result = run_risk(spec["scenario"], samples=int(spec["samples"]), seed=int(spec["seed"]), target=spec.get("target"), method=spec.get("method", "lhs"), tolerance=float(spec.get("tolerance", 0.04)), workers=1, options=SolveOptions(threads=1, time_limit_s=time_limit_s), progress=progress)
+        doc = result.model_dump(mode="json") if spec.get("rows") else {**result.summary(), "rows": []}
+        return "ok", {"risk": json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":"))}
+    except Exception as exc:
+        return "error", _error_document(exc)
+
+
 def _preload(preload: list[tuple[str, Any]], time_limit_s: float) -> None:
     """Build the what-if sessions of the preloaded scenarios (failures only cost warmth)."""
     for sha, scenario in preload:
@@ -251,6 +304,14 @@ def worker_main(conn: Connection, parent_pid: int, preload: list[tuple[str, Any]
                 kind, payload = whatif(message[2], message[3])
             elif op == "sweep":
                 kind, payload = sweep(message[2], message[3])
+            elif op == "investment":
+                kind, payload = investment(message[2], message[3])
+            elif op == "risk":
+
+                def report(done: int, total: int, what: str, job: Any = job_id) -> None:
+                    conn.send(("progress", job, done, total, what))
+
+                kind, payload = risk(message[2], message[3], report)
             else:  # pragma: no cover - the pool sends only the kinds above
                 kind, payload = "error", _error_document(ValueError(f"unknown message {op!r}"))
             conn.send((kind, job_id, payload))

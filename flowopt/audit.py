@@ -17,6 +17,10 @@ before anyone sees it: HiGHS can drop rows with extreme coefficients and still r
 * ``target``: the chosen rate reaches the target;
 * ``objective``: the reported objective equals the sum of the cost terms recomputed here.
 
+Investment decisions (``flowopt invest``) are checked by :func:`audit_builds`: capacity used
+only where built, sizes, availability and forced decisions, exclusive groups, budgets, and the
+annualized capital recomputed from the candidates' rows.
+
 Tolerances: tonnes ``TOL_REL × scale`` where scale is the largest tonnage in the plan (at least
 1 t); money ``TOL_REL × max(1, |objective|, gross cost)``; rates ``1e-7``.
 """
@@ -220,4 +224,107 @@ def audit_plan(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float], obj
     c.violation(abs(total_cost(cost_terms(s, flows, reclaim)) - objective_cny), "reported objective vs sum of cost terms")
     checks.append(c.result())
 
+    return AuditReport(passed=all(x.passed for x in checks), tolerance_t=tol_t, tolerance_cny=tol_cny, checks=checks)
+
+
+def audit_builds(s: Scenario, decisions: dict[str, tuple[bool, float, int | None]], flows: list[FlowRow], forced: dict[str, str], *, total_cny: float, operating_cny: float, capital_annualized_cny: float, fixed_opex_cny: float) -> AuditReport:
+    """Check investment decisions (``flowopt invest``) against the scenario's own records.
+
+    Independently of the model: capacities, sizes and capital are recomputed here from the
+    ``projects`` and ``candidates`` rows and ``policy``.
+
+    * ``build_capacity``: every project's feed is within what exists plus what is built (so a
+      project that exists only as a candidate takes nothing unless built);
+    * ``build_sizes``: a candidate not built adds nothing; one built adds ``size_t``, a size from
+      ``min_size_t`` to ``max_size_t``, or whole modules (1 to ``max_modules``);
+    * ``build_available``: nothing built before its ``earliest_year``; forced decisions held;
+    * ``exclusive_groups``: at most one candidate of a group built;
+    * ``capital_budget``: the builds' capital within ``capital_budget_cny`` and
+      ``capital_budget_cny_per_yr``;
+    * ``capital_cost``: the annualized capital (capital recovery factor of the discount rate and
+      lifetime), the fixed cost and the total reported equal their recomputation.
+
+    Args:
+        s: the scenario with its candidates.
+        decisions: candidate id -> (built, capacity added t/yr, modules or ``None``).
+        flows: the plan's flows (given the builds).
+        forced: candidate id -> ``build`` or ``skip`` for imposed decisions.
+        total_cny: reported total annual cost (operating + capital + fixed), CNY/yr.
+        operating_cny: the plan's objective, CNY/yr.
+        capital_annualized_cny: reported annualized capital, CNY/yr.
+        fixed_opex_cny: reported fixed operating cost of the builds, CNY/yr.
+
+    Returns:
+        The report; ``passed`` only if every check holds within tolerance.
+    """
+    sizes = {cid: (size if built else 0.0) for cid, (built, size, _) in decisions.items()}
+    scale = max([1.0, *(f.tonnes for f in flows), *(p.capacity_t for p in s.projects), *sizes.values()])
+    tol_t = TOL_REL * scale
+    rate = s.policy.discount_rate
+    checks: list[AuditCheck] = []
+
+    feed: dict[str, float] = defaultdict(float)
+    for f in flows:
+        if f.destination_kind == "project":
+            feed[f.destination] += f.tonnes
+    added: dict[str, float] = defaultdict(float)
+    for c in s.candidates:
+        added[c.project] += sizes.get(c.id, 0.0)
+    c = _Check("build_capacity", tol_t)
+    for p in s.projects:
+        c.violation(feed[p.id] - p.capacity_t - added[p.id], f"{p.id}: feed {feed[p.id]:,.3f} t vs {p.capacity_t:,.3f} existing + {added[p.id]:,.3f} built")
+    checks.append(c.result())
+
+    c = _Check("build_sizes", tol_t)
+    ca = _Check("build_available", 0.0)
+    for cand in s.candidates:
+        built, size, modules = decisions.get(cand.id, (False, 0.0, None))
+        mode = cand.sizing.value
+        if not built:
+            c.violation(abs(size), f"{cand.id} not built but adds {size:,.3f} t")
+        elif mode == "build":
+            c.violation(abs(size - float(cand.size_t or 0.0)), f"{cand.id} adds {size:,.3f} t, not its size_t")
+        elif mode == "size":
+            c.violation(max(float(cand.min_size_t) - size, size - float(cand.max_size_t or 0.0)), f"{cand.id} adds {size:,.3f} t outside [{cand.min_size_t:g}, {cand.max_size_t or 0:g}]")
+        else:
+            n = modules or 0
+            c.violation(abs(size - n * float(cand.module_t or 0.0)), f"{cand.id} adds {size:,.3f} t, not {n} whole modules")
+            if not 1 <= n <= (cand.max_modules or 0):
+                c.violation(float("inf"), f"{cand.id} built with {n} modules, outside 1..{cand.max_modules}")
+        if built and cand.earliest_year is not None and s.year is not None and cand.earliest_year > s.year:
+            ca.violation(1.0, f"{cand.id} built in {s.year}, before its earliest year {cand.earliest_year}")
+        how = forced.get(cand.id)
+        if (how == "build" and not built) or (how == "skip" and built):
+            ca.violation(1.0, f"{cand.id} was forced to {how}")
+    checks += [c.result(), ca.result()]
+
+    c = _Check("exclusive_groups", 0.0)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for cand in s.candidates:
+        if cand.group is not None and decisions.get(cand.id, (False, 0.0, None))[0]:
+            groups[cand.group].append(cand.id)
+    for g, ids in groups.items():
+        c.violation(float(len(ids) - 1), f"group {g}: {', '.join(ids)} all built")
+    checks.append(c.result())
+
+    capital = {cand.id: cand.capital_cny + cand.capital_cny_per_t * sizes.get(cand.id, 0.0) if decisions.get(cand.id, (False, 0.0, None))[0] else 0.0 for cand in s.candidates}
+    total_capital = sum(capital.values())
+    tol_cny = TOL_REL * max(1.0, abs(total_cny), total_capital, abs(operating_cny))
+    c = _Check("capital_budget", tol_cny)
+    for name, budget in (("capital_budget_cny", s.policy.capital_budget_cny), ("capital_budget_cny_per_yr", s.policy.capital_budget_cny_per_yr)):
+        if budget is not None:
+            c.violation(total_capital - budget, f"capital {total_capital:,.0f} CNY vs policy.{name} {budget:,.0f}")
+    checks.append(c.result())
+
+    def crf(years: int) -> float:
+        # the capital recovery factor, computed here independently of the model
+        return 1.0 / years if rate == 0 else rate / (1.0 - (1.0 + rate) ** -years)
+
+    annual = sum(crf(cand.lifetime_yr) * capital[cand.id] for cand in s.candidates)
+    fixed = sum(cand.fixed_opex_cny_per_yr for cand in s.candidates if decisions.get(cand.id, (False, 0.0, None))[0])
+    c = _Check("capital_cost", tol_cny)
+    c.violation(abs(annual - capital_annualized_cny), f"annualized capital {capital_annualized_cny:,.2f} vs recomputed {annual:,.2f}")
+    c.violation(abs(fixed - fixed_opex_cny), f"fixed operating cost {fixed_opex_cny:,.2f} vs recomputed {fixed:,.2f}")
+    c.violation(abs(operating_cny + annual + fixed - total_cny), f"total {total_cny:,.2f} vs operating + capital + fixed {operating_cny + annual + fixed:,.2f}")
+    checks.append(c.result())
     return AuditReport(passed=all(x.passed for x in checks), tolerance_t=tol_t, tolerance_cny=tol_cny, checks=checks)

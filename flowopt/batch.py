@@ -395,7 +395,13 @@ def _local_pool(fn: Callable[..., dict[str, Any]], tasks: list[tuple[Any, ...]],
                         pending.remove(i)
                         suspects.pop(i, None)
                         (Path(marks) / str(i)).unlink(missing_ok=True)
-                        yield i, row
+                        try:
+                            yield i, row
+                        except GeneratorExit:
+                            # the caller has what it needs (a risk run that stopped early): drop
+                            # the tasks not started instead of waiting for them
+                            pool.shutdown(wait=False, cancel_futures=True)
+                            raise
                     if broken:
                         break
             if not broken:

@@ -211,9 +211,48 @@ def _specs(g: MaterialGraph, outcome: SolveOutcome) -> list[_Spec]:
                 limit = par.theta
                 scale = (par.c + float(par.b @ outcome.x[par.cols])) * 0.01
             price = fam.relax * dual * scale
-            en, zh = fam.card(labels, key, limit, price)
+            en, zh = _named(g, fam.name, key, limit, *fam.card(labels, key, limit, price))
             specs.append(_Spec(fam, key, row, fam.name, subject, names, price, limit, en, zh, par))
     return specs
+
+
+def _named(g: MaterialGraph, family: str, key: object, limit: float, en: str, zh: str) -> tuple[str, str]:
+    """A card's sentences with what the registry's text leaves out.
+
+    That is the standard behind a quality limit, an index shown as a number, and the chosen
+    rate named in Chinese.
+
+    Args:
+        g: the material graph (its scenario holds the quality rows and the policy).
+        family: the row family.
+        key: the row's key (``(project, component)`` for quality limits).
+        limit: the limit's value.
+        en: the registry's English sentence.
+        zh: the registry's Chinese sentence.
+
+    Returns:
+        ``(en, zh)``, amended.
+    """
+    s = g.scenario
+    if family == "target":
+        # the registry names a non-default rate by its code in Chinese: use its Chinese name
+        from flowopt.i18n import value
+
+        mode = s.policy.rate_mode.value
+        return en, zh.replace(f"（{mode}）", value("rate_mode", mode, "zh"))
+    if family not in ("quality_max", "quality_min") or not isinstance(key, tuple):
+        return en, zh
+    project, component = key
+    if str(component).endswith("_index"):
+        # an index is a number, not a share of the feed (1.00, not 100.00%)
+        en = en.replace(f"{limit:.2%} of the blended feed", f"{limit:.2f} (an index, blended by tonnes)")
+        zh = zh.replace(f"{limit:.2%}", f"{limit:.2f}（指数，按吨数加权）")
+    row = next((q for q in s.quality if q.project == project and q.component == component), None)
+    if row is None or not row.standard:
+        return en, zh
+    where_en = f"{row.standard}, clause {row.clause}" if row.clause else row.standard
+    where_zh = f"{row.standard} 第 {row.clause} 条" if row.clause else row.standard
+    return f"{en} The limit is set by {where_en}.", f"{zh}该限值依据 {where_zh}。"
 
 
 def find_bottlenecks(g: MaterialGraph, outcome: SolveOutcome, options: SolveOptions | None = None, *, ranges: bool = True) -> list[Bottleneck]:

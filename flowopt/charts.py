@@ -14,7 +14,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from flowopt import fmt
@@ -402,3 +404,177 @@ def write_svg(svg: str, path: str | os.PathLike[str]) -> Path:
     with atomic_path(target) as work:
         work.write_text(svg, encoding="utf-8")
     return target
+
+
+# ---------------------------------------------------------------------------------------------
+# flowopt risk: the histogram of the highest reachable rate and the tornado
+# ---------------------------------------------------------------------------------------------
+
+#: Colours of the risk charts: samples that reach the target, those that miss it, input low/high.
+RISK_COLOURS = {"reaches": "#2e7d32", "misses": "#c62828", "low": "#1f77b4", "high": "#ff7f0e"}
+
+
+def histogram_bins(values: Sequence[float], target: float, count: int = 24) -> list[float]:
+    """Bin edges (in %) for a histogram of rates: round steps, one edge exactly at ``target`` (%).
+
+    Args:
+        values: the rates, in percent.
+        target: the target, in percent (an edge, so no bin straddles it).
+        count: about how many bins.
+
+    Returns:
+        Ascending edges covering every value.
+    """
+    lo, hi = min([*values, target]), max([*values, target])
+    if hi - lo < 1e-9:
+        lo, hi = lo - 1, hi + 1
+    raw = (hi - lo) / max(count, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = target - math.ceil((target - lo) / step - 1e-9) * step
+    edges = [first]
+    while edges[-1] < hi - 1e-9 or len(edges) < 2:
+        edges.append(round(first + len(edges) * step, 10))
+    return edges
+
+
+def risk_histogram_svg(result: Any, *, lang: str = "en", width: float = 760.0, height: float = 420.0) -> str:
+    """The highest reachable rate over the samples of a risk run, as an SVG histogram.
+
+    Bars at or above the target are green (the sample reaches it), below it red; the target and
+    the scenario's own highest rate are marked; the title gives the probability and its interval.
+
+    Args:
+        result: a :class:`flowopt.risk.RiskResult`.
+        lang: ``en`` or ``zh``.
+        width: picture width in px.
+        height: picture height in px.
+
+    Returns:
+        The SVG text.
+    """
+    lang = check_lang(lang)
+    rates = [r.max_rate * 100 for r in result.rows if r.solved and r.max_rate is not None]
+    target = result.target * 100
+    p = result.probability
+    title = text("chart.hist_title", lang, n=f"{p.n:,}", target=fmt.rate(result.target, 1), p=_p_text(p))
+    parts = [_text(16, 28, fit(title, width - 32, 15), size=15, extra=' font-weight="bold"', fill="#111")]
+    left, right, top, bottom = 64.0, width - 20.0, 48.0, height - 74.0
+    if not rates:
+        parts.append(_text(width / 2, (top + bottom) / 2, text("chart.no_data", lang), anchor="middle", size=14, fill="#666"))
+        return _doc(width, height, title, parts)
+    edges = histogram_bins(rates, target)
+    counts = [0] * (len(edges) - 1)
+    for v in rates:
+        k = min(max(0, int(np.searchsorted(edges, v, side="right")) - 1), len(counts) - 1)
+        counts[k] += 1
+    yt = nice_ticks(0, max(counts), 5)
+    x0, x1, y1 = edges[0], edges[-1], yt[-1] or 1
+
+    def px(v: float) -> float:
+        return left + (v - x0) / (x1 - x0) * (right - left)
+
+    def py(v: float) -> float:
+        return bottom - v / y1 * (bottom - top)
+
+    parts.append('<g class="grid" stroke="#e6e6e6">')
+    parts += [f'<line x1="{num(left)}" x2="{num(right)}" y1="{num(py(v))}" y2="{num(py(v))}"/>' for v in yt]
+    parts.append("</g>")
+    parts += [_text(left - 6, py(v) + 4, thousands(v), anchor="end", size=11) for v in yt]
+    xt = nice_ticks(x0, x1, 8)
+    parts += [_text(px(v), bottom + 16, _tick_text(v, xt[1] - xt[0] if len(xt) > 1 else 1.0) + "%", anchor="middle", size=11) for v in xt if x0 - 1e-9 <= v <= x1 + 1e-9]
+    for k, c in enumerate(counts):
+        if not c:
+            continue
+        kind = "reaches" if edges[k] >= target - 1e-9 else "misses"
+        tip = f"{edges[k]:.2f}–{edges[k + 1]:.2f}%: {c}"
+        parts.append(f'<rect class="bar {kind}" x="{num(px(edges[k]) + 0.5)}" y="{num(py(c))}" width="{num(max(px(edges[k + 1]) - px(edges[k]) - 1, 0.5))}" height="{num(bottom - py(c))}" fill="{RISK_COLOURS[kind]}" fill-opacity="0.8"><title>{esc(tip)}</title></rect>')
+    parts.append(f'<rect x="{num(left)}" y="{num(top)}" width="{num(right - left)}" height="{num(bottom - top)}" fill="none" stroke="#888"/>')
+    tx = px(target)
+    parts.append(f'<line class="target" x1="{num(tx)}" x2="{num(tx)}" y1="{num(top)}" y2="{num(bottom)}" stroke="#111" stroke-dasharray="5,3" stroke-width="1.5"/>')
+    parts.append(_text(tx + 4, top + 14, text("chart.target_marker", lang, rate=fmt.rate(result.target, 1)), size=11, fill="#111"))
+    if result.deterministic_max_rate is not None:
+        dx = px(min(max(result.deterministic_max_rate * 100, x0), x1))
+        parts.append(f'<line class="scenario-value" x1="{num(dx)}" x2="{num(dx)}" y1="{num(top)}" y2="{num(bottom)}" stroke="#555" stroke-dasharray="2,3"/>')
+        parts.append(_text(dx + 4, top + 30, text("chart.scenario_value", lang, rate=fmt.rate(result.deterministic_max_rate, 1)), size=11, fill="#555"))
+    parts.append(_text((left + right) / 2, bottom + 34, text("chart.hist_axis", lang), anchor="middle", size=12))
+    parts.append(_text(16, (top + bottom) / 2, text("chart.samples_axis", lang), anchor="middle", size=12, extra=f' transform="rotate(-90 16 {num((top + bottom) / 2)})"'))
+    x = left
+    for kind in ("reaches", "misses"):
+        label = text(f"chart.{kind}", lang)
+        parts.append(f'<rect class="legend" x="{num(x)}" y="{num(height - 22)}" width="14" height="10" fill="{RISK_COLOURS[kind]}"/>')
+        parts.append(_text(x + 20, height - 13, label, size=12))
+        x += 20 + text_px(label, 12) + 24
+    return _doc(width, height, title, parts)
+
+
+def _p_text(p: Any) -> str:
+    """``22.5% (17.3–28.8%)``: a probability with its interval."""
+    if p.estimate is None:
+        return "–"
+    return f"{fmt.rate(p.estimate, 1)} ({fmt.rate(p.low, 1)}–{fmt.rate(p.high, 1)})"
+
+
+def tornado_svg(result: Any, *, lang: str = "en", width: float = 900.0) -> str:
+    """The tornado of a risk run: how far each uncertain input moves the highest reachable rate.
+
+    One bar per input (or correlation group), longest first, from the rate with the input low
+    to the rate with it high, around the scenario's own highest rate; the input's low and high
+    values are written at the bar's ends and the target is marked.
+
+    Args:
+        result: a :class:`flowopt.risk.RiskResult`.
+        lang: ``en`` or ``zh``.
+        width: picture width in px (the height follows from the bars).
+
+    Returns:
+        The SVG text.
+    """
+    lang = check_lang(lang)
+    zh = lang == "zh"
+    bars = [b for b in result.tornado if b.low_rate is not None and b.high_rate is not None]
+    title = text("chart.tornado_title", lang)
+    parts = [_text(16, 28, fit(title, width - 32, 15), size=15, extra=' font-weight="bold"', fill="#111")]
+    row_h, label_w = 34.0, 300.0
+    top = 70.0
+    height = top + row_h * max(len(bars), 1) + 70
+    left, right = 16 + label_w, width - 110.0
+    if not bars:
+        parts.append(_text(width / 2, top + 20, text("chart.no_data", lang), anchor="middle", size=14, fill="#666"))
+        return _doc(width, height, title, parts)
+    base = (result.deterministic_max_rate if result.deterministic_max_rate is not None else bars[0].low_rate) * 100
+    values = [v * 100 for b in bars for v in (b.low_rate, b.high_rate)] + [base, result.target * 100]
+    xt = nice_ticks(min(values), max(values), 7)
+    x0, x1 = xt[0], xt[-1]
+
+    def px(v: float) -> float:
+        return left + (v - x0) / (x1 - x0) * (right - left)
+
+    bottom = top + row_h * len(bars)
+    parts.append('<g class="grid" stroke="#e6e6e6">')
+    parts += [f'<line x1="{num(px(v))}" x2="{num(px(v))}" y1="{num(top)}" y2="{num(bottom)}"/>' for v in xt]
+    parts.append("</g>")
+    parts += [_text(px(v), bottom + 16, _tick_text(v, xt[1] - xt[0] if len(xt) > 1 else 1.0) + "%", anchor="middle", size=11) for v in xt]
+    for k, b in enumerate(bars):
+        y = top + k * row_h
+        label = b.label_zh if zh else b.label_en
+        parts.append(_text(16 + label_w - 8, y + row_h / 2 + 4, fit(label, label_w - 12, 12), anchor="end", size=12))
+        for side, rate, value in (("low", b.low_rate, b.low_value), ("high", b.high_rate, b.high_value)):
+            xa, xb = sorted((px(base), px(rate * 100)))
+            tip = f"{value}: {fmt.rate(rate, 2)}"
+            parts.append(f'<rect class="bar {side}" x="{num(xa)}" y="{num(y + 7 + (0 if side == "low" else 10))}" width="{num(max(xb - xa, 1.0))}" height="10" fill="{RISK_COLOURS[side]}"><title>{esc(tip)}</title></rect>')
+            anchor = "end" if rate * 100 < base else "start"
+            tx = px(rate * 100) + (-4 if anchor == "end" else 4)
+            parts.append(_text(tx, y + 16 + (0 if side == "low" else 10), fit(value, 150, 10), anchor=anchor, size=10, fill="#333"))
+    parts.append(f'<line class="base" x1="{num(px(base))}" x2="{num(px(base))}" y1="{num(top - 6)}" y2="{num(bottom)}" stroke="#333"/>')
+    parts.append(_text(px(base), top - 10, text("chart.scenario_value", lang, rate=fmt.rate(base / 100, 1)), anchor="middle", size=11, fill="#333"))
+    tx = px(result.target * 100)
+    parts.append(f'<line class="target" x1="{num(tx)}" x2="{num(tx)}" y1="{num(top - 6)}" y2="{num(bottom)}" stroke="#111" stroke-dasharray="5,3" stroke-width="1.5"/>')
+    parts.append(_text(tx, bottom + 32, text("chart.target_marker", lang, rate=fmt.rate(result.target, 1)), anchor="middle", size=11, fill="#111"))
+    x = left
+    for side in ("low", "high"):
+        label = text(f"chart.input_{side}", lang)
+        parts.append(f'<rect class="legend" x="{num(x)}" y="{num(height - 22)}" width="14" height="10" fill="{RISK_COLOURS[side]}"/>')
+        parts.append(_text(x + 20, height - 13, label, size=12))
+        x += 20 + text_px(label, 12) + 24
+    return _doc(width, height, title, parts)

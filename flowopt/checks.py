@@ -1,8 +1,9 @@
 """Cross-record checks: ``Scenario`` -> list of ``Problem``.
 
 Field-level rules are enforced by :mod:`flowopt.schema`; the rules here need several records at
-once (unknown and duplicate ids, yields that must add up to 1, compositions above 1, quality
-limits on undeclared components, streams nothing can take). Each problem is located by table,
+once (unknown and duplicate ids, yields that must add up to 1, compositions above 1 (properties
+named ``…_share`` or ``…_index`` aside), quality limits on undeclared components or broken by a
+stream they must hold for on its own (``applies_to: each_stream``), streams nothing can take). Each problem is located by table,
 1-based record number and field; :mod:`flowopt.io` turns record numbers into file rows.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from flowopt.errors import MAX_PROBLEMS, InputError, Problem
-from flowopt.schema import REQUIRED_TABLES, TABLES, Record, Scenario
+from flowopt.schema import PROPERTY_SUFFIXES, REQUIRED_TABLES, TABLES, LimitScope, Record, Scenario
 
 #: Mass fractions may exceed their bound by this much before it is an error (rounding in files).
 FRACTION_TOLERANCE = 1e-6
@@ -92,7 +93,7 @@ def check_scenario(s: Scenario) -> list[Problem]:
     sinks = {x.id: x for x in s.sinks}
     outlets: dict[str, object] = {**projects, **sinks}
 
-    for table in ("sites", "firms", "streams", "stockpiles", "projects", "sinks", "routes"):
+    for table in ("sites", "firms", "streams", "stockpiles", "projects", "sinks", "routes", "candidates"):
         _duplicates(p, table, [r.id for r in getattr(s, table)])
     # projects and sinks are both outlets; one id must name one outlet
     for i, sink in enumerate(s.sinks):
@@ -121,12 +122,15 @@ def check_scenario(s: Scenario) -> list[Problem]:
             p.append(
                 Problem("composition", i + 1, "component", f"component '{c.component}' of stream '{c.stream}' is given twice.", "keep one row per stream and component.")
             )
-        comp_sum[c.stream] += c.fraction
+        # properties (a size share, a class indicator, a radioactivity index) describe the same
+        # tonnes as the chemistry does: they are not part of the mass balance of components
+        if not c.component.endswith(PROPERTY_SUFFIXES):
+            comp_sum[c.stream] += c.fraction
         comp_first_row.setdefault(c.stream, i + 1)
     for stream_id, total in comp_sum.items():
         if total > 1 + FRACTION_TOLERANCE:
             p.append(
-                Problem("composition", comp_first_row[stream_id], "fraction", f"the fractions of stream '{stream_id}' sum to {total:.4f}, above 1.", "mass fractions of one stream must add up to at most 1; check for double-counted components (e.g. TFe and FeO).")
+                Problem("composition", comp_first_row[stream_id], "fraction", f"the fractions of stream '{stream_id}' sum to {total:.4f}, above 1.", "mass fractions of one stream must add up to at most 1; check for double-counted components (e.g. TFe and FeO). A property that is not a mass fraction (a size share, a class indicator, an index) needs a name ending in _share or _index.")
             )
 
     for i, k in enumerate(s.stockpiles):
@@ -189,6 +193,9 @@ def check_scenario(s: Scenario) -> list[Problem]:
                 p.append(
                     Problem("quality", i + 1, "component", f"project '{q.project}' limits '{q.component}', but accepted stream '{stream_id}' has no '{q.component}' value in composition.", f"add a composition row ({stream_id}, {q.component}, fraction), using 0 if it is absent.")
                 )
+        p += _each_stream_problems(i, q, sorted(set(accepted_by.get(q.project, []))), composition)
+        if q.clause and not q.standard:
+            p.append(Problem("quality", i + 1, "clause", f"the limit on '{q.component}' for project '{q.project}' names clause '{q.clause}' but no standard.", "fill in standard (e.g. GB/T 14684-2022), or leave clause empty.", severity="warning"))
 
     pair_seen: set[frozenset[str]] = set()
     for i, d in enumerate(s.distances):
@@ -204,6 +211,8 @@ def check_scenario(s: Scenario) -> list[Problem]:
         _ref(p, "routes", i, "to_site", rt.to_site, sites, "sites")
         _ref(p, "routes", i, "stream", rt.stream, streams, "streams")
 
+    p += candidate_problems(s)
+
     # a stream with supply but no outlet at all can only be left unmanaged: almost surely a gap
     accepting: dict[str, list[str]] = defaultdict(list)
     for a in s.accepts:
@@ -218,6 +227,96 @@ def check_scenario(s: Scenario) -> list[Problem]:
             p.append(
                 Problem("streams", i + 1, "id", f"no project, sink or storage accepts stream '{st.id}'.", f"add an accepts row with stream '{st.id}' (or '*') for a project or sink.")
             )
+    # the uncertainty table (read only by flowopt risk): a row's own errors are errors here;
+    # what depends on other tables is a warning here (a what-if that removes a project it
+    # names still solves) and an error when flowopt risk resolves the table
+    from flowopt.uncertainty import uncertainty_problems
+
+    p += uncertainty_problems(s)
+    return p
+
+
+def _each_stream_problems(index: int, q: Any, accepted: Sequence[str], composition: Mapping[tuple[str, str], float]) -> list[Problem]:
+    """Streams an ``each_stream`` quality limit excludes but the project accepts (errors).
+
+    A blend limit can be met by dilution; a per-stream limit (the free CaO of a steel-slag
+    aggregate) cannot, so an accepted stream outside it contradicts the data.
+
+    Args:
+        index: 0-based record number of the quality row.
+        q: the :class:`~flowopt.schema.QualityLimit`.
+        accepted: ids of the streams the project accepts.
+        composition: ``(stream, component) -> value``.
+
+    Returns:
+        One problem per accepted stream whose own value breaks the limit.
+    """
+    if q.applies_to != LimitScope.each_stream:
+        return []
+    out: list[Problem] = []
+    law = f" ({q.standard}{', clause ' + q.clause if q.clause else ''})" if q.standard else ""
+    for stream_id in accepted:
+        value = composition.get((stream_id, q.component))
+        if value is None:
+            continue  # reported above: the value is missing
+        low = q.min_fraction is not None and value < q.min_fraction - FRACTION_TOLERANCE
+        high = q.max_fraction is not None and value > q.max_fraction + FRACTION_TOLERANCE
+        if low or high:
+            bound, word = (q.min_fraction, "below the minimum") if low else (q.max_fraction, "above the maximum")
+            out.append(Problem("quality", index + 1, "applies_to", f"project '{q.project}' accepts stream '{stream_id}', whose {q.component} {value:g} is {word} {bound:g} that every stream must meet on its own{law}.", f"remove the accepts row ({q.project}, {stream_id}), correct the composition of '{stream_id}', or set applies_to to blend if the limit is on the blended feed."))
+    return out
+
+
+#: Fields of a candidate that belong to each sizing mode (the others must stay empty).
+SIZING_FIELDS: dict[str, tuple[str, ...]] = {"build": ("size_t",), "size": ("min_size_t", "max_size_t"), "modules": ("module_t", "max_modules")}
+
+
+def candidate_problems(s: Scenario) -> list[Problem]:
+    """Problems of the ``candidates`` table (investment decisions), located by record number.
+
+    Checked: the project exists; the sizing mode has its fields (a positive ``size_t`` to
+    build, ``max_size_t`` above 0 and at least ``min_size_t`` to size, a positive ``module_t``
+    and ``max_modules`` for modules) and no field of another mode; a candidate that can never
+    be built (``earliest_year`` after the scenario's ``year``) and a group of one are warnings.
+
+    Args:
+        s: a scenario whose records passed field validation.
+
+    Returns:
+        The problems (errors and warnings), in record order.
+    """
+    p: list[Problem] = []
+    projects = {x.id: x for x in s.projects}
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(s.candidates):
+        _ref(p, "candidates", i, "project", c.project, projects, "projects")
+        mode = c.sizing.value
+        for other, names in SIZING_FIELDS.items():
+            if other == mode:
+                continue
+            for name in names:
+                value = getattr(c, name)
+                if value is not None and not (name == "min_size_t" and value == 0):
+                    p.append(Problem("candidates", i + 1, name, f"{name} belongs to sizing '{other}', but candidate '{c.id}' has sizing '{mode}'.", f"leave {name} empty, or set sizing to '{other}' ({', '.join(SIZING_FIELDS[mode])} go with '{mode}')."))
+        if mode == "build" and not c.size_t:
+            p.append(Problem("candidates", i + 1, "size_t", f"candidate '{c.id}' is built at size_t, but size_t is {'missing' if c.size_t is None else '0'}.", "give the capacity it adds in t/yr (above 0)."))
+        if mode == "size":
+            if not c.max_size_t:
+                p.append(Problem("candidates", i + 1, "max_size_t", f"candidate '{c.id}' is sized between min_size_t and max_size_t, but max_size_t is {'missing' if c.max_size_t is None else '0'}.", "give the largest capacity it may add in t/yr (above 0)."))
+            elif c.min_size_t > c.max_size_t:
+                p.append(Problem("candidates", i + 1, "min_size_t", f"min_size_t {c.min_size_t:g} t/yr of candidate '{c.id}' is above its max_size_t {c.max_size_t:g} t/yr.", "swap or correct the two sizes."))
+        if mode == "modules":
+            if not c.module_t:
+                p.append(Problem("candidates", i + 1, "module_t", f"candidate '{c.id}' is built in modules, but module_t is {'missing' if c.module_t is None else '0'}.", "give the capacity of one module in t/yr (above 0)."))
+            if c.max_modules is None:
+                p.append(Problem("candidates", i + 1, "max_modules", f"candidate '{c.id}' is built in modules, but max_modules is missing.", "give the most modules that may be built (1 or more)."))
+        if c.earliest_year is not None and s.year is not None and c.earliest_year > s.year:
+            p.append(Problem("candidates", i + 1, "earliest_year", f"candidate '{c.id}' cannot be in operation before {c.earliest_year}, after the scenario's year {s.year}: it will not be built.", "change earliest_year or the scenario's year if it should be available.", severity="warning"))
+        if c.group is not None:
+            members[c.group].append(i)
+    for group, rows in members.items():
+        if len(rows) == 1:
+            p.append(Problem("candidates", rows[0] + 1, "group", f"group '{group}' has only candidate '{s.candidates[rows[0]].id}', so it excludes nothing.", "give the alternatives the same group, or leave group empty.", severity="warning"))
     return p
 
 
@@ -406,8 +505,9 @@ REFERENCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("routes", "from_site", ("sites",)),
     ("routes", "to_site", ("sites",)),
     ("routes", "stream", ("streams",)),
+    ("candidates", "project", ("projects",)),
 )
-_ID_TABLES = ("sites", "firms", "streams", "stockpiles", "projects", "sinks", "routes")
+_ID_TABLES = ("sites", "firms", "streams", "stockpiles", "projects", "sinks", "routes", "candidates")
 _ID_FIELDS = ("id", *sorted({f for _, f, _ in REFERENCES}))
 
 

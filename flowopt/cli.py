@@ -1,4 +1,4 @@
-"""Command line: ``flowopt solve | explain | compare | sweep | batch | pathway | report | template | validate | convert | serve``.
+"""Command line: ``flowopt solve | explain | compare | sweep | batch | pathway | invest | report | template | validate | convert | serve``.
 
 Exit codes: 0 solved (or valid), 1 not solvable as asked (infeasible target, unbounded, solver
 limit or failure, failed audit), 2 invalid input (files, records, command-line values, or an
@@ -143,6 +143,14 @@ def _cards_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cards", type=cards_arg, default=20, metavar="N|all", help="bottleneck cards to show, most money at stake first (default 20; 'all' for every one)")
 
 
+#: Values of ``--rate-mode`` (as ``flowopt.schema.RateMode``; spelled out so --help stays fast).
+RATE_MODES = ("utilization", "utilization_plus_disposal", "disposal_only")
+
+
+def _rate_mode_arg(p: argparse.ArgumentParser, both: bool = False) -> None:
+    p.add_argument("--rate-mode", choices=RATE_MODES, help="which rate the target applies to: utilization (the official 综合利用率 U/(G+U_prior)), utilization_plus_disposal ((U+D)/(G+U_prior+D_prior)) or disposal_only (D/G); overrides policy.rate_mode" + (" on both sides" if both else ""))
+
+
 def _solver_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--solver", choices=["choose", "simplex", "ipm"], default="choose", help=f"HiGHS method: dual simplex, interior point (with crossover, so prices and ranges still have a basis), or choose by size (interior point above {IPM_ABOVE_COLS:,} columns; default)")
 
@@ -154,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="solve a scenario and print the plan")
     s.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled Panzhihua East park data)")
     s.add_argument("--target", type=fraction_arg, help="target rate as a fraction (e.g. 0.75); overrides policy.target_rate")
+    _rate_mode_arg(s)
     s.add_argument("--json", action="store_true", help="print the plan as JSON (the dashboard contract)")
     s.add_argument("--out", type=Path, help="also write plan.json, CSV tables, plan.xlsx, the Sankey (SVG, HTML) and the report (HTML, Markdown) into this folder (other files in it are left alone; a scenario's folder is refused)")
     s.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations in the text report and of the files written by --out")
@@ -168,6 +177,7 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="explain a plan: bottleneck cards, why-not projects, the target's price; or why the target is out of reach")
     e.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
     e.add_argument("--target", type=fraction_arg, help="target rate as a fraction; overrides policy.target_rate")
+    _rate_mode_arg(e)
     e.add_argument("--json", action="store_true", help="print the explanation as JSON")
     e.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the explanations")
     e.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
@@ -180,6 +190,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, required=True, help="report file: .html (self-contained) or .md (writes <name>.sankey.svg beside it)")
     r.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the report")
     r.add_argument("--target", type=fraction_arg, help="target rate as a fraction; overrides policy.target_rate")
+    _rate_mode_arg(r)
     r.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     _quiet_arg(r)
     r.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -196,6 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--out", type=Path, help="write comparison.json, the comparison tables (CSV) and comparison.svg/.png to this folder")
     cp.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     cp.add_argument("--target", type=fraction_arg, help="target rate as a fraction for both the base and the what-if; overrides policy.target_rate on both sides (also one the what-if sets)")
+    _rate_mode_arg(cp, both=True)
     _quiet_arg(cp)
     cp.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sw = sub.add_parser("sweep", help="least cost as a function of the target, with exact breakpoints")
@@ -203,6 +215,7 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--from", dest="t_from", type=fraction_arg, default=0.5, help="first target (default 0.5)")
     sw.add_argument("--to", dest="t_to", type=fraction_arg, default=0.9, help="last target (default 0.9; capped at the highest reachable rate)")
     sw.add_argument("--step", type=positive_arg, default=0.005, help="spacing of the plotted grid (default 0.005)")
+    _rate_mode_arg(sw)
     sw.add_argument("--out", type=Path, help="write curve.csv, segments.csv, curve.svg and curve.png to this folder")
     sw.add_argument("--json", action="store_true", help="print the curve as JSON")
     sw.add_argument("--lang", choices=["en", "zh"], default="en", help="language of labels")
@@ -220,6 +233,7 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the table and of failure messages")
     _quiet_arg(bt)
     bt.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    _add_risk_command(sub)
     v = sub.add_parser("validate", help="check a scenario's files and network without solving")
     v.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook")
     v.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -227,10 +241,12 @@ def _parser() -> argparse.ArgumentParser:
     sv.add_argument("--host", help="address to bind (default: FLOWOPT_HOST or 127.0.0.1)")
     sv.add_argument("--port", type=int, help="port (default: FLOWOPT_PORT or 8000)")
     _add_pathway_command(sub)
+    _add_invest_command(sub)
     x = sub.add_parser("export", help="write the linear program flowopt solves as an .mps or .lp file, with readable names")
     x.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook (default: the bundled park data)")
     x.add_argument("output", type=Path, help="target file ending in .mps or .lp")
     x.add_argument("--target", type=fraction_arg, help="target rate as a fraction; overrides policy.target_rate")
+    _rate_mode_arg(x)
     x.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     c = sub.add_parser("convert", help="convert a scenario between a folder of CSVs and an .xlsx workbook")
     c.add_argument("data", help="scenario folder or .xlsx workbook")
@@ -280,8 +296,12 @@ def _command(args: argparse.Namespace) -> int:
         return _compare(args)
     if args.command == "sweep":
         return _sweep(args)
+    if args.command == "risk":
+        return _risk(args)
     if args.command == "batch":
         return _batch(args)
+    if args.command == "invest":
+        return _invest(args)
     if args.command == "pathway":
         return _pathway(args)
     if args.command == "validate":
@@ -327,18 +347,20 @@ def _input_error(exc: InputError, as_json: bool) -> int:
     return EXIT_INPUT
 
 
-def _sourced(diag: Any, flag: float | None, data: Path) -> Any:
-    """The diagnosis with the target's entries naming where the target came from (flag or file)."""
+def _sourced(diag: Any, flag: float | None, data: Path, rate_mode: str | None = None) -> Any:
+    """The diagnosis with the target's entries naming where the target (and its rate) came from (flag or file)."""
     if diag is None:
         return None
     from flowopt.diagnosis import with_target_source
 
+    # a rate given on the command line is named with the target, wherever the number came from
+    rate = f"; rate: --rate-mode {rate_mode} (command line)" if rate_mode else ""
     if flag is not None:
-        return with_target_source(diag, f"--target {flag:g} (command line)")
+        return with_target_source(diag, f"--target {flag:g} (command line){rate}")
     if data.suffix.lower() in (".xlsx", ".xlsm"):
-        return with_target_source(diag, f"{data.name}[scenario] policy.target_rate")
+        return with_target_source(diag, f"{data.name}[scenario] policy.target_rate{rate}")
     folder = data.parent if data.name == "scenario.yaml" else data
-    return with_target_source(diag, f"{folder / 'scenario.yaml'} policy.target_rate")
+    return with_target_source(diag, f"{folder / 'scenario.yaml'} policy.target_rate{rate}")
 
 
 def _solve(args: argparse.Namespace) -> int:
@@ -363,7 +385,7 @@ def _solve(args: argparse.Namespace) -> int:
     try:
         with spinner(f"Solving {data.name}", quiet=args.quiet or args.json):
             scenario = load_scenario(data)
-            plan = run(scenario, target_rate=args.target, options=SolveOptions(time_limit_s=args.time_limit, solver=getattr(args, "solver", "choose")), explain=not getattr(args, "no_explain", False))
+            plan = run(scenario, target_rate=args.target, rate_mode=getattr(args, "rate_mode", None), options=SolveOptions(time_limit_s=args.time_limit, solver=getattr(args, "solver", "choose")), explain=not getattr(args, "no_explain", False))
         shown = getattr(args, "cards", None)
         if shown is not None and len(plan.bottlenecks) > shown:
             # every card is computed (exactly, and cheaply); the most valuable are shown
@@ -371,7 +393,7 @@ def _solve(args: argparse.Namespace) -> int:
     except InputError as exc:
         return _input_error(exc, args.json)
     except InfeasibleError as exc:
-        diag = _sourced(getattr(exc, "diagnosis", None), args.target, data)
+        diag = _sourced(getattr(exc, "diagnosis", None), args.target, data, getattr(args, "rate_mode", None))
         doc = {"status": "infeasible", "code": exc.code, "scenario": str(data), "target": diag.target if diag else args.target, "message": str(exc), "diagnosis": diag.model_dump(mode="json") if diag else None}
         if args.json:
             _emit_json(doc)
@@ -429,7 +451,9 @@ def _export(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     check_output_file(args.output, "the exported LP")
     try:
-        scenario = load_scenario(_data(args.data))
+        from flowopt.pipeline import with_policy
+
+        scenario = with_policy(load_scenario(_data(args.data)), rate_mode=args.rate_mode)
         lp = assemble(build_graph(scenario), target_rate=args.target)
     except InputError as exc:
         return _input_error(exc, False)
@@ -497,11 +521,11 @@ def _load_whatif(base: Scenario, arg: str) -> Scenario:
     return load_scenario(path)
 
 
-def _with_target(scenario: Scenario, target: float | None) -> Scenario:
-    """The scenario with ``policy.target_rate`` set to ``target`` (``None``: unchanged)."""
-    if target is None:
-        return scenario
-    return scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"target_rate": target})})
+def _with_target(scenario: Scenario, target: float | None, rate_mode: str | None = None) -> Scenario:
+    """The scenario with ``policy.target_rate`` set to ``target`` and ``policy.rate_mode`` to ``rate_mode`` (``None``: unchanged)."""
+    from flowopt.pipeline import with_policy
+
+    return with_policy(scenario, target_rate=target, rate_mode=rate_mode)
 
 
 def _failed_side(side: str, args: argparse.Namespace, what: str) -> str:
@@ -521,13 +545,14 @@ def _failed_side(side: str, args: argparse.Namespace, what: str) -> str:
 
 def _compare_target_source(args: argparse.Namespace, side: str, base: Scenario | None, whatif: Scenario | None) -> str:
     """Where the target of the failing side came from: ``--target``, the what-if, or the base's manifest."""
+    rate = f"; rate: --rate-mode {args.rate_mode} (command line)" if getattr(args, "rate_mode", None) else ""
     if args.target is not None:
-        return f"--target {args.target:g} (command line)"
+        return f"--target {args.target:g} (command line){rate}"
     base_path = Path(args.base)
     base_where = f"{base_path.name}[scenario] policy.target_rate" if base_path.suffix.lower() in (".xlsx", ".xlsm") else f"{(base_path.parent if base_path.name == 'scenario.yaml' else base_path) / 'scenario.yaml'} policy.target_rate"
     if side == "whatif" and base is not None and whatif is not None and whatif.policy.target_rate != base.policy.target_rate:
-        return f"{args.whatif} (policy.target_rate)"
-    return base_where
+        return f"{args.whatif} (policy.target_rate){rate}"
+    return base_where + rate
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -550,9 +575,9 @@ def _compare(args: argparse.Namespace) -> int:
     side = "base"
     base = whatif = None
     try:
-        base = _with_target(load_scenario(args.base), args.target)
+        base = _with_target(load_scenario(args.base), args.target, args.rate_mode)
         side = "whatif"
-        whatif = _with_target(_load_whatif(base, args.whatif), args.target)
+        whatif = _with_target(_load_whatif(base, args.whatif), args.target, args.rate_mode)
         if args.write_scenario:
             write_scenario(whatif, args.write_scenario)
         with spinner("Comparing", quiet=args.quiet or args.json):
@@ -627,7 +652,9 @@ def _sweep(args: argparse.Namespace) -> int:
         check_output_folder(args.out, SWEEP_FILES, what="the curve's files", refuse_scenario=True)
     try:
         check_sweep(args.t_from, args.t_to, args.step)  # the grid is bounded before any work
-        scenario = load_scenario(_data(args.data))
+        from flowopt.pipeline import with_policy
+
+        scenario = with_policy(load_scenario(_data(args.data)), rate_mode=args.rate_mode)
         with progress_bar("sweep", quiet=args.quiet or args.json) as bar:
             # the sweep reports progress(done, total, what) once flowopt.sweep takes it
             extra = {"progress": bar} if bar is not None and _takes(target_cost_curve, "progress") else {}
@@ -722,6 +749,7 @@ def _add_pathway_command(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations and of the files written by --out")
     p.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     p.add_argument("--no-diagnosis", action="store_true", help="for a year that cannot meet its target, report only its highest rate (faster)")
+    _rate_mode_arg(p)
     _quiet_arg(p)
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return p
@@ -745,6 +773,12 @@ def _pathway(args: argparse.Namespace) -> int:
     source = Path(args.data) if args.data else default_data_dir()
     try:
         pathway = load_pathway(source)
+        if args.rate_mode:  # every year's target applies to the rate asked for
+            import dataclasses
+
+            from flowopt.pipeline import with_policy
+
+            pathway = dataclasses.replace(pathway, base=with_policy(pathway.base, rate_mode=args.rate_mode))
         if args.out:  # fail fast: refused before the solve (OutputError: the CLI's main reports it, exit 2)
             check_pathway_output(args.out, pathway.spec.years)
         with progress_bar("pathway", quiet=args.quiet or args.json) as bar:
@@ -766,6 +800,184 @@ def _pathway(args: argparse.Namespace) -> int:
 
             sys.stdout.write("\n" + text("cli.pathway_written", args.lang, out=args.out) + "\n")
     return 0 if result.ok else 1
+
+
+def seed_arg(text: str) -> int:
+    """Argparse type: a whole number of 0 or more (``--seed``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**63:
+        msg = f"{text[:60]} is not a whole number of 0 or more"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def width_arg(text: str) -> float:
+    """Argparse type: an interval width from 0 to 1 (``--tolerance``; 0 turns early stopping off)."""
+    value = _number(text)
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        msg = f"{text[:60]} is not a width from 0 to 1 (write 0.04 for ±2 points; 0 never stops early)"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _add_risk_command(sub: Any) -> argparse.ArgumentParser:
+    """Add ``flowopt risk`` to the CLI's subparsers (``sub`` from ``add_subparsers``)."""
+    # flowopt.risk's defaults, written out: importing it here would load the solver stack for
+    # every `flowopt --help` (tests/test_risk.py checks they agree)
+    BLOCK, DEFAULT_TOLERANCE, MAX_SAMPLES, MIN_SAMPLES = 64, 0.04, 100_000, 256
+    p = sub.add_parser("risk", help="how likely the target is when the estimates in the scenario's uncertainty table move within their ranges")
+    p.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook with an uncertainty table (default: the bundled park data)")
+    p.add_argument("--samples", type=positive_int_arg, default=1000, help=f"most samples (default 1000, at most {MAX_SAMPLES:,}; drawn in blocks of {BLOCK})")
+    p.add_argument("--seed", type=seed_arg, default=0, help="random seed; the same seed gives the same samples and results on every engine (default 0)")
+    p.add_argument("--target", type=fraction_arg, help="target rate as a fraction (default: the scenario's policy.target_rate)")
+    p.add_argument("--method", choices=["lhs", "sobol", "random"], default="lhs", help="sampling: Latin hypercube blocks (default), scrambled Sobol' points or independent draws")
+    p.add_argument("--tolerance", type=width_arg, default=DEFAULT_TOLERANCE, help=f"stop early once the 95 %% interval of the probability is narrower than this, after at least {MIN_SAMPLES} samples (default {DEFAULT_TOLERANCE}; 0 never stops early)")
+    p.add_argument("--builds", type=Path, metavar="FILE", help="a build set as a what-if file (changes that add or enlarge projects): also report the probability with those builds")
+    p.add_argument("--engine", choices=["local", "dask", "ray"], default="local", help="where to solve the samples (default local; dask and ray need those packages: pip install 'flowopt[dask]' or 'flowopt[ray]')")
+    p.add_argument("--address", help="address of a running Dask scheduler (tcp://host:8786) or Ray cluster (ray://host:10001); default: a local cluster of that engine")
+    p.add_argument("--workers", type=positive_int_arg, help="worker processes for the local engine (default: as the work warrants; 1 solves in this process)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (with one row per sample)")
+    p.add_argument("--out", type=Path, help="write risk.json, samples.csv, limits.csv, tornado.csv and the histogram and tornado (SVG, PNG) into this folder")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the text and of the pictures")
+    p.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit per solve in seconds (default 60)")
+    _quiet_arg(p)
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    return p
+
+
+def _risk(args: argparse.Namespace) -> int:
+    """Run ``flowopt risk``; return the exit code (0 done, 2 bad input or output)."""
+    from flowopt.io import load_scenario
+    from flowopt.overrides import load_overrides
+    from flowopt.risk import RISK_FILES, run_risk, write_risk
+    from flowopt.textreport import format_risk
+
+    if args.out:
+        check_output_folder(args.out, list(RISK_FILES), what="the risk analysis's files", refuse_scenario=True)
+    try:
+        scenario = load_scenario(_data(args.data))
+        builds = load_overrides(args.builds)[0] if args.builds else None
+        with progress_bar("risk", quiet=args.quiet or args.json) as bar:
+            result = run_risk(scenario, samples=args.samples, seed=args.seed, target=args.target, method=args.method, tolerance=args.tolerance, engine=args.engine, address=args.address, workers=args.workers, options=SolveOptions(time_limit_s=args.time_limit), builds=builds, builds_label=args.builds.name if args.builds else None, progress=bar)
+    except InputError as exc:
+        return _input_error(exc, args.json)
+    if args.out:
+        write_risk(result, args.out, lang=args.lang)
+    if args.json:
+        _emit_json({"status": "done", **result.model_dump(mode="json")})
+        return EXIT_OK
+    text = format_risk(result, lang=args.lang)
+    if args.out:
+        from flowopt import i18n
+
+        text += "\n\n" + i18n.text("risk.written", args.lang, out=args.out)
+    print(text)
+    return EXIT_OK
+
+
+def money_arg(text: str) -> float:
+    """Argparse type: an amount of CNY from 0 to 1e12 (``--budget``)."""
+    value = _number(text)
+    if not (math.isfinite(value) and 0 <= value <= 1e12):
+        msg = f"{text[:60]} is not an amount of CNY from 0 to 1e12 (write 2e9 for 2 billion)"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def gap_arg(text: str) -> float:
+    """Argparse type: a relative MIP gap from 0 to below 1 (``--gap``: 0.01 for 1 %)."""
+    value = _number(text)
+    if not (math.isfinite(value) and 0 <= value < 1):
+        msg = f"{text[:60]} is not a relative gap from 0 to below 1 (write 0.01 for 1 %)"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _add_invest_command(sub: Any) -> argparse.ArgumentParser:
+    """Add ``flowopt invest`` to the CLI's subparsers (``sub`` from ``add_subparsers``)."""
+    p = sub.add_parser("invest", help="which candidate projects to build (a MILP): the least-cost build set, sizes, the value of each decision, capital break-evens, and the plan given the builds")
+    p.add_argument("data", nargs="?", help="scenario folder or .xlsx workbook with a candidates table (default: the bundled data/panzhihua_east_invest)")
+    p.add_argument("--target", type=fraction_arg, help="target rate as a fraction; overrides policy.target_rate")
+    p.add_argument("--budget", type=money_arg, metavar="CNY", help="total capital budget in CNY; overrides policy.capital_budget_cny")
+    p.add_argument("--build", action="append", default=[], metavar="ID[=SIZE_T]", help="force a candidate to be built, at a size in t/yr if given ('what if we must build X'); repeat for several")
+    p.add_argument("--skip", action="append", default=[], metavar="ID", help="force a candidate not to be built; repeat for several")
+    p.add_argument("--gap", type=gap_arg, default=1e-4, help="relative MIP gap at which a solve counts as optimal (default 0.0001); a solve stopped by --time-limit with a larger gap exits 1, showing its plan")
+    p.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit per MILP solve in seconds (default 60)")
+    p.add_argument("--curve", action="store_true", help="instead of one target: the target-cost curve with the build set at each target and where it changes (--from, --to, --step)")
+    p.add_argument("--from", dest="t_from", type=fraction_arg, default=0.6, help="first target of --curve (default 0.6)")
+    p.add_argument("--to", dest="t_to", type=fraction_arg, help="last target of --curve (default and at most: the highest rate the candidates allow)")
+    p.add_argument("--step", type=positive_arg, default=0.01, help="grid spacing of --curve (default 0.01)")
+    p.add_argument("--no-explain", action="store_true", help="skip the decision values, break-evens and the plan's ranges and why-not (only the build set and the plan)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (status, builds, mip_gap, plan, decision_values, build_break_even)")
+    p.add_argument("--out", type=Path, help="also write invest.json, builds.csv, decision_values.csv, break_even.csv and the plan's files into this folder (other files in it are left alone; a scenario's folder is refused)")
+    p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the text and of the files written by --out")
+    _quiet_arg(p)
+    p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    return p
+
+
+def _invest(args: argparse.Namespace) -> int:
+    """Run ``flowopt invest``; return the exit code.
+
+    0: optimal within ``--gap``; 1: no build set meets the target, or the time limit stopped the
+    solve with a larger gap (the incumbent is shown, labelled), or the solver failed; 2: input.
+    """
+    from flowopt.invest import (
+        default_invest_dir,
+        invest_files,
+        investment_curve,
+        solve_investment,
+        write_investment,
+    )
+    from flowopt.textreport import format_investment, format_investment_curve
+
+    data = Path(args.data) if args.data else default_invest_dir()
+    if args.out:
+        check_output_folder(args.out, invest_files(), what="the investment's files", refuse_scenario=True)
+    options = SolveOptions(time_limit_s=args.time_limit)
+    scenario = None
+    try:
+        from flowopt.io import load_scenario
+
+        with spinner(f"Solving {data.name}", quiet=args.quiet or args.json):
+            scenario = load_scenario(data)
+            if args.curve:
+                curve = investment_curve(scenario, args.t_from, args.t_to, step=args.step, gap=args.gap, options=options, budget_cny=args.budget, build=args.build, skip=args.skip)
+            else:
+                result = solve_investment(scenario, target_rate=args.target, budget_cny=args.budget, build=args.build, skip=args.skip, gap=args.gap, options=options, explain=not args.no_explain, decision_values=not args.no_explain, break_even=not args.no_explain)
+    except InputError as exc:
+        return _input_error(exc, args.json)
+    except (SolveError, AuditError) as exc:
+        if args.json:
+            _emit_json({"status": "error", "code": exc.code, "message": str(exc)})
+        else:
+            print(str(exc), file=sys.stderr)
+        return EXIT_UNSOLVABLE
+    if args.curve:
+        if args.json:
+            _emit_json(curve.model_dump(mode="json"))
+        else:
+            print(format_investment_curve(curve, lang=args.lang))
+        return EXIT_OK if curve.points else EXIT_UNSOLVABLE
+    if args.out and result.plan is not None:
+        write_investment(result, args.out, scenario=scenario, lang=args.lang)
+    code = EXIT_OK if result.status == "optimal" or (result.status == "feasible" and result.within_gap) else EXIT_UNSOLVABLE
+    if args.json:
+        _emit_json(result.model_dump(mode="json"))
+        return code
+    report = format_investment(result, lang=args.lang)
+    if result.status == "infeasible":
+        print(report, file=sys.stderr)
+        return code
+    print(report)
+    if args.out and result.plan is not None:
+        from flowopt import i18n
+
+        print("\n" + i18n.text("invest.written", args.lang, out=args.out))
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

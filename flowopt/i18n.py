@@ -125,6 +125,12 @@ VALUES: dict[str, dict[str, Label]] = {
         "stock_total": L("reclaim within each pile's stock", "回采不超过堆存量"),
         "stock_carried": L("stock carried between years", "年际堆存结转"),
         "stock_non_negative": L("no negative stock", "堆存量非负"),
+        "build_capacity": L("capacity used only where built", "仅使用已建能力"),
+        "build_sizes": L("build sizes", "建设规模"),
+        "build_available": L("builds available and as forced", "建设年份与指定决策"),
+        "exclusive_groups": L("at most one alternative per group", "互斥组至多建一个"),
+        "capital_budget": L("capital within budget", "投资不超预算"),
+        "capital_cost": L("capital annualized as stated", "投资年值核算"),
     },
     "table": {
         "sites": L("sites", "场地"),
@@ -289,7 +295,9 @@ TEXT: dict[str, Label] = {
     # plan (flowopt solve)
     "plan.title": L("flowopt plan: {id}", "flowopt 方案：{id}"),
     "plan.target": L("Target: {target} ({mode})  ->  reached {reached}  [{met}]", "目标：{target}（{mode}）→ 达到 {reached}［{met}］"),
-    "plan.rates": L("Official rates: utilization {u} (U/(G+U_prior)), utilization plus disposal {ud}, disposal {d}", "官方口径：综合利用率 {u}（U/(G+U_prior)），综合利用+处置率 {ud}，处置率 {d}"),
+    "plan.rates": L("Official rates: utilization {u} (U/(G+U_prior)), utilization plus disposal {ud} ((U+D)/(G+U_prior+D_prior)), disposal {d} (D/G){mark}", "官方口径：综合利用率 {u}（U/(G+U_prior)），综合利用处置率 {ud}（(U+D)/(G+U_prior+D_prior)），处置率 {d}（D/G）{mark}"),
+    "plan.rates_target": L("; the target applies to the {mode}", "；目标适用于{mode}"),
+    "diag.rate_note": L("The target applies to the {mode}. The screens and the minimum cut below count utilization capacity only.", "目标适用于{mode}。以下筛查与最小割只计综合利用产能。"),
     "plan.cost": L("Total cost: {cost}   (audit: {audit})", "年总成本：{cost}（审计：{audit}）"),
     "plan.tonnes": L("Tonnes per year (t/yr):", "年吨数（吨/年）："),
     "plan.prior": L("prior-year stock {t}", "其中往年贮存 {t}"),
@@ -510,3 +518,101 @@ def where(text_: str | None, lang: str) -> str:
     if not text_:
         return ""
     return _ROW.sub(r"第 \1 行", text_) if lang == "zh" else text_
+
+
+# ---------------------------------------------------------------------------------------------
+# flowopt risk (flowopt.risk): headings, sentences, chart labels; the uncertainty table's name
+# ---------------------------------------------------------------------------------------------
+
+VALUES["table"]["uncertainty"] = L("uncertain inputs", "不确定输入")
+VALUES["distribution"] = {
+    "uniform": L("uniform", "均匀分布"),
+    "triangular": L("triangular", "三角分布"),
+    "normal": L("normal", "正态分布"),
+    "lognormal": L("lognormal", "对数正态分布"),
+    "discrete": L("discrete", "离散分布"),
+    "alternatives": L("alternatives", "备选情形"),
+}
+VALUES["method"] = {"lhs": L("Latin hypercube", "拉丁超立方抽样"), "sobol": L("scrambled Sobol' points", "扰动 Sobol 序列"), "random": L("independent random draws", "独立随机抽样")}
+VALUES["status"] |= {"ok": L("solved", "已求解"), "no_plan": L("no plan", "无可行方案")}
+TEXT.update({
+    "risk.title": L("flowopt risk: {id} ({mode}), target {target}", "flowopt 达标概率分析：{id}（{mode}），目标 {target}"),
+    "risk.probability": L("Probability that {target} is reachable with the current network: {p} (95 % interval {lo}–{hi}; {k} of {n} samples)", "以现有网络达到 {target} 的概率：{p}（95% 区间 {lo}–{hi}；{n} 个样本中 {k} 个达标）"),
+    "risk.with_builds": L("Probability with the build set {name}: {p} (95 % interval {lo}–{hi}; {k} of {n} samples)", "建设方案 {name} 下的概率：{p}（95% 区间 {lo}–{hi}；{n} 个样本中 {k} 个达标）"),
+    "risk.builds_later": L("Probability with a build set: give one with --builds (the investment model will propose one).", "建设方案下的概率：用 --builds 指定建设方案（投资优化模型将给出方案）。"),
+    "risk.deterministic": L("With the scenario's own values: highest rate {rate}, least cost at the target {cost}.", "按情景原值：最高可达 {rate}，达标最低年总成本 {cost}。"),
+    "risk.deterministic_unreachable": L("With the scenario's own values: highest rate {rate}; the target is out of reach.", "按情景原值：最高可达 {rate}，目标无法实现。"),
+    "risk.samples": L("Samples: {n} of {asked} ({method}, seed {seed}, {engine}); {failed} failed; {warm} started warm; {seconds}.", "样本：{asked} 个中运行 {n} 个（{method}，随机种子 {seed}，{engine}）；失败 {failed} 个；热启动 {warm}；用时 {seconds}。"),
+    "risk.stopped": L("Stopped early: the 95 % interval became narrower than {tol} after {n} samples (stopping on the data lowers the interval's coverage somewhat).", "提前停止：{n} 个样本后 95% 区间已窄于 {tol}（按结果提前停止会使区间覆盖率略低于名义值）。"),
+    "risk.max_rate": L("Highest reachable rate: P10 {p10}, P50 {p50}, P90 {p90} (mean {mean}).", "最高可达利用率：P10 {p10}，P50 {p50}，P90 {p90}（均值 {mean}）。"),
+    "risk.cost": L("Least cost at the target, over the {n} samples that reach it: P10 {p10}, P50 {p50}, P90 {p90}.", "达标样本（{n} 个）的最低年总成本：P10 {p10}，P50 {p50}，P90 {p90}。"),
+    "risk.no_cost": L("No sample reaches the target, so there is no cost at the target.", "没有样本达到目标，因此没有达标成本。"),
+    "risk.tornado": L("What moves the highest rate most (one input at a time, the others as in the scenario):", "对最高可达利用率影响最大的输入（逐一变动，其余取情景原值）："),
+    "risk.bar": L("  {label}: {lo_rate} at {lo} … {hi_rate} at {hi} (swing {swing}; rank correlation {rho})", "  {label}：取 {lo} 时 {lo_rate} … 取 {hi} 时 {hi_rate}（变幅 {swing}；秩相关 {rho}）"),
+    "risk.limits": L("How often limits bind (in the least-cost plan at the target / at the highest rate), those that do not always bind first:", "约束起作用的频率（达标最低成本方案中 / 最高可达利用率时），非始终起作用者在前："),
+    "risk.limit": L("  {label}: {plan} / {max}", "  {label}：{plan} / {max}"),
+    "risk.always": L("  … and {n} limits that bind in every sample (see limits.csv with --out)", "  ……另有 {n} 个约束在每个样本中都起作用（用 --out 写出 limits.csv 查看）"),
+    "risk.inputs": L("Uncertain inputs ({n}):", "不确定输入（{n} 个）："),
+    "risk.input": L("  {id} {name}: {describe}{group}; in the scenario {current}", "  {id} {name}：{describe}{group}；情景原值 {current}"),
+    "risk.group": L(" (group {group})", "（同组 {group}）"),
+    "risk.failed": L("Samples without an answer ({n}), first {shown}:", "无结果的样本（{n} 个），前 {shown} 个："),
+    "risk.written": L("Written: {out}/risk.json, samples.csv, limits.csv, tornado.csv, histogram.svg/.png, tornado.svg/.png", "已写出：{out}/risk.json、samples.csv、limits.csv、tornado.csv、histogram.svg/.png、tornado.svg/.png"),
+    "risk.method_note": L("Interval: Wilson score interval at 95 %; samples in Latin-hypercube blocks of {block} (conservative for such blocks).", "区间：95% Wilson 得分区间；样本按每块 {block} 个拉丁超立方抽样（对此类分块抽样偏保守）。"),
+    "chart.hist_title": L("Highest reachable rate over {n} samples: P(≥ {target}) = {p}", "{n} 个样本的最高可达利用率：P(≥ {target}) = {p}"),
+    "chart.hist_axis": L("Highest reachable rate (%)", "最高可达利用率（%）"),
+    "chart.samples_axis": L("Samples", "样本数"),
+    "chart.reaches": L("reaches the target", "达到目标"),
+    "chart.misses": L("misses the target", "未达目标"),
+    "chart.scenario_value": L("scenario's values {rate}", "情景原值 {rate}"),
+    "chart.tornado_title": L("What moves the highest reachable rate (each input alone, others as in the scenario)", "影响最高可达利用率的输入（逐一变动，其余取情景原值）"),
+    "chart.tornado_axis": L("Highest reachable rate (%)", "最高可达利用率（%）"),
+    "chart.input_low": L("input low", "输入取低值"),
+    "chart.input_high": L("input high", "输入取高值"),
+})
+
+# flowopt invest: investment decisions (the words of format_investment, the report and the workbook)
+TEXT.update({
+    "invest.title": L("flowopt invest: {id}", "flowopt 投资决策：{id}"),
+    "invest.status": L("Status: {status}; MIP gap {gap} (asked {asked}); {nodes} branch-and-bound nodes, {seconds}", "状态：{status}；混合整数间隙 {gap}（要求 {asked}）；分支定界节点 {nodes} 个，用时 {seconds}"),
+    "invest.stopped": L("STOPPED AT A LIMIT (--time-limit) BEFORE PROVING OPTIMALITY: the incumbent below is within {gap} of the best bound {bound} (asked: {asked}).", "求解达到限制（--time-limit）而停止，未证明最优：以下为当前最好方案，与最优下界 {bound} 相差不超过 {gap}（要求 {asked}）。"),
+    "invest.cost": L("Total cost: {total} = operating {operating} + annualized capital {capital} + fixed cost {fixed}   (audit: {audit})", "年总成本：{total} = 运营 {operating} + 投资年值 {capital} + 固定费用 {fixed}（审计：{audit}）"),
+    "invest.capital": L("Capital of the builds: {capital} (discount rate {rate}; budget {budget})", "建设投资：{capital}（折现率 {rate}；预算 {budget}）"),
+    "invest.no_budget": L("none", "不限"),
+    "invest.builds": L("Candidates ({built} of {n} built):", "候选项目（{n} 个中建设 {built} 个）："),
+    "invest.values": L("Value of each decision (the cost change if it were made the other way, CNY/yr; ranked):", "各项决策的价值（反向决策时年成本的变化，元/年；按价值排序）："),
+    "invest.required": L("required", "必须"),
+    "invest.break_even": L("Capital break-even of the candidates not built:", "未建设候选项目的投资盈亏平衡点："),
+    "invest.given": L("Given the chosen builds", "以所选建设方案为前提"),
+    "invest.bottlenecks": L("Bottlenecks given the chosen builds ({n}, most money at stake first; flowopt invest --json for all):", "以所选建设方案为前提的瓶颈（{n} 个，按涉及金额排序；全部见 flowopt invest --json）："),
+    "invest.why_not": L("Why not? given the chosen builds ({n}):", "以所选建设方案为前提的未用足项目（{n} 个）："),
+    "invest.infeasible": L("No build set reaches the target", "任何建设方案都无法实现目标"),
+    "invest.written": L("Written to {out}/: invest.json, builds.csv, decision_values.csv, break_even.csv and the plan's files (plan.json, CSV tables, plan.xlsx, sankey.svg, sankey.html, report.html, report.md).", "已写出到 {out}/：invest.json、builds.csv、decision_values.csv、break_even.csv 及方案文件（plan.json、CSV 表、plan.xlsx、sankey.svg、sankey.html、report.html、report.md）。"),
+    "invest.curve_title": L("flowopt invest --curve: {id}, targets {lo}–{hi} (highest reachable with the candidates: {max})", "flowopt 投资决策—目标成本曲线：{id}，目标 {lo}–{hi}（候选项目全部可建时最高可达：{max}）"),
+    "invest.curve_changes": L("Where the build set changes (located within {res}):", "建设方案改变之处（定位精度 {res}）："),
+    "invest.curve_none": L("The build set is the same at every target of the curve.", "曲线各目标下的建设方案相同。"),
+    "invest.built_yes": L("built", "建设"),
+    "invest.built_no": L("not built", "不建"),
+    "invest.unavailable": L("not available", "不可建"),
+    "invest.forced": L("forced: {how}", "指定：{how}"),
+    "invest.forced_build": L("build", "建设"),
+    "invest.forced_skip": L("skip", "不建"),
+})
+
+HEADERS.update({
+    "candidate": (L("Candidate", "候选项目"), ""),
+    "project": (L("Project", "项目"), ""),
+    "sizing": (L("Sizing", "规模方式"), ""),
+    "built": (L("Decision", "决策"), ""),
+    "size_t": (L("Capacity added", "新增能力"), "t/yr"),
+    "modules": (L("Modules", "模块数"), ""),
+    "capital_cny": (L("Capital", "投资"), "CNY"),
+    "annualized_cny": (L("Annualized capital", "投资年值"), "CNY/yr"),
+    "fixed_opex_cny": (L("Fixed cost", "固定费用"), "CNY/yr"),
+    "value_cny": (L("Value of the decision", "决策价值"), "CNY/yr"),
+    "total_cost_cny": (L("Total cost the other way", "反向决策时年总成本"), "CNY/yr"),
+    "forced_to": (L("Forced to", "反向决策"), ""),
+    "factor": (L("Break-even / today's capital", "盈亏平衡投资/现估算"), "fraction"),
+    "break_even_capital_cny": (L("Break-even capital", "盈亏平衡投资"), "CNY"),
+})
+
+VALUES["status"].update({"feasible": L("feasible, not proven optimal (time limit)", "可行但未证明最优（时间上限）")})

@@ -20,6 +20,7 @@ symbol              Pyomo name                  meaning
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -27,7 +28,7 @@ from flowopt.graph import MaterialGraph
 from flowopt.schema import ProjectBooking, RateMode, SinkBooking
 
 
-def build_model(g: MaterialGraph, *, target_rate: float | None = None, with_target: bool = True) -> pyo.ConcreteModel:
+def build_model(g: MaterialGraph, *, target_rate: float | None = None, with_target: bool = True, investment: bool = False) -> pyo.ConcreteModel:
     """Build the least-cost allocation LP for a material graph.
 
     Args:
@@ -35,22 +36,26 @@ def build_model(g: MaterialGraph, *, target_rate: float | None = None, with_targ
         target_rate: overrides the scenario's ``policy.target_rate`` when given.
         with_target: add the utilization-target constraint (``False`` builds the model used to
             find the maximum reachable rate and to diagnose an infeasible target).
+        investment: add the candidates' investment decisions (``models/README.md`` section 11):
+            the model becomes a mixed-integer program. ``False``: the network as it stands.
 
     Returns:
         A ``ConcreteModel`` with sets, variables, constraints and the objective ``total_cost``.
     """
     m = pyo.ConcreteModel(name=g.scenario.id)
-    populate(m, g, target_rate=target_rate, with_target=with_target)
+    populate(m, g, target_rate=target_rate, with_target=with_target, investment=investment)
     return m
 
 
-def populate(m: pyo.Block, g: MaterialGraph, *, target_rate: float | None = None, with_target: bool = True) -> None:
+def populate(m: pyo.Block, g: MaterialGraph, *, target_rate: float | None = None, with_target: bool = True, investment: bool = False) -> None:
     """Add the whole single-year formulation of ``g`` to a block (a model, or a year's block).
 
     :func:`build_model` calls it on a new model; :func:`build_pathway_model` once per year.
     """
     _add_sets(m, g)
     _add_variables(m, g)
+    if investment:
+        add_investment_decisions(m, g)
     _add_expressions(m, g)
     add_lot_balance(m, g)
     add_project_capacity(m, g)
@@ -64,6 +69,11 @@ def populate(m: pyo.Block, g: MaterialGraph, *, target_rate: float | None = None
     m.target_rate = pyo.Param(initialize=rate, mutable=True, doc="target for the chosen rate [-]")
     if with_target:
         add_utilization_target(m, g)
+    if investment:
+        add_candidate_size(m, g)
+        add_candidate_modules(m, g)
+        add_exclusive_group(m, g)
+        add_capital_budget(m, g)
     add_objective(m, g)
 
 
@@ -184,12 +194,18 @@ def add_lot_balance(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
 
 
 def add_project_capacity(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
-    r"""A project's feed stays within its capacity.
+    r"""A project's feed stays within its capacity: what exists, plus what is built (investment model).
 
-    .. math:: F_p \le \overline{C}_p \quad \forall p \in \mathrm{PROJECTS}
+    .. math:: F_p - \sum_{c \in \mathrm{CANDIDATES}: p(c) = p} s_c \le \overline{C}_p \quad \forall p \in \mathrm{PROJECTS}
+
+    (the sum only in the investment model, :func:`add_investment_decisions`).
     """
     m.capacity_t = pyo.Param(m.PROJECTS, initialize={p: x.capacity_t for p, x in g.projects.items()}, mutable=True, doc="project capacity [t/yr]")
-    m.project_capacity = pyo.Constraint(m.PROJECTS, rule=lambda m, p: m.feed_t[p] <= m.capacity_t[p], doc="feed <= capacity [t/yr]")
+    builds: dict[str, list[str]] = defaultdict(list)
+    if hasattr(m, "built_t"):
+        for c in m.CANDIDATES:
+            builds[_candidate(g, c).project].append(c)
+    m.project_capacity = pyo.Constraint(m.PROJECTS, rule=lambda m, p: m.feed_t[p] - sum(m.built_t[c] for c in builds[p]) <= m.capacity_t[p], doc="feed - capacity built <= capacity [t/yr]")
 
 
 def add_project_min_intake(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
@@ -317,6 +333,115 @@ def rate_extra_denominator(m: pyo.ConcreteModel, g: MaterialGraph) -> pyo.Expres
     return 0.0 * m.utilized_prior_t
 
 
+# ---------------------------------------------------------------------------------------------
+# Investment decisions (the MILP, models/README.md section 11)
+# ---------------------------------------------------------------------------------------------
+
+
+def _candidate(g: MaterialGraph, cid: str) -> Any:
+    return next(c for c in g.scenario.candidates if c.id == cid)
+
+
+def _sizes(c: Any) -> tuple[float, float]:
+    """(m_c, M_c): least and most capacity added when built."""
+    if c.sizing.value == "build":
+        return float(c.size_t or 0.0), float(c.size_t or 0.0)
+    if c.sizing.value == "size":
+        return float(c.min_size_t), float(c.max_size_t or 0.0)
+    return float(c.module_t or 0.0), float(c.module_t or 0.0) * float(c.max_modules or 0)
+
+
+def capital_recovery_factor(r: float, years: int) -> float:
+    r"""CNY/yr that repay 1 CNY of capital over ``years`` at rate r.
+
+    .. math:: \mathrm{CRF}(r, L) = \frac{r (1+r)^L}{(1+r)^L - 1}, \qquad \mathrm{CRF}(0, L) = \frac{1}{L}
+    """
+    return 1.0 / years if r <= 0 else r * (1 + r) ** years / ((1 + r) ** years - 1)
+
+
+def add_investment_decisions(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""Sets, parameters and variables of the investment decisions.
+
+    .. math::
+        b_c \in \{0, 1\}, \quad s_c \ge 0, \quad n_c \in \{0, \dots, \overline{n}_c\}
+
+    b_c is fixed at 0 for a candidate whose ``earliest_year`` is after the scenario's year.
+    """
+    s = g.scenario
+    cands = {c.id: c for c in s.candidates}
+    ids = sorted(cands)
+    year = s.year
+    m.CANDIDATES = pyo.Set(initialize=ids, ordered=True, doc="investment candidates")
+    m.MODULAR_CANDIDATES = pyo.Set(initialize=[c for c in ids if cands[c].sizing.value == "modules"], ordered=True, doc="candidates built in whole modules")
+    m.MIN_SIZE_CANDIDATES = pyo.Set(initialize=[c for c in ids if _sizes(cands[c])[0] > 0], ordered=True, doc="candidates with a least size above 0")
+    groups = sorted({c.group for c in s.candidates if c.group is not None})
+    m.GROUPS = pyo.Set(initialize=groups, ordered=True, doc="exclusive groups of candidates")
+    budgets = {k: v for k, v in (("total", s.policy.capital_budget_cny), ("per_year", s.policy.capital_budget_cny_per_yr)) if v is not None}
+    m.BUDGETS = pyo.Set(initialize=list(budgets), ordered=True, doc="capital budgets: total, per year")
+    m.min_size_t = pyo.Param(m.CANDIDATES, initialize={c: _sizes(cands[c])[0] for c in ids}, doc="least capacity added if built m_c [t/yr]")
+    m.max_size_t = pyo.Param(m.CANDIDATES, initialize={c: _sizes(cands[c])[1] for c in ids}, doc="most capacity added M_c [t/yr]")
+    m.module_t = pyo.Param(m.MODULAR_CANDIDATES, initialize={c: float(cands[c].module_t or 0.0) for c in m.MODULAR_CANDIDATES}, doc="capacity of one module u_c [t/yr]")
+    m.capital_cny = pyo.Param(m.CANDIDATES, initialize={c: cands[c].capital_cny for c in ids}, doc="capital once if built K_c [CNY]")
+    m.capital_cny_per_t = pyo.Param(m.CANDIDATES, initialize={c: cands[c].capital_cny_per_t for c in ids}, doc="capital per t/yr added k_c [CNY per t/yr]")
+    m.crf = pyo.Param(m.CANDIDATES, initialize={c: capital_recovery_factor(s.policy.discount_rate, cands[c].lifetime_yr) for c in ids}, doc="capital recovery factor [1/yr]")
+    m.fixed_opex_cny_per_yr = pyo.Param(m.CANDIDATES, initialize={c: cands[c].fixed_opex_cny_per_yr for c in ids}, doc="fixed operating cost if built O_c [CNY/yr]")
+    m.budget_cny = pyo.Param(m.BUDGETS, initialize=budgets, doc="capital budget B [CNY]")
+
+    def available(_: pyo.ConcreteModel, c: str) -> tuple[float, float]:
+        ok = cands[c].earliest_year is None or year is None or cands[c].earliest_year <= year
+        return (0.0, 1.0 if ok else 0.0)
+
+    m.build = pyo.Var(m.CANDIDATES, domain=pyo.Binary, bounds=available, doc="candidate built (1) or not (0)")
+    m.built_t = pyo.Var(m.CANDIDATES, domain=pyo.NonNegativeReals, doc="capacity a candidate adds [t/yr]")
+    m.modules = pyo.Var(m.MODULAR_CANDIDATES, domain=pyo.NonNegativeIntegers, bounds=lambda _, c: (0, cands[c].max_modules), doc="modules built")
+    m.capital_total_cny = pyo.Expression(expr=sum(m.capital_cny[c] * m.build[c] + m.capital_cny_per_t[c] * m.built_t[c] for c in m.CANDIDATES), doc="capital of the builds [CNY]")
+
+
+def add_candidate_size(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""A built candidate adds between its least and most size; one not built adds nothing.
+
+    .. math::
+        s_c \ge m_c b_c \quad \forall c : m_c > 0, \qquad s_c \le M_c b_c \quad \forall c
+
+    ``build``: m_c = M_c = ``size_t``; ``size``: ``min_size_t``, ``max_size_t``; ``modules``:
+    one module and ``max_modules`` modules.
+    """
+    m.candidate_min_size = pyo.Constraint(m.MIN_SIZE_CANDIDATES, rule=lambda m, c: m.built_t[c] - m.min_size_t[c] * m.build[c] >= 0, doc="capacity added >= least size if built [t/yr]")
+    m.candidate_max_size = pyo.Constraint(m.CANDIDATES, rule=lambda m, c: m.built_t[c] - m.max_size_t[c] * m.build[c] <= 0, doc="capacity added <= most size, 0 unless built [t/yr]")
+
+
+def add_candidate_modules(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""A candidate built in modules adds whole modules.
+
+    .. math:: s_c = u_c n_c \quad \forall c \in \mathrm{MODULAR\_CANDIDATES}
+    """
+    m.candidate_modules = pyo.Constraint(m.MODULAR_CANDIDATES, rule=lambda m, c: m.built_t[c] - m.module_t[c] * m.modules[c] == 0, doc="capacity added = modules x module size [t/yr]")
+
+
+def add_exclusive_group(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""At most one candidate of an exclusive group is built.
+
+    .. math:: \sum_{c \in g} b_c \le 1 \quad \forall g \in \mathrm{GROUPS}
+    """
+    members: dict[str, list[str]] = defaultdict(list)
+    for c in m.CANDIDATES:
+        group = _candidate(g, c).group
+        if group is not None:
+            members[group].append(c)
+    m.exclusive_group = pyo.Constraint(m.GROUPS, rule=lambda m, grp: sum(m.build[c] for c in members[grp]) <= 1, doc="at most one alternative built")
+
+
+def add_capital_budget(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
+    r"""The builds' capital stays within each budget.
+
+    Total, and per year: in the single-year model the same builds, all commissioned in the
+    scenario's year.
+
+    .. math:: \sum_c (K_c b_c + k_c s_c) \le B \quad \forall B \in \mathrm{BUDGETS}
+    """
+    m.capital_budget = pyo.Constraint(m.BUDGETS, rule=lambda m, k: m.capital_total_cny <= m.budget_cny[k], doc="capital of the builds <= budget [CNY]")
+
+
 def add_objective(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
     r"""Total yearly cost of the plan, to be minimized.
 
@@ -344,11 +469,12 @@ def add_objective(m: pyo.ConcreteModel, g: MaterialGraph) -> None:
     m.reclaim_cny = pyo.Expression(expr=sum(rc[k] * m.reclaim_t[k] for k in m.STOCKPILES), doc="stock reclaim cost [CNY/yr]")
     m.environmental_tax_cny = pyo.Expression(expr=sum(tax.rate(category[g.lots[lid].stream]) * m.unmanaged_t[lid] for lid in m.UNMANAGED_LOTS), doc="environmental tax on unmanaged tonnes [CNY/yr]")
     m.unmanaged_penalty_cny = pyo.Expression(expr=sum(s.policy.penalty_cny_per_t * m.unmanaged_t[lid] for lid in m.UNMANAGED_LOTS), doc="penalty on unmanaged tonnes [CNY/yr]")
-    m.total_cost = pyo.Objective(
-        expr=m.transport_cny + m.processing_cny - m.revenue_cny + m.disposal_fees_cny + m.storage_fees_cny + m.reclaim_cny + m.environmental_tax_cny + m.unmanaged_penalty_cny,
-        sense=pyo.minimize,
-        doc="total yearly cost of the plan [CNY/yr]",
-    )
+    expr = m.transport_cny + m.processing_cny - m.revenue_cny + m.disposal_fees_cny + m.storage_fees_cny + m.reclaim_cny + m.environmental_tax_cny + m.unmanaged_penalty_cny
+    if hasattr(m, "build"):  # the investment model: annualized capital and fixed operating cost
+        m.capital_annualized_cny = pyo.Expression(expr=sum(m.crf[c] * (m.capital_cny[c] * m.build[c] + m.capital_cny_per_t[c] * m.built_t[c]) for c in m.CANDIDATES), doc="annualized capital of the builds [CNY/yr]")
+        m.fixed_opex_cny = pyo.Expression(expr=sum(m.fixed_opex_cny_per_yr[c] * m.build[c] for c in m.CANDIDATES), doc="fixed operating cost of the builds [CNY/yr]")
+        expr = expr + m.capital_annualized_cny + m.fixed_opex_cny
+    m.total_cost = pyo.Objective(expr=expr, sense=pyo.minimize, doc="total yearly cost of the plan [CNY/yr]")
 
 
 def build_pathway_model(years: list[tuple[int, MaterialGraph, float]], stock_t: dict[str, float]) -> pyo.ConcreteModel:

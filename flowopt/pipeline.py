@@ -30,7 +30,7 @@ from flowopt.results import (
     kpis,
     stream_fates,
 )
-from flowopt.schema import Scenario
+from flowopt.schema import RateMode, Scenario
 from flowopt.solve import Session, SolveOptions, SolveOutcome, SolveStatus
 
 logger = logging.getLogger(__name__)
@@ -49,12 +49,14 @@ class StageTimes:
         return now
 
 
-def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate: float | None = None, options: SolveOptions | None = None, times: StageTimes | None = None, explain: bool = True) -> Plan:
+def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate: float | None = None, rate_mode: str | None = None, options: SolveOptions | None = None, times: StageTimes | None = None, explain: bool = True) -> Plan:
     """Solve one scenario and return its audited plan.
 
     Args:
         source: a scenario, a scenario folder or workbook; ``None`` for the bundled park data.
         target_rate: overrides ``policy.target_rate``.
+        rate_mode: overrides ``policy.rate_mode`` (``utilization``, ``utilization_plus_disposal``
+            or ``disposal_only``): which rate the target applies to.
         options: solver settings.
         times: filled with seconds per stage when given.
         explain: compute valid ranges, why-not break-evens, the target's price range and the
@@ -76,12 +78,7 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
         scenario = source
     else:
         scenario = load_scenario(default_data_dir() if source is None else source)
-    if target_rate is not None:
-        scenario = scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"target_rate": target_rate})})
-        # model_copy skips validation, so check the one value we changed
-        if not 0 <= target_rate <= 1:
-            msg = f"target {target_rate} is not a fraction between 0 and 1."
-            raise InputError(msg, [Problem("policy", None, "target_rate", msg, "give the target as a fraction, e.g. 0.70 for 70 %.")])
+    scenario = with_policy(scenario, target_rate=target_rate, rate_mode=rate_mode)
     t = times.mark("load", t)
     g = build_graph(scenario)
     t = times.mark("graph", t)
@@ -91,6 +88,44 @@ def run(source: Scenario | str | os.PathLike[str] | None = None, *, target_rate:
     outcome = Session(lp, options).solve()
     t = times.mark("solve", t)
     return plan_from_outcome(g, outcome, options=options, times=times, explain=explain)
+
+
+def with_policy(scenario: Scenario, *, target_rate: float | None = None, rate_mode: str | None = None) -> Scenario:
+    """The scenario with its target and the rate it applies to overridden (``None``: unchanged).
+
+    :func:`run` and the command line's ``--target`` and ``--rate-mode`` use this, so a plan,
+    its cards, its diagnosis and its explanations all speak of the overriding rate.
+
+    Args:
+        scenario: a validated scenario.
+        target_rate: a fraction from 0 to 1 for ``policy.target_rate``.
+        rate_mode: ``utilization``, ``utilization_plus_disposal`` or ``disposal_only`` for
+            ``policy.rate_mode``.
+
+    Returns:
+        The scenario (the same object when nothing is overridden).
+
+    Raises:
+        InputError: a target outside [0, 1] or an unknown rate mode (both listed).
+    """
+    update: dict[str, object] = {}
+    problems: list[Problem] = []
+    if target_rate is not None:
+        # model_copy skips validation, so check the values we change
+        if not 0 <= target_rate <= 1:
+            problems.append(Problem("policy", None, "target_rate", f"target {target_rate} is not a fraction between 0 and 1.", "give the target as a fraction, e.g. 0.70 for 70 %."))
+        update["target_rate"] = target_rate
+    if rate_mode is not None:
+        modes = [m.value for m in RateMode]
+        if str(rate_mode) not in modes:
+            problems.append(Problem("policy", None, "rate_mode", f"rate mode '{str(rate_mode)[:60]}' is not one of {', '.join(modes)}.", "utilization is the official 综合利用率 U/(G+U_prior); see the README, 'The rate and the target'."))
+        else:
+            update["rate_mode"] = RateMode(str(rate_mode))
+    if problems:
+        raise InputError(problems[0].message if len(problems) == 1 else f"{len(problems)} problems with the policy overrides.", problems)
+    if not update:
+        return scenario
+    return scenario.model_copy(update={"policy": scenario.policy.model_copy(update=update)})
 
 
 def plan_from_outcome(g: MaterialGraph, outcome: SolveOutcome, *, options: SolveOptions | None = None, times: StageTimes | None = None, explain: bool = True) -> Plan:

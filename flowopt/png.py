@@ -276,3 +276,90 @@ def comparison_png(a: Plan, b: Plan, path: str | os.PathLike[str], *, names: tup
     plt, fig = comparison_figure(a, b, names=names, lang=lang)
     with _pyplot(lang):
         return _save(fig, plt, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# flowopt risk: the histogram of the highest reachable rate and the tornado
+# ---------------------------------------------------------------------------------------------
+
+
+def risk_histogram_png(result: Any, path: str | os.PathLike[str], *, lang: str = "en") -> Path:
+    """The histogram of a risk run's highest reachable rates as a PNG (see :func:`flowopt.charts.risk_histogram_svg`).
+
+    Args:
+        result: a :class:`flowopt.risk.RiskResult`.
+        path: the PNG file (written atomically).
+        lang: ``en`` or ``zh`` (Chinese only if a CJK font is installed, see :func:`cjk_font`).
+
+    Returns:
+        The path.
+    """
+    from flowopt.charts import RISK_COLOURS, _p_text, histogram_bins
+
+    lang = check_lang(lang)
+    rates = [r.max_rate * 100 for r in result.rows if r.solved and r.max_rate is not None]
+    target = result.target * 100
+    with _pyplot(lang) as (plt, zh):
+        shown = "zh" if zh else "en"
+        fig, ax = plt.subplots(figsize=(8, 4.4), dpi=120)
+        p = result.probability
+        ax.set_title(text("chart.hist_title", shown, n=f"{p.n:,}", target=fmt.rate(result.target, 1), p=_p_text(p)), fontsize=10)
+        if rates:
+            edges = histogram_bins(rates, target)
+            below = [v for v in rates if v < target - 1e-9]
+            above = [v for v in rates if v >= target - 1e-9]
+            ax.hist([below, above], bins=edges, stacked=True, color=[RISK_COLOURS["misses"], RISK_COLOURS["reaches"]], alpha=0.85, label=[text("chart.misses", shown), text("chart.reaches", shown)])
+            ax.axvline(target, color="#111", linestyle="--", linewidth=1.2, label=text("chart.target_marker", shown, rate=fmt.rate(result.target, 1)))
+            if result.deterministic_max_rate is not None:
+                ax.axvline(result.deterministic_max_rate * 100, color="#555", linestyle=":", linewidth=1.2, label=text("chart.scenario_value", shown, rate=fmt.rate(result.deterministic_max_rate, 1)))
+            ax.legend(fontsize=8, loc="upper left", frameon=False)
+        else:
+            ax.text(0.5, 0.5, text("chart.no_data", shown), transform=ax.transAxes, ha="center", va="center", color="#666")
+        ax.set_xlabel(text("chart.hist_axis", shown))
+        ax.set_ylabel(text("chart.samples_axis", shown))
+        ax.grid(True, axis="y", color="#e6e6e6")
+        fig.tight_layout()
+        return _save(fig, plt, path)
+
+
+def tornado_png(result: Any, path: str | os.PathLike[str], *, lang: str = "en") -> Path:
+    """The tornado of a risk run as a PNG (see :func:`flowopt.charts.tornado_svg`).
+
+    Args:
+        result: a :class:`flowopt.risk.RiskResult`.
+        path: the PNG file (written atomically).
+        lang: ``en`` or ``zh`` (Chinese only if a CJK font is installed, see :func:`cjk_font`).
+
+    Returns:
+        The path.
+    """
+    from flowopt.charts import RISK_COLOURS
+
+    lang = check_lang(lang)
+    bars = [b for b in result.tornado if b.low_rate is not None and b.high_rate is not None]
+    with _pyplot(lang) as (plt, zh):
+        shown = "zh" if zh else "en"
+        fig, ax = plt.subplots(figsize=(10, 1.6 + 0.5 * max(len(bars), 1)), dpi=110)
+        ax.set_title(text("chart.tornado_title", shown), fontsize=10, loc="left")
+        if bars:
+            base = (result.deterministic_max_rate if result.deterministic_max_rate is not None else bars[0].low_rate) * 100
+            ys = list(range(len(bars)))
+            for y, b in zip(ys, bars, strict=True):
+                for side, rate, value, dy in (("low", b.low_rate, b.low_value, -0.18), ("high", b.high_rate, b.high_value, 0.18)):
+                    ax.barh(y + dy, rate * 100 - base, left=base, height=0.34, color=RISK_COLOURS[side])
+                    ax.annotate(clip(value, 24), (rate * 100, y + dy), fontsize=7, va="center", ha="left" if rate * 100 >= base else "right", xytext=(3 if rate * 100 >= base else -3, 0), textcoords="offset points")
+            ax.set_yticks(ys)
+            ax.set_yticklabels([clip(_label(b.label_zh if zh else None, b.label_en, zh), 48) for b in bars], fontsize=8)
+            ax.invert_yaxis()
+            ax.axvline(base, color="#333", linewidth=1)
+            ax.axvline(result.target * 100, color="#111", linestyle="--", linewidth=1.2)
+            ax.margins(x=0.15)
+            from matplotlib.patches import Patch
+
+            ax.legend([Patch(color=RISK_COLOURS["low"]), Patch(color=RISK_COLOURS["high"])], [text("chart.input_low", shown), text("chart.input_high", shown)], fontsize=8, loc="lower right", frameon=False)
+        else:
+            ax.text(0.5, 0.5, text("chart.no_data", shown), transform=ax.transAxes, ha="center", va="center", color="#666")
+        ax.set_xlabel(text("chart.tornado_axis", shown))
+        ax.grid(True, axis="x", color="#e6e6e6")
+        fig.tight_layout()
+        return _save(fig, plt, path)

@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from flowopt import __version__, fmt
 from flowopt._render import FONT_FAMILY, check_lang, esc
@@ -97,6 +97,12 @@ def sources_table(scenario: Scenario) -> list[tuple[str, str, str, SourceClass]]
     for table in TABLES:
         for r in getattr(scenario, table):
             text = str(getattr(r, "source", "") or "")
+            # a quality limit names its standard (and clause) ahead of its source
+            law = str(getattr(r, "standard", "") or "")
+            if law:
+                clause = str(getattr(r, "clause", "") or "")
+                head = f"{law} §{clause}" if clause else law
+                text = f"{head}: {text}" if text else head
             rows.append((table, _record_key(table, r), text, source_class(text)))
     return rows
 
@@ -158,7 +164,37 @@ def _tr(lang: str, zh_text: str, en_text: str) -> str:
     return zh_text if lang == "zh" else en_text
 
 
-def _blocks(plan: Plan, scenario: Scenario | None, lang: str, sankey_href: str | None) -> tuple[str, list[_Block]]:
+def _invest_blocks(result: Any, lang: str) -> list[_Block]:
+    """The section of an investment result: every candidate built or not, costs, decision values, break-evens."""
+    zh = lang == "zh"
+
+    def tr(zh_text: str, en_text: str) -> str:
+        return _tr(lang, zh_text, en_text)
+
+    out: list[_Block] = [_Heading(2, tr("建设哪些项目（投资决策）", "Which projects to build (investment decisions)"))]
+    out.append(_Para(result.statement_zh if zh else result.statement, "headline met" if result.status == "optimal" else "headline missed"))
+    if result.status != "optimal":
+        out.append(_Para(text("invest.stopped", lang, gap=fmt.rate(result.mip_gap, 4), bound=fmt.money(result.mip_bound, lang), asked=fmt.rate(result.gap_limit, 4))))
+    out.append(_Para(text("invest.cost", lang, total=fmt.money(result.objective_cny, lang), operating=fmt.money(result.operating_cost_cny, lang), capital=fmt.money(result.capital_annualized_cny, lang), fixed=fmt.money(result.fixed_opex_cny, lang), audit=text("passed" if result.audit is not None and result.audit.passed else "failed", lang))))
+    rows = []
+    for b in sorted(result.builds, key=lambda b: (not b.built, b.id)):
+        word = text("invest.built_yes" if b.built else ("invest.built_no" if b.available else "invest.unavailable"), lang)
+        if b.forced:
+            word += f" ({text('invest.forced', lang, how=text('invest.forced_' + b.forced, lang))})"
+        name = ((b.name_zh or b.name_en) if zh else (b.name_en or b.name_zh)) or b.id
+        rows.append([f"{name} ({b.id})", word, fmt.number(b.size_t) if b.built else "–", fmt.number(b.capital_cny) if b.built else "–", fmt.number(b.annualized_cny) if b.built else "–"])
+    out.append(_Table([tr("候选项目", "candidate"), tr("决策", "decision"), tr("新增能力（吨/年）", "capacity added (t/yr)"), tr("投资（元）", "capital (CNY)"), tr("投资年值（元/年）", "annualized (CNY/yr)")], rows, (False, False, True, True, True)))
+    if result.decision_values:
+        out.append(_Heading(3, tr("各项决策的价值（反向决策时年成本的变化）", "Value of each decision (the cost change if made the other way)")))
+        out.append(_Cards([_Card(f"{i}. {v.id}", text("invest.required", lang) if not v.feasible else fmt.money(v.value_cny, lang), [v.explanation_zh if zh else v.explanation]) for i, v in enumerate(result.decision_values, 1)]))
+    if result.build_break_even:
+        out.append(_Heading(3, tr("未建设项目的投资盈亏平衡点", "Capital break-even of the candidates not built")))
+        out.append(_Cards([_Card(e.id, fmt.rate(e.factor, 1, lang=lang) if e.factor is not None else "–", [e.explanation_zh if zh else e.explanation]) for e in result.build_break_even]))
+    out.append(_Para(result.note_zh if zh else result.note, "meta"))
+    return out
+
+
+def _blocks(plan: Plan, scenario: Scenario | None, lang: str, sankey_href: str | None, investment: Any = None) -> tuple[str, list[_Block]]:
     zh = lang == "zh"
     k = plan.kpis
 
@@ -177,12 +213,18 @@ def _blocks(plan: Plan, scenario: Scenario | None, lang: str, sankey_href: str |
     gain = plan.objective_cny < 0
     cost = fmt.money(plan.objective_cny, lang)
     mode = value("rate_mode", plan.rate_mode, lang)
-    mode_note = "" if plan.rate_mode == "utilization" else tr(f"（目标适用于{mode}：{fmt.rate(k.target_rate_value)}）", f" (the target applies to the {mode}: {fmt.rate(k.target_rate_value)})")
     if zh:
-        head = f"{'目标已实现' if met else '目标未实现'}：综合利用率（官方口径 U/(G+U_prior)）为 {rate_text}，目标 {fmt.rate(plan.target, 1)}{mode_note}；年总成本 {cost}{'（净收益：产品收入高于各项成本）' if gain else ''}。"
+        if plan.rate_mode == "utilization":
+            head = f"{'目标已实现' if met else '目标未实现'}：综合利用率（官方口径 U/(G+U_prior)）为 {rate_text}，目标 {fmt.rate(plan.target, 1)}；年总成本 {cost}{'（净收益：产品收入高于各项成本）' if gain else ''}。"
+        else:
+            # the target applies to another rate: that rate leads, the official utilization rate follows
+            head = f"{'目标已实现' if met else '目标未实现'}：{mode}为 {fmt.rate(k.target_rate_value)}，目标 {fmt.rate(plan.target, 1)}（综合利用率 U/(G+U_prior) 为 {rate_text}）；年总成本 {cost}{'（净收益：产品收入高于各项成本）' if gain else ''}。"
         head += f"审计{'通过' if plan.audit.passed else '未通过'}。"
     else:
-        head = f"Target {'met' if met else 'NOT met'}: the utilization rate (official, U/(G+U_prior)) is {rate_text} against a target of {fmt.rate(plan.target, 1)}{mode_note}, at a total cost of {cost}{' (a net gain: product revenue exceeds all costs)' if gain else ''}. "
+        if plan.rate_mode == "utilization":
+            head = f"Target {'met' if met else 'NOT met'}: the utilization rate (official, U/(G+U_prior)) is {rate_text} against a target of {fmt.rate(plan.target, 1)}, at a total cost of {cost}{' (a net gain: product revenue exceeds all costs)' if gain else ''}. "
+        else:
+            head = f"Target {'met' if met else 'NOT met'}: the {mode} is {fmt.rate(k.target_rate_value)} against a target of {fmt.rate(plan.target, 1)} (the official utilization rate U/(G+U_prior) is {rate_text}), at a total cost of {cost}{' (a net gain: product revenue exceeds all costs)' if gain else ''}. "
         head += f"Audit {'passed' if plan.audit.passed else 'FAILED'}."
     out.append(_Para(head, "headline met" if met else "headline missed"))
     extra = []
@@ -195,6 +237,8 @@ def _blocks(plan: Plan, scenario: Scenario | None, lang: str, sankey_href: str |
         extra.append(unmanaged.headline_zh if zh else unmanaged.headline)
     if extra:
         out.append(_Para(" ".join(extra)))
+    if investment is not None:  # flowopt invest: which projects, then the plan given them
+        out.extend(_invest_blocks(investment, lang))
     # the three official rates side by side
     out.append(_Heading(2, tr("官方口径比率", "Official rates")))
     rates = getattr(plan, "rates", None) or []
@@ -384,7 +428,7 @@ def _check(plan: Plan, scenario: Scenario | None) -> None:
         raise ValueError(msg)
 
 
-def report_html(plan: Plan, scenario: Scenario | None = None, *, lang: str = "en") -> str:
+def report_html(plan: Plan, scenario: Scenario | None = None, *, lang: str = "en", investment: Any = None) -> str:
     """Return the plan report as one self-contained HTML page.
 
     Args:
@@ -392,6 +436,8 @@ def report_html(plan: Plan, scenario: Scenario | None = None, *, lang: str = "en
         scenario: the scenario it was solved from (for names and the sources section); ``None``
             leaves the sources section empty with a note.
         lang: ``zh`` or ``en``.
+        investment: the investment result the plan is given (``flowopt invest``): adds the
+            section on which candidates are built, with decision values and break-evens.
 
     Returns:
         HTML text: inline CSS and SVG, no scripts, no external links or sources.
@@ -401,7 +447,7 @@ def report_html(plan: Plan, scenario: Scenario | None = None, *, lang: str = "en
     """
     lang = check_lang(lang)
     _check(plan, scenario)
-    title, blocks = _blocks(plan, scenario, lang, None)
+    title, blocks = _blocks(plan, scenario, lang, None, investment)
     body = "\n".join(_html_block(b) for b in blocks)
     return (
         "<!DOCTYPE html>\n"
@@ -411,7 +457,7 @@ def report_html(plan: Plan, scenario: Scenario | None = None, *, lang: str = "en
     )
 
 
-def report_markdown(plan: Plan, scenario: Scenario | None = None, *, lang: str = "en", sankey_href: str | None = None) -> str:
+def report_markdown(plan: Plan, scenario: Scenario | None = None, *, lang: str = "en", sankey_href: str | None = None, investment: Any = None) -> str:
     """Return the plan report as Markdown (GitHub-flavoured tables).
 
     Args:
@@ -420,6 +466,7 @@ def report_markdown(plan: Plan, scenario: Scenario | None = None, *, lang: str =
         lang: ``zh`` or ``en``.
         sankey_href: relative link to the Sankey SVG to show as an image; ``None`` for a note
             instead.
+        investment: the investment result the plan is given (``flowopt invest``).
 
     Returns:
         Markdown text with the same content as :func:`report_html`.
@@ -429,11 +476,11 @@ def report_markdown(plan: Plan, scenario: Scenario | None = None, *, lang: str =
     """
     lang = check_lang(lang)
     _check(plan, scenario)
-    _, blocks = _blocks(plan, scenario, lang, sankey_href)
+    _, blocks = _blocks(plan, scenario, lang, sankey_href, investment)
     return "\n\n".join(_md_block(b) for b in blocks) + "\n"
 
 
-def write_report(plan: Plan, path: str | os.PathLike[str], scenario: Scenario | None = None, *, lang: str = "en", sankey_href: str | None = None) -> Path:
+def write_report(plan: Plan, path: str | os.PathLike[str], scenario: Scenario | None = None, *, lang: str = "en", sankey_href: str | None = None, investment: Any = None) -> Path:
     """Write the report as ``.html`` or ``.md`` (the suffix decides), atomically.
 
     A Markdown report links an SVG Sankey diagram: ``sankey_href`` if given (e.g. a
@@ -446,6 +493,7 @@ def write_report(plan: Plan, path: str | os.PathLike[str], scenario: Scenario | 
         scenario: the scenario it was solved from; ``None`` for no sources section.
         lang: ``zh`` or ``en``.
         sankey_href: Markdown only: relative link to an existing Sankey SVG.
+        investment: the investment result the plan is given (``flowopt invest``), shown first.
 
     Returns:
         The report path.
@@ -456,9 +504,9 @@ def write_report(plan: Plan, path: str | os.PathLike[str], scenario: Scenario | 
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix in (".html", ".htm"):
-        text = report_html(plan, scenario, lang=lang)
+        text = report_html(plan, scenario, lang=lang, investment=investment)
     elif suffix == ".md":
-        text = report_markdown(plan, scenario, lang=lang, sankey_href=sankey_href or target.stem + ".sankey.svg")
+        text = report_markdown(plan, scenario, lang=lang, sankey_href=sankey_href or target.stem + ".sankey.svg", investment=investment)
         if sankey_href is None:
             with atomic_path(target.with_name(target.stem + ".sankey.svg")) as work:
                 work.write_text(sankey_svg(plan, lang), encoding="utf-8")
@@ -495,7 +543,7 @@ def _diagnosis_blocks(diag: Diagnosis, scenario: Scenario | None, lang: str) -> 
         out.append(_Para(tr(f"方案编号 {sid}", f"Scenario {sid}") + ((f"，{scenario.year} 年" if zh else f", year {scenario.year}") if scenario and scenario.year else ""), "meta"))
     out.append(_Para(diag.statement_zh if zh else diag.statement, "headline bad"))
     best = "—" if diag.max_rate is None else f"{diag.max_rate:.2%}"
-    out.append(_Table([tr("指标", "Figure"), tr("数值", "Value")], [[tr("目标", "Target"), f"{diag.target:.2%}"], [tr("现有网络最高可达（不计成本）", "Highest rate this network reaches (cost ignored)"), best], [tr("口径", "Rate"), diag.rate_mode]], (False, True)))
+    out.append(_Table([tr("指标", "Figure"), tr("数值", "Value")], [[tr("目标", "Target"), f"{diag.target:.2%}"], [tr("现有网络最高可达（不计成本）", "Highest rate this network reaches (cost ignored)"), best], [tr("口径", "Rate"), value("rate_mode", diag.rate_mode, lang)]], (False, True)))
     if diag.relaxations:
         out.append(_Heading(2, tr("最经济的调整", "Cheapest relaxation")))
         out.append(_Para(tr(f"按每吨/年新增能力 {diag.expansion_cost_cny_per_t:,.0f} 元的假设价格排序（用于排序，不是投资估算）。", f"Ranked at an assumed {diag.expansion_cost_cny_per_t:,.0f} CNY per t/yr of new capacity (a ranking convention, not an investment estimate).")))

@@ -52,6 +52,12 @@ NonNegCnyPerTonne = Annotated[float, Field(ge=0, le=MAX_CNY_PER_T, allow_inf_nan
 Km = Annotated[float, Field(ge=0, le=MAX_KM, allow_inf_nan=False)]
 """Kilometres, finite, between 0 and 20,000."""
 
+#: Largest amount of money accepted for one capital cost or budget (1e12 CNY).
+MAX_CNY = 1e12
+
+Cny = Annotated[float, Field(ge=0, le=MAX_CNY, allow_inf_nan=False)]
+"""Yuan (a capital cost, a budget or a yearly fixed cost), finite, between 0 and 1e12."""
+
 Coordinate = Annotated[float, Field(ge=-MAX_KM, le=MAX_KM, allow_inf_nan=False)]
 """Planar coordinate in km, finite."""
 
@@ -307,19 +313,51 @@ class Residue(Record):
     """Source of the yield."""
 
 
+class LimitScope(StrEnum):
+    """What a quality limit applies to: the project's blended feed, or every stream it takes."""
+
+    blend = "blend"
+    """The blended feed (mass-weighted mean of the accepted streams' values): dilution counts."""
+    each_stream = "each_stream"
+    """Every accepted stream on its own (e.g. free CaO of a steel-slag aggregate, where dilution
+    does not help); a stream that breaks it may not be accepted (an input error)."""
+
+
+#: Component-name endings of properties that are not part of a stream's chemical mass balance:
+#: ``_share`` (a share of the tonnes with a property: a size fraction, or a class indicator,
+#: 1 for a stream of that class) and ``_index`` (a dimensionless index blended by mass, such as
+#: the radioactivity indices of GB 6566). Their values are not added up with the components.
+PROPERTY_SUFFIXES = ("_share", "_index")
+
+
 class QualityLimit(Record):
-    """A limit on the blended feed of a project: min and/or max fraction of a component."""
+    """A limit on the feed of a project: min and/or max value of a component, with its standard.
+
+    Values are mass fractions (0.005 = 0.5 % SO3 of the feed) unless the component's name ends
+    in ``_share`` (a share of the tonnes, e.g. ``leach_class_II_share``: 1 for a stream of GB
+    18599 class II) or ``_index`` (a dimensionless index, e.g. ``I_r_index``, the external
+    radioactivity index of GB 6566); all blend in proportion to tonnes. Values and limits lie
+    in [0, 1]: scale an index and its limit alike when it can exceed 1.
+    """
 
     project: Identifier
     """Project id."""
     component: Annotated[str, StringConstraints(min_length=1, max_length=40, strip_whitespace=True)]
-    """Component name (as in ``composition``)."""
+    """Component name (as in ``composition``); ``…_share`` and ``…_index`` are properties, see above."""
     min_fraction: Fraction | None = None
-    """Least fraction of the component in the blended feed; empty for none."""
+    """Least value of the component in the feed (mass fraction, share or index); empty for none."""
     max_fraction: Fraction | None = None
-    """Largest fraction of the component in the blended feed; empty for none."""
+    """Largest value of the component in the feed (mass fraction, share or index); empty for none."""
+    standard: Annotated[str, StringConstraints(max_length=80, strip_whitespace=True)] = ""
+    """The standard that sets the limit, with its year (``GB/T 14684-2022``); empty for a process
+    requirement or an estimate. Shown in the bottleneck cards and reports."""
+    clause: Annotated[str, StringConstraints(max_length=40, strip_whitespace=True)] = ""
+    """The clause or table of ``standard`` that sets the number (``6.4``, ``3.1.1``); empty if none."""
+    applies_to: LimitScope = LimitScope.blend
+    """``blend`` (default): the limit holds for the blended feed; ``each_stream``: every accepted
+    stream must meet it on its own (checked against the composition when the data are read)."""
     source: Source = ""
-    """Source of the limit (a standard, a process requirement)."""
+    """Source of the limit (a standard, a process requirement), and whether it was verified."""
 
 
 class Distance(Record):
@@ -413,6 +451,18 @@ class Policy(Record):
     """Extra cost per unmanaged tonne on top of the tax (fines, remediation), CNY/t; required
     when ``allow_unmanaged`` is true (0 for the tax alone), ignored otherwise."""
 
+    discount_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.08
+    """Discount rate per year for investment decisions (``candidates``): a candidate's capital
+    is annualized with the capital recovery factor r(1+r)^L / ((1+r)^L − 1) over its
+    ``lifetime_yr`` L (1/L when r is 0). Default 0.08, the social discount rate of China's
+    Methods and Parameters for the Economic Evaluation of Construction Projects (3rd edition,
+    2006). Used only when the scenario has candidates."""
+    capital_budget_cny: Cny | None = None
+    """Most capital (CNY, not annualized) the built candidates may cost in all; empty for no limit."""
+    capital_budget_cny_per_yr: Cny | None = None
+    """Most capital (CNY) committed to candidates commissioned in any one year; empty for no
+    limit. In the single-year model every build is commissioned in the scenario's year."""
+
     @field_validator("unmanaged_penalty_cny_per_t")
     @classmethod
     def _penalty_when_allowed(cls, value: float | None, info: ValidationInfo) -> float | None:
@@ -430,6 +480,68 @@ class Policy(Record):
         return float(self.unmanaged_penalty_cny_per_t or 0.0)
 
 
+class Sizing(StrEnum):
+    """How a candidate's size is chosen."""
+
+    build = "build"
+    """Build or not, at ``size_t``."""
+    size = "size"
+    """Build or not; if built, any size from ``min_size_t`` to ``max_size_t`` (semi-continuous)."""
+    modules = "modules"
+    """Build 1 to ``max_modules`` identical modules of ``module_t`` each (or none)."""
+
+
+class Candidate(Record):
+    """An investment decision: a project that may be built, or an existing project that may be expanded.
+
+    A candidate names a record of ``projects``; that record's ``capacity_t`` is what exists
+    today (0 for a project that does not exist yet) and its costs, revenue, yields, accepted
+    streams and quality limits apply to the built capacity too. Built, the candidate adds its
+    size to the project's capacity. Its capital, ``capital_cny`` once plus
+    ``capital_cny_per_t`` per t/yr of capacity added, is annualized with the capital recovery
+    factor of ``policy.discount_rate`` over ``lifetime_yr``; ``fixed_opex_cny_per_yr`` is paid
+    every year it exists. Candidates of one ``group`` are alternatives: at most one of them is
+    built. With candidates the model becomes a mixed-integer program (``flowopt invest``).
+    """
+
+    id: Identifier
+    """Unique candidate id."""
+    name_zh: Label = ""
+    """Chinese name."""
+    name_en: Label = ""
+    """English name."""
+    project: Identifier
+    """The project it builds or expands (id in ``projects``)."""
+    sizing: Sizing = Sizing.build
+    """``build`` (at ``size_t``), ``size`` (from ``min_size_t`` to ``max_size_t``) or ``modules``
+    (1 to ``max_modules`` modules of ``module_t``)."""
+    size_t: Tonnes | None = None
+    """Capacity added when built, t/yr (``sizing`` build)."""
+    min_size_t: Tonnes = 0.0
+    """Least capacity added when built, t/yr (``sizing`` size)."""
+    max_size_t: Tonnes | None = None
+    """Most capacity added, t/yr (``sizing`` size)."""
+    module_t: Tonnes | None = None
+    """Capacity of one module, t/yr (``sizing`` modules)."""
+    max_modules: Annotated[int, Field(ge=1, le=1000)] | None = None
+    """Most modules (``sizing`` modules)."""
+    capital_cny: Cny = 0.0
+    """Capital cost paid once when built, whatever the size (CNY)."""
+    capital_cny_per_t: NonNegCnyPerTonne = 0.0
+    """Capital cost per t/yr of capacity added (CNY per t/yr)."""
+    lifetime_yr: Annotated[int, Field(ge=1, le=100)]
+    """Economic lifetime over which the capital is annualized (years)."""
+    fixed_opex_cny_per_yr: Cny = 0.0
+    """Fixed operating cost per year when built, whatever is fed (CNY/yr)."""
+    group: Identifier | None = None
+    """Exclusive group: at most one candidate of a group is built (alternatives for one site)."""
+    earliest_year: Annotated[int, Field(ge=1900, le=2200)] | None = None
+    """First year it can be in operation; a candidate whose year is after the scenario's
+    ``year`` cannot be built."""
+    source: Source = ""
+    """Source of the numbers."""
+
+
 class Tariff(Record):
     """Road transport tariff: cost per tonne = fixed + variable × distance."""
 
@@ -441,6 +553,100 @@ class Tariff(Record):
     """Road km per straight-line km, used when a distance comes from coordinates."""
     same_site_fixed: bool = True
     """Charge the fixed handling cost also when source and outlet share a site."""
+
+
+class Distribution(StrEnum):
+    """Distribution of an uncertain input (``uncertainty.distribution``)."""
+
+    uniform = "uniform"
+    """Every value from ``low`` to ``high`` equally likely."""
+    triangular = "triangular"
+    """From ``low`` to ``high``, most likely ``mode``."""
+    normal = "normal"
+    """Normal with ``mean`` and ``sd``, truncated to [``low``, ``high``] where they are given."""
+    lognormal = "lognormal"
+    """Lognormal whose value has ``mean`` and ``sd`` (not of its logarithm), truncated to
+    [``low``, ``high``] where they are given."""
+    discrete = "discrete"
+    """One of the numbers in ``values``, with ``probabilities`` (equal when empty)."""
+    alternatives = "alternatives"
+    """One of the named settings in ``values`` (``utilization;disposal``), with ``probabilities``."""
+
+
+class UncertainApply(StrEnum):
+    """How a drawn value changes the field: it replaces it, or multiplies it."""
+
+    set = "set"
+    """The drawn value replaces the field's value."""
+    scale = "scale"
+    """The field's value is multiplied by the drawn value (a factor, e.g. 0.8 to 1.0)."""
+
+
+UncertainNumber = Annotated[float, Field(ge=-MAX_TONNES, le=MAX_TONNES, allow_inf_nan=False)]
+"""A parameter of a distribution: finite, magnitude at most 1e10."""
+
+_ListText = Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True)]
+
+
+class UncertainInput(Record):
+    """An uncertain input of ``flowopt risk``: a field of a record and the distribution of its value.
+
+    Only ``flowopt risk`` reads this table: plans use the values written in the other tables.
+    ``path`` names the field in the syntax of what-ifs; each sample of the risk analysis draws
+    a value from the distribution and sets (or scales) the field with it. Inputs of one
+    ``group`` move together: one draw per group per sample, mapped through each member's own
+    distribution (rank correlation 1). A yield (``product_fraction``, ``loss_fraction`` of a
+    project, or a ``residues`` fraction) keeps the project's yields adding up to 1: the yield
+    named by ``balance`` takes up the difference (by default the loss fraction for a product
+    fraction, the product fraction otherwise; a stream id names the project's residue of that
+    stream, added when the base has none).
+    """
+
+    id: Identifier
+    """Unique id of the uncertain input."""
+    name_zh: Label = ""
+    """Chinese name."""
+    name_en: Label = ""
+    """English name."""
+    path: Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+    """Field whose value is uncertain, in the path syntax of what-ifs: ``streams.W03.generation_t``,
+    ``projects.R07.counts_as``, ``accepts[outlet=R02,stream=W03].max_share``,
+    ``projects[*].revenue_cny_per_t`` (every record) or ``transport.variable_cny_per_t_km``."""
+    apply: UncertainApply = UncertainApply.set
+    """``set``: the drawn value replaces the field's; ``scale``: it multiplies it (a factor)."""
+    distribution: Distribution
+    """``uniform``, ``triangular``, ``normal``, ``lognormal``, ``discrete`` or ``alternatives``."""
+    low: UncertainNumber | None = None
+    """Lowest value (uniform, triangular; truncation of normal and lognormal)."""
+    mode: UncertainNumber | None = None
+    """Most likely value (triangular)."""
+    high: UncertainNumber | None = None
+    """Highest value (uniform, triangular; truncation of normal and lognormal)."""
+    mean: UncertainNumber | None = None
+    """Mean (normal, lognormal)."""
+    sd: UncertainNumber | None = None
+    """Standard deviation (normal, lognormal), above 0."""
+    values: _ListText = ""
+    """The possible values, separated by semicolons: numbers (discrete) or settings such as
+    ``utilization;disposal`` (alternatives)."""
+    probabilities: _ListText = ""
+    """Probability of each of ``values``, separated by semicolons, adding up to 1; empty for
+    equal probabilities."""
+    balance: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] = ""
+    """For a yield: which yield takes up the difference, ``loss``, ``product`` or the id of a
+    residue stream of the project; empty for the default."""
+    group: Identifier | None = None
+    """Correlation group: inputs of one group move together (one draw per group)."""
+    source: Source = ""
+    """Source of the range, or the reasoning behind it."""
+
+    @field_validator("values", "probabilities", mode="before")
+    @classmethod
+    def _number_as_text(cls, value: object) -> object:
+        # a workbook cell holding one number (a one-value list) arrives as a number
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return f"{value:g}"
+        return value
 
 
 class Scenario(Record):
@@ -492,6 +698,10 @@ class Scenario(Record):
     """Road distances between sites."""
     routes: tuple[Route, ...] = ()
     """Route overrides, capacities and prohibitions."""
+    candidates: tuple[Candidate, ...] = ()
+    """Investment decisions: projects that may be built or expanded (``flowopt invest``)."""
+    uncertainty: tuple[UncertainInput, ...] = ()
+    """Uncertain inputs of ``flowopt risk`` (ranges of estimates); plans do not read them."""
 
     # where each record was read from: table -> [(file, line)], set by flowopt.io; not data
     _locations: dict[str, list[tuple[str, int]]] = PrivateAttr(default_factory=dict)
@@ -535,6 +745,8 @@ TABLES: dict[str, type[Record]] = {
     "quality": QualityLimit,
     "distances": Distance,
     "routes": Route,
+    "candidates": Candidate,
+    "uncertainty": UncertainInput,
 }
 
 #: Tables a scenario must have at least one row in.

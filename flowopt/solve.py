@@ -8,6 +8,12 @@ columns by family and position (``outcome.cols("flow_t")``, ``lp.row_of("target"
 
 A solve never raises for a non-optimal end: it returns a :class:`SolveOutcome` whose
 ``raise_for_status`` the caller may call (the pattern of httpx's ``raise_for_status``).
+
+An LP with integer columns (the investment model, ``AssembledLP.integrality``) is solved by
+HiGHS's branch and cut to the relative gap the session is given (``mip_rel_gap``): it ends
+``optimal`` (within the gap), ``feasible`` (a limit stopped it with an incumbent: the outcome
+carries the incumbent, its gap and the best bound), or without a plan. A MIP outcome has no
+duals.
 HiGHS runs one thread per solve by default; if another HiGHS user in the process started
 HiGHS's global scheduler with another thread count, the session resets it and runs.
 """
@@ -45,6 +51,8 @@ class SolveStatus(StrEnum):
     infeasible_or_unbounded = "infeasible_or_unbounded"
     time_limit = "time_limit"
     iteration_limit = "iteration_limit"
+    feasible = "feasible"
+    """A mixed-integer solve stopped by a limit with an incumbent (see ``mip_gap``, ``mip_bound``)."""
     error = "error"
 
 
@@ -55,6 +63,9 @@ _STATUS = {
     highspy.HighsModelStatus.kUnboundedOrInfeasible: SolveStatus.infeasible_or_unbounded,
     highspy.HighsModelStatus.kTimeLimit: SolveStatus.time_limit,
     highspy.HighsModelStatus.kIterationLimit: SolveStatus.iteration_limit,
+    # mixed-integer limits (an LP never ends with these)
+    highspy.HighsModelStatus.kSolutionLimit: SolveStatus.iteration_limit,
+    highspy.HighsModelStatus.kInterrupt: SolveStatus.time_limit,
 }
 
 
@@ -187,6 +198,10 @@ class SolveOutcome:
         col_dual: reduced costs (optimal only).
         row_dual: row duals, d objective / d right-hand side (optimal only).
         session: the session that solved it (for warm re-solves and ranging).
+        mip_gap: for a mixed-integer program, the relative gap |objective − bound| / |objective|
+            of the plan returned (0 when proven optimal); ``None`` for an LP.
+        mip_bound: for a mixed-integer program, the best lower bound on the optimum HiGHS proved.
+        nodes: branch-and-bound nodes (mixed-integer programs; 0 for an LP).
     """
 
     status: SolveStatus
@@ -199,11 +214,19 @@ class SolveOutcome:
     col_dual: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     row_dual: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     session: Any = field(default=None, repr=False)
+    mip_gap: float | None = None
+    mip_bound: float | None = None
+    nodes: int = 0
 
     @property
     def ok(self) -> bool:
         """True when the solve ended optimal."""
         return self.status == SolveStatus.optimal
+
+    @property
+    def has_solution(self) -> bool:
+        """True when the outcome carries a plan: optimal, or a MIP incumbent stopped by a limit."""
+        return self.status in (SolveStatus.optimal, SolveStatus.feasible) and len(self.x) > 0
 
     def cols(self, family: str) -> np.ndarray:
         """Values of one column family, in its key order."""
@@ -226,19 +249,32 @@ class SolveOutcome:
             raise InfeasibleError(text, self)
         if self.status == SolveStatus.unbounded:
             raise UnboundedError(text + " A revenue likely exceeds all costs on a loop; check revenues and residue fractions.", self)
+        if self.status == SolveStatus.feasible:
+            gap = f" at a gap of {self.mip_gap:.4%}" if self.mip_gap is not None else ""
+            msg = f"The solver stopped at its limit with a plan{gap}, not proven optimal. Raise the time limit or accept a larger gap."
+            raise SolverLimitError(msg, self)
         if self.status in (SolveStatus.time_limit, SolveStatus.iteration_limit):
             raise SolverLimitError(text + " Raise the time limit or simplify the scenario.", self)
         raise SolverFailure(text, self)
 
 
+def _integrality(lp: Any) -> np.ndarray:
+    """Per column 1 (integer) or 0 (continuous), as HiGHS reads it."""
+    whole = getattr(lp, "integrality", None)
+    if whole is None:
+        return np.zeros(lp.n_cols, dtype=np.int32)
+    return np.ascontiguousarray(whole, dtype=np.int32)
+
+
 def _pass_lp(h: Any, lp: Any) -> Any:
-    # numpy infinities are HiGHS's infinity (kHighsInf is float("inf")); integrality 0 = continuous
+    # numpy infinities are HiGHS's infinity (kHighsInf is float("inf")); integrality 0 = continuous,
+    # 1 = integer (the investment model's build decisions and modules)
     return h.passModel(
         int(lp.n_cols), int(lp.n_rows), int(lp.nnz), int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize), float(lp.offset),
         np.ascontiguousarray(lp.col_cost, dtype=float), np.ascontiguousarray(lp.col_lower, dtype=float), np.ascontiguousarray(lp.col_upper, dtype=float),
         np.ascontiguousarray(lp.row_lower, dtype=float), np.ascontiguousarray(lp.row_upper, dtype=float),
         np.ascontiguousarray(lp.a_start[: lp.n_cols], dtype=np.int32), np.ascontiguousarray(lp.a_index, dtype=np.int32), np.ascontiguousarray(lp.a_value, dtype=float),
-        np.zeros(lp.n_cols, dtype=np.int32),
+        _integrality(lp),
     )
 
 
@@ -252,16 +288,25 @@ class Session:
     Args:
         lp: the assembled LP (copied; the caller's arrays are never changed).
         options: solver settings.
+        mip_rel_gap: for a mixed-integer program, the relative gap at which HiGHS stops and
+            calls its plan optimal (HiGHS's ``mip_rel_gap``; default 1e-4); ignored for an LP.
     """
 
-    def __init__(self, lp: Any, options: SolveOptions | None = None) -> None:
+    def __init__(self, lp: Any, options: SolveOptions | None = None, *, mip_rel_gap: float = 1e-4) -> None:
         self.options = options or SolveOptions()
         self.lp = lp.copy()
         self.h = new_highs(self.options)
+        self.is_mip = bool(getattr(lp, "is_mip", False))
         choice = self.options.solver
-        if choice == "ipm" or (choice == "choose" and lp.n_cols > IPM_ABOVE_COLS):
+        if not self.is_mip and (choice == "ipm" or (choice == "choose" and lp.n_cols > IPM_ABOVE_COLS)):
             self.h.setOptionValue("solver", "ipm")
             self.h.setOptionValue("run_crossover", "on")
+        if self.is_mip:
+            self.h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+            # an absolute gap of 0: the relative gap alone decides (HiGHS's default 1e-6 CNY is
+            # meaningless next to objectives of millions, but would stop a tiny test instance early)
+            self.h.setOptionValue("mip_abs_gap", 0.0)
+        self.mip_rel_gap = float(mip_rel_gap)
         self.accepted = _pass_lp(self.h, self.lp) != highspy.HighsStatus.kError
         self._keys: np.ndarray | None = None
 
@@ -291,6 +336,8 @@ class Session:
         info = h.getInfo()
         iterations = int(info.simplex_iteration_count)  # HiGHS counts per run
         out = SolveOutcome(result, h.modelStatusToString(model_status), self.lp, runtime_s=time.perf_counter() - start, iterations=iterations, session=self)
+        if self.is_mip:
+            return self._mip_outcome(out, info)
         if result != SolveStatus.optimal:
             return out
         if info.primal_solution_status != 2:  # kSolutionStatusFeasible
@@ -306,6 +353,44 @@ class Session:
         out.col_dual = np.asarray(sol.col_dual, dtype=float)
         out.row_dual = np.asarray(sol.row_dual, dtype=float)
         return out
+
+    def _mip_outcome(self, out: SolveOutcome, info: Any) -> SolveOutcome:
+        """Complete a mixed-integer outcome: the incumbent, its gap and bound (no duals).
+
+        ``optimal`` means within ``mip_rel_gap``; a limit that stopped HiGHS with an incumbent
+        gives ``feasible``; without an incumbent the limit's own status stays.
+        """
+        out.nodes = int(getattr(info, "mip_node_count", 0) or 0)
+        has_incumbent = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if out.status not in (SolveStatus.optimal, SolveStatus.time_limit, SolveStatus.iteration_limit) and not (out.status == SolveStatus.error and has_incumbent):
+            return out
+        if not has_incumbent:
+            if out.status == SolveStatus.optimal:
+                out.status, out.message = SolveStatus.error, "HiGHS reported optimal without a feasible primal solution"
+            return out
+        objective = float(info.objective_function_value)
+        if not math.isfinite(objective):
+            out.status, out.message = SolveStatus.error, "HiGHS returned a non-finite objective"
+            return out
+        if out.status != SolveStatus.optimal:
+            out.status = SolveStatus.feasible
+        bound = float(info.mip_dual_bound)
+        out.mip_bound = bound if math.isfinite(bound) else None
+        gap = float(info.mip_gap)
+        out.mip_gap = max(0.0, gap) if math.isfinite(gap) else None
+        out.objective = objective
+        out.x = np.asarray(self.h.getSolution().col_value, dtype=float)
+        return out
+
+    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Set the bounds of columns ``cols`` (a build decision fixed at 0 or 1, say)."""
+        cols = np.asarray(cols, dtype=np.int32)
+        lower = np.asarray(lower, dtype=float)
+        upper = np.asarray(upper, dtype=float)
+        if len(cols):
+            self.h.changeColsBounds(len(cols), cols, lower, upper)
+            self.lp.col_lower[cols] = lower
+            self.lp.col_upper[cols] = upper
 
     def basis_still_optimal(self) -> bool:
         """Re-solve from the current basis; True when it stays optimal without a pivot."""
@@ -386,8 +471,8 @@ class Session:
 
     def clone(self) -> Session:
         """A new session on a copy of this LP, starting from this session's basis."""
-        other = Session(self.lp, self.options)
-        if self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        other = Session(self.lp, self.options, mip_rel_gap=self.mip_rel_gap)
+        if not self.is_mip and self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             other.set_basis(self.basis())
         return other
 

@@ -11,6 +11,11 @@ maxima and CaO minima, feed-share caps, minimum intakes, capacity-limited and pr
 routes, projects booked as disposal, losses, and any of the three rate modes. Parks of odd
 seeds allow unmanaged tonnes (``policy.allow_unmanaged``, penalty 300 CNY/t), parks of even
 seeds prohibit them, so both forms of the lot balance are exercised.
+
+``candidates=K`` adds K investment candidates (``flowopt invest``): expansions of existing
+projects and new projects (capacity 0 until built), in all three sizing modes, some in
+exclusive groups and, for some seeds, a capital budget. They are drawn from a random stream
+of their own, so the rest of the park is the same with or without them.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 CATEGORIES = ("smelting_slag", "tailings", "fly_ash", "byproduct_gypsum", "other")
 
 
-def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12, rich: bool = True) -> dict[str, Any]:
+def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12, rich: bool = True, candidates: int = 0) -> dict[str, Any]:
     """Return a scenario as a plain dict (validate it with :func:`flowopt.checks.validated`).
 
     Args:
@@ -31,6 +36,7 @@ def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12,
         rich: add stockpiles, minimum intakes, shares, quality minima, routes, disposal-booked
             projects and other rate modes (``False``: only generation, projects, TiO2 maxima,
             residues and sinks, as in a plain park).
+        candidates: investment candidates to add (see :func:`add_candidates`).
 
     Returns:
         The scenario dict (``id`` = ``synthetic_<n>_<seed>``).
@@ -118,7 +124,7 @@ def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12,
     mode = "utilization"
     if rich:
         mode = rng.choice(["utilization", "utilization", "utilization_plus_disposal", "disposal_only"])
-    return {
+    park = {
         "id": f"synthetic_{n_streams}_{seed}",
         # decided by the seed, not by a random draw, so the rest of the park does not change
         "policy": {"target_rate": round(rng.uniform(0.3, 0.7), 3) if rich else 0.7, "allow_unmanaged": seed % 2 == 1, "unmanaged_penalty_cny_per_t": 300, "rate_mode": mode},
@@ -133,3 +139,69 @@ def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12,
         "quality": quality,
         "routes": routes,
     }
+    if candidates:
+        add_candidates(park, candidates, seed)
+    return park
+
+
+def add_candidates(park: dict[str, Any], count: int, seed: int) -> dict[str, Any]:
+    """Add ``count`` investment candidates to a park dict (in place; also returned).
+
+    About half expand an existing project, the others build a new one (a project record with
+    capacity 0 at a random site, accepting a few generated streams, with a TiO2 maximum like the
+    others). Sizing cycles through ``build``, ``size`` and ``modules``; capital is drawn so that
+    the annualized capital per t/yr (discount rate 8 %, lifetimes 10–25 years) is of the order of
+    the operating margins, so that some candidates pay and others do not. Every third pair of
+    candidates is an exclusive group; seeds divisible by 3 get a total capital budget of about
+    40 % of what building everything at its largest would cost.
+
+    Args:
+        park: a dict from :func:`random_park`.
+        count: candidates to add.
+        seed: random seed (a stream of its own: the park's other draws are unchanged).
+
+    Returns:
+        ``park``.
+    """
+    rng = random.Random(seed * 7919 + 17)
+    streams = [s for s in park["streams"] if s.get("generation_t")]
+    total = sum(s["generation_t"] for s in streams)
+    existing = list(park["projects"])
+    sites = park["sites"]
+    cands: list[dict[str, Any]] = []
+    largest = 0.0
+    for k in range(count):
+        size = round(total / max(4, len(existing)) * rng.uniform(0.3, 1.2))
+        if k % 2 == 0 and existing:
+            project = rng.choice(existing)["id"]
+        else:
+            project = f"RN{k}"
+            park["projects"].append({"id": project, "site": rng.choice(sites)["id"], "capacity_t": 0, "processing_cost_cny_per_t": round(rng.uniform(10, 60)), "revenue_cny_per_t": round(rng.uniform(20, 110)), "product_fraction": 1.0})
+            chosen = sorted(rng.sample(range(len(streams)), min(6, len(streams))))
+            park["accepts"] += [{"outlet": project, "stream": streams[i]["id"]} for i in chosen]
+            park["quality"].append({"project": project, "component": "TiO2", "max_fraction": round(rng.uniform(0.12, 0.22), 3)})
+        per_t = round(rng.uniform(20, 250), 2)
+        fixed = round(per_t * size * rng.uniform(0.0, 0.4))
+        cand: dict[str, Any] = {"id": f"C{k}", "project": project, "capital_cny": fixed, "capital_cny_per_t": per_t, "lifetime_yr": rng.choice([10, 15, 20, 25]), "fixed_opex_cny_per_yr": round(fixed * rng.uniform(0, 0.05))}
+        mode = ("build", "size", "modules")[k % 3]
+        cand["sizing"] = mode
+        if mode == "build":
+            cand["size_t"] = size
+            largest += fixed + per_t * size
+        elif mode == "size":
+            cand["min_size_t"] = round(size * rng.uniform(0.1, 0.5))
+            cand["max_size_t"] = size
+            largest += fixed + per_t * size
+        else:
+            n = rng.randint(1, 4)
+            cand["module_t"] = max(1, round(size / n))
+            cand["max_modules"] = n
+            largest += fixed + per_t * cand["module_t"] * n
+        if k % 6 in (4, 5):
+            cand["group"] = f"G{k // 6}"
+        cands.append(cand)
+    park["candidates"] = cands
+    park.setdefault("policy", {})["discount_rate"] = 0.08
+    if seed % 3 == 0 and largest > 0:
+        park["policy"]["capital_budget_cny"] = round(0.4 * largest)
+    return park

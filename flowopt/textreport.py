@@ -78,7 +78,8 @@ def format_plan(plan: Plan, *, lang: str = "en", all_flows: bool = False, by: st
         text("plan.title", lang, id=plan.scenario_id),
         "=" * 72,
         text("plan.target", lang, target=fmt.rate(plan.target, 1), mode=value("rate_mode", plan.rate_mode, lang), reached=fmt.rate(k.target_rate_value), met=text("met" if met else "not_met", lang)),
-        text("plan.rates", lang, u=fmt.rate(k.utilization_rate), ud=fmt.rate(getattr(k, "utilization_plus_disposal_rate", None)), d=fmt.rate(getattr(k, "disposal_rate", None))),
+        # the three official rates side by side, naming the one the target applies to unless it is the default
+        text("plan.rates", lang, u=fmt.rate(k.utilization_rate), ud=fmt.rate(getattr(k, "utilization_plus_disposal_rate", None)), d=fmt.rate(getattr(k, "disposal_rate", None)), mark="" if plan.rate_mode == "utilization" else text("plan.rates_target", lang, mode=value("rate_mode", plan.rate_mode, lang))),
         text("plan.cost", lang, cost=_cost_headline(plan.objective_cny, lang), audit=text("passed" if plan.audit.passed else "failed", lang)),
     ]
     unmanaged = getattr(plan, "unmanaged", None)  # the unmanaged tonnes and their policy, when the plan says
@@ -243,6 +244,10 @@ def format_diagnosis(diag: Any, *, lang: str = "en") -> str:
     lang = check_lang(lang)
     zh = lang == "zh"
     lines = [text("diag.title", lang), "=" * 72, diag.statement_zh if zh else diag.statement]
+    mode = getattr(diag, "rate_mode", "utilization")
+    if mode != "utilization" and (diag.screens or diag.min_cut):
+        # the screens and the min cut bound utilization, whatever rate the target applies to
+        lines.append(text("diag.rate_note", lang, mode=value("rate_mode", mode, lang)))
     if diag.relaxations:
         lines += ["", text("diag.relaxations", lang, price=fmt.money(diag.expansion_cost_cny_per_t, lang, per_year=False))]
         lines += [f"   - {r.explanation_zh if zh else r.explanation}{_where(r, lang)}" for r in diag.relaxations]
@@ -385,4 +390,186 @@ def format_batch(table: pd.DataFrame, *, lang: str = "en") -> str:
     if failed:
         lines += ["", text("batch.failed", lang)]
         lines += [f"  {r.get('id')}: {r.get('message') or value('status', r.get('status'), lang)}" for r in failed]
+    return "\n".join(lines)
+
+
+def format_risk(result: Any, *, lang: str = "en", limits: int = 12, failed: int = 5) -> str:
+    """Render a risk run (:class:`flowopt.risk.RiskResult`) as text.
+
+    Args:
+        result: the result of :func:`flowopt.risk.run_risk`.
+        lang: ``en`` or ``zh``.
+        limits: most limits listed (those that do not bind in every sample first).
+        failed: most failed samples listed with their reason.
+
+    Returns:
+        The text: the probability with its interval (and with a build set), the scenario's own
+        answer, the samples, the spread of the highest rate and of the cost, the tornado, how
+        often limits bind, the inputs and the failed samples.
+    """
+    lang = check_lang(lang)
+    zh = lang == "zh"
+    p = result.probability
+    lines = [text("risk.title", lang, id=result.scenario_id, mode=value("rate_mode", result.rate_mode, lang), target=fmt.rate(result.target, 1)), "=" * 72]
+
+    def prob(key: str, iv: Any, **extra: Any) -> str:
+        return text(key, lang, target=fmt.rate(result.target, 1), p=fmt.rate(iv.estimate, 1) if iv.estimate is not None else "–", lo=fmt.rate(iv.low, 1) if iv.low is not None else "–", hi=fmt.rate(iv.high, 1) if iv.high is not None else "–", k=f"{iv.successes:,}", n=f"{iv.n:,}", **extra)
+
+    lines.append(prob("risk.probability", p))
+    lines.append(prob("risk.with_builds", result.probability_with_builds, name=result.builds) if result.probability_with_builds is not None else text("risk.builds_later", lang))
+    if result.deterministic_max_rate is not None:
+        if result.deterministic_objective_cny is not None:
+            lines.append(text("risk.deterministic", lang, rate=fmt.rate(result.deterministic_max_rate), cost=fmt.money(result.deterministic_objective_cny, lang)))
+        else:
+            lines.append(text("risk.deterministic_unreachable", lang, rate=fmt.rate(result.deterministic_max_rate)))
+    lines.append(text("risk.samples", lang, n=f"{result.samples:,}", asked=f"{result.samples_requested:,}", method=value("method", result.method, lang), seed=result.seed, engine=result.engine, failed=f"{result.failed:,}", warm=fmt.rate(result.warm_share, 0), seconds=f"{result.seconds:.1f} {unit('s', lang)}"))
+    if result.stopped_early:
+        lines.append(text("risk.stopped", lang, tol=f"{fmt.number(result.tolerance * 100, 1)} {unit('pp', lang)}", n=f"{result.samples:,}"))
+    lines.append(text("risk.method_note", lang, block=64))
+    m = result.max_rate
+    if m.n:
+        lines.append(text("risk.max_rate", lang, p10=fmt.rate(m.p10), p50=fmt.rate(m.p50), p90=fmt.rate(m.p90), mean=fmt.rate(m.mean)))
+    c = result.cost
+    lines.append(text("risk.cost", lang, n=f"{c.n:,}", p10=fmt.money(c.p10, lang), p50=fmt.money(c.p50, lang), p90=fmt.money(c.p90, lang)) if c.n else text("risk.no_cost", lang))
+    if result.tornado:
+        lines += ["", text("risk.tornado", lang)]
+        for b in result.tornado:
+            rho = "–" if b.spearman is None else f"{b.spearman:+.2f}"
+            lines.append(text("risk.bar", lang, label=clip(b.label_zh if zh else b.label_en, 80), lo=clip(b.low_value, 30), hi=clip(b.high_value, 30), lo_rate=fmt.rate(b.low_rate), hi_rate=fmt.rate(b.high_rate), swing=f"{fmt.number(b.swing * 100, 2)} {unit('pp', lang)}", rho=rho))
+    if result.limits:
+        partial = [x for x in result.limits if min(x.binding_share, x.limiting_share) < 1]
+        always = len(result.limits) - len(partial)
+        lines += ["", text("risk.limits", lang)]
+        for x in sorted(partial, key=lambda x: (-max(x.binding_share, x.limiting_share), x.limit))[:limits]:
+            lines.append(text("risk.limit", lang, label=clip(x.label_zh if zh else x.label_en, 80), plan=fmt.rate(x.binding_share, 0), max=fmt.rate(x.limiting_share, 0)))
+        if always:
+            lines.append(text("risk.always", lang, n=always))
+    lines += ["", text("risk.inputs", lang, n=len(result.inputs))]
+    for i in result.inputs:
+        lines.append(text("risk.input", lang, id=i.id, name=clip(i.name_zh if zh else i.name_en, 50), describe=i.describe_zh if zh else i.describe, group=text("risk.group", lang, group=i.group) if i.group else "", current=i.current))
+    bad = [r for r in result.rows if not r.solved]
+    if bad:
+        lines += ["", text("risk.failed", lang, n=len(bad), shown=min(failed, len(bad)))]
+        lines += [f"  #{r.index} {value('status', r.status, lang)}: {clip(r.message, 200)}" for r in bad[:failed]]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Investment decisions (flowopt invest)
+# ---------------------------------------------------------------------------------------------
+
+#: Bottleneck cards and why-not entries ``format_investment`` shows of the plan given the builds.
+INVEST_CARDS = 8
+
+
+def _decision_word(b: Any, lang: str) -> str:
+    if b.built:
+        word = text("invest.built_yes", lang)
+    elif not b.available:
+        word = text("invest.unavailable", lang)
+    else:
+        word = text("invest.built_no", lang)
+    if b.forced:
+        word += f" ({text('invest.forced', lang, how=text('invest.forced_' + b.forced, lang))})"
+    return word
+
+
+def format_investment(result: Any, *, lang: str = "en", cards: int = INVEST_CARDS) -> str:
+    """Render an investment result (``flowopt invest``): builds, costs, decision values, break-evens and the plan given the builds.
+
+    Args:
+        result: a :class:`flowopt.invest.InvestmentResult`.
+        lang: ``en`` or ``zh``.
+        cards: bottleneck cards and why-not entries of the plan shown (the most valuable).
+
+    Returns:
+        The text. A solve stopped by the time limit says so in its second line, with the gap.
+    """
+    lang = check_lang(lang)
+    zh = lang == "zh"
+    lines = [text("invest.title", lang, id=result.scenario_id), "=" * 72]
+    if result.status == "infeasible":
+        lines += [text("invest.infeasible", lang), result.statement_zh if zh else result.statement]
+        if result.diagnosis is not None:
+            lines += ["", format_diagnosis(result.diagnosis, lang=lang)]
+        return "\n".join(lines)
+    if result.status != "optimal":
+        lines.append(text("invest.stopped", lang, gap=fmt.rate(result.mip_gap, 4), bound=fmt.money(result.mip_bound, lang), asked=fmt.rate(result.gap_limit, 4)))
+    plan = result.plan
+    # the headings below say "given the chosen builds"; each entry carries the label too (JSON)
+    given = ("Given the chosen builds: ", "以所选建设方案为前提：")
+
+    def bare(item: Any) -> str:
+        return (item.explanation_zh if zh else item.explanation).removeprefix(given[1] if zh else given[0])
+
+    reached = plan.kpis.target_rate_value if plan is not None else result.utilization_rate
+    met = reached is not None and reached + 1e-9 >= result.target
+    lines.append(text("plan.target", lang, target=fmt.rate(result.target, 1), mode=value("rate_mode", result.rate_mode, lang), reached=fmt.rate(reached), met=text("met" if met else "not_met", lang)))
+    solver = result.solver or {}
+    lines.append(text("invest.status", lang, status=value("status", result.status, lang), gap=fmt.rate(result.mip_gap, 4), asked=fmt.rate(result.gap_limit, 4), nodes=fmt.number(solver.get("nodes", 0)), seconds=f"{solver.get('seconds_total', 0.0):.2f} {unit('s', lang)}"))
+    audit = result.audit is not None and result.audit.passed and (plan is None or plan.audit.passed)
+    lines.append(text("invest.cost", lang, total=_cost_headline(result.objective_cny, lang), operating=fmt.money(result.operating_cost_cny, lang), capital=fmt.money(result.capital_annualized_cny, lang), fixed=fmt.money(result.fixed_opex_cny, lang), audit=text("passed" if audit else "failed", lang)))
+    budgets = [fmt.money(b, lang, per_year=False) for b in (result.capital_budget_cny, result.capital_budget_cny_per_yr) if b is not None]
+    lines.append(text("invest.capital", lang, capital=fmt.money(result.capital_cny, lang, per_year=False), rate=fmt.rate(result.discount_rate, 1), budget=" / ".join(budgets) or text("invest.no_budget", lang)))
+    lines += ["", result.statement_zh if zh else result.statement]
+    built = [b for b in result.builds if b.built]
+    lines += ["", text("invest.builds", lang, built=len(built), n=len(result.builds))]
+    rows = []
+    for b in sorted(result.builds, key=lambda b: (not b.built, b.id)):
+        name = (b.name_zh or b.name_en) if zh else (b.name_en or b.name_zh)
+        size = fmt.number(b.size_t) if b.built else "–"
+        if b.built and b.modules:
+            size += f" ({b.modules}×)"
+        rows.append({"candidate": b.id, "name": clip(name, 40), "built": _decision_word(b, lang), "size_t": size, "capital_cny": fmt.number(b.capital_cny) if b.built else "–", "annualized_cny": fmt.number(b.annualized_cny) if b.built else "–"})
+    lines.append(_table(rows, ["candidate", "name", "built", "size_t", "capital_cny", "annualized_cny"], lang, right=["size_t", "capital_cny", "annualized_cny"]))
+    if result.decision_values:
+        lines += ["", text("invest.values", lang)]
+        for i, v in enumerate(result.decision_values, 1):
+            amount = text("invest.required", lang) if not v.feasible else fmt.number(v.value_cny, signed=True)
+            lines.append(f"  {i:>2}. [{amount}] {v.explanation_zh if zh else v.explanation}")
+    if result.build_break_even:
+        lines += ["", text("invest.break_even", lang)]
+        lines += [f"   - {e.explanation_zh if zh else e.explanation}" for e in result.build_break_even]
+    if plan is not None:
+        lines += ["", result.note_zh if zh else result.note]
+        if plan.target_marginal_cost is not None:
+            lines.append(bare(plan.target_marginal_cost))
+        if plan.max_utilization_rate is not None:
+            lines.append(text("explain.max", lang, rate=fmt.rate(plan.max_utilization_rate)))
+        lines += ["", text("invest.bottlenecks", lang, n=len(plan.bottlenecks))]
+        for i, bn in enumerate(plan.bottlenecks[:cards], 1):
+            lines.append(f"  {i:>2}. [{family(bn.kind, lang)}] {bare(bn)}")
+        if plan.why_not:
+            lines += ["", text("invest.why_not", lang, n=len(plan.why_not))]
+            lines += [f"   - {bare(w)}" for w in plan.why_not[:cards]]
+    warnings = [*result.warnings, *(plan.warnings if plan is not None else [])]
+    warnings = [w for w in warnings if w != result.note]
+    if warnings:
+        lines += ["", text("plan.warnings", lang)] + [f"  - {w}" for w in warnings]
+    return "\n".join(lines)
+
+
+def format_investment_curve(curve: Any, *, lang: str = "en") -> str:
+    """Render the target–cost curve with builds: each target's cost and build set, and where the set changes.
+
+    Args:
+        curve: a :class:`flowopt.invest.InvestmentCurve`.
+        lang: ``en`` or ``zh``.
+
+    Returns:
+        The text.
+    """
+    lang = check_lang(lang)
+    zh = lang == "zh"
+    targets = [p.target for p in curve.points]
+    lo, hi = (fmt.rate(min(targets), 1), fmt.rate(max(targets), 1)) if targets else ("–", "–")
+    lines = [text("invest.curve_title", lang, id=curve.scenario_id, lo=lo, hi=hi, max=fmt.rate(curve.max_rate)), "=" * 72]
+    rows = [{"target": fmt.rate(p.target, 2), "objective_cny": fmt.number(p.objective_cny), "capital_cny": fmt.number(p.capital_cny), "status": value("status", p.status, lang), "candidate": ", ".join(p.builds) or "–"} for p in curve.points if p.kind == "grid"]
+    lines.append(_table(rows, ["target", "objective_cny", "capital_cny", "status", "candidate"], lang, right=["target", "objective_cny", "capital_cny"]))
+    lines.append("")
+    if curve.changes:
+        lines.append(text("invest.curve_changes", lang, res=fmt.points(curve.resolution, lang, 3).lstrip("+")))
+        lines += [f"   - {c.explanation_zh if zh else c.explanation}" for c in curve.changes]
+    else:
+        lines.append(text("invest.curve_none", lang))
     return "\n".join(lines)

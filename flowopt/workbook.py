@@ -155,7 +155,10 @@ def _summary(plan: Plan, lang: str) -> list[list[Any]]:
     ]
     official = getattr(plan, "rates", None) or []
     if official:
-        rows += [row(value("rate_mode", r.mode, lang) + ("（官方口径）" if zh else " (official)"), r.value, "rate", "fraction") for r in official]
+        # the rate's formula where a unit would stand (a rate has none), the target's rate marked
+        symbols = {"utilization": "U/(G+U_prior)", "utilization_plus_disposal": "(U+D)/(G+U_prior+D_prior)", "disposal_only": "D/G"}
+        mark = "（目标口径）" if zh else " (the target's rate)"
+        rows += [[*row(value("rate_mode", r.mode, lang) + ("（官方口径）" if zh else " (official)"), r.value, "rate", "fraction")[:2], symbols.get(r.mode, "") + (mark if r.target_applies else "")] for r in official]
     else:
         rows += [row(metric(m, lang)[0], getattr(k, m, None), "rate", "fraction") for m in ("utilization_rate", "utilization_plus_disposal_rate", "disposal_rate")]
     rows.append(row(metric("max_utilization_rate", lang)[0], plan.max_utilization_rate, "rate", "fraction"))
@@ -338,7 +341,42 @@ def print_setup(ws: Any) -> None:
     ws.page_margins.left = ws.page_margins.right = 0.4
 
 
-def write_plan_workbook(plan: Plan, path: str | os.PathLike[str], *, lang: str = "en") -> Path:
+#: Sheets an investment result adds to ``plan.xlsx`` (``flowopt invest --out``), in order.
+INVEST_SHEETS: dict[str, Label] = {
+    "builds": Label("Builds", "建设决策"),
+    "decision_values": Label("Decision values", "决策价值"),
+    "break_even": Label("Capital break-even", "投资盈亏平衡"),
+}
+
+
+def invest_tables(result: Any, lang: str = "en") -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The rows of the investment sheets: every candidate, built or not; decision values; break-evens.
+
+    Args:
+        result: a :class:`flowopt.invest.InvestmentResult`.
+        lang: ``en`` or ``zh``.
+
+    Returns:
+        Sheet key of :data:`INVEST_SHEETS` -> (field names, rows).
+    """
+    lang = check_lang(lang)
+    zh = lang == "zh"
+
+    def decision(b: Any) -> str:
+        word = text("invest.built_yes" if b.built else ("invest.built_no" if b.available else "invest.unavailable"), lang)
+        return word + (f" ({text('invest.forced', lang, how=text('invest.forced_' + b.forced, lang))})" if b.forced else "")
+
+    builds = [[b.id, (b.name_zh or b.name_en) if zh else (b.name_en or b.name_zh), b.project, b.sizing, decision(b), b.size_t, b.modules, b.year, b.capital_cny, b.annualized_cny, b.fixed_opex_cny, b.group or ""] for b in sorted(result.builds, key=lambda b: (not b.built, b.id))]
+    values = [[i, v.id, text("invest.forced_" + v.forced_to, lang), _yes(v.feasible, lang), v.total_cost_cny, v.value_cny, v.explanation_zh if zh else v.explanation] for i, v in enumerate(result.decision_values, 1)]
+    evens = [[e.id, e.size_t, e.capital_cny, e.break_even_capital_cny, e.factor, e.explanation_zh if zh else e.explanation] for e in result.build_break_even]
+    return {
+        "builds": (["candidate", "name", "project", "sizing", "built", "size_t", "modules", "year", "capital_cny", "annualized_cny", "fixed_opex_cny", "group"], builds),
+        "decision_values": (["rank", "candidate", "forced_to", "passed", "total_cost_cny", "value_cny", "explanation"], values),
+        "break_even": (["candidate", "size_t", "capital_cny", "break_even_capital_cny", "factor", "explanation"], evens),
+    }
+
+
+def write_plan_workbook(plan: Plan, path: str | os.PathLike[str], *, lang: str = "en", investment: Any = None) -> Path:
     """Write a plan as an Excel workbook (``plan.xlsx``), atomically.
 
     Sheets (names in :data:`PLAN_SHEETS`): summary (target, the three official rates, the
@@ -353,6 +391,9 @@ def write_plan_workbook(plan: Plan, path: str | os.PathLike[str], *, lang: str =
         plan: the plan.
         path: target ``.xlsx`` file; replaced atomically.
         lang: ``en`` or ``zh``.
+        investment: an investment result (:class:`flowopt.invest.InvestmentResult`) whose plan
+            this is: the workbook starts with its sheets (:data:`INVEST_SHEETS`: every candidate
+            built or not, the value of each decision, capital break-evens).
 
     Returns:
         The path written.
@@ -371,6 +412,10 @@ def write_plan_workbook(plan: Plan, path: str | os.PathLike[str], *, lang: str =
     default = wb.active
     assert default is not None
     wb.remove(default)
+    if investment is not None:
+        for key, (fields, rows) in invest_tables(investment, lang).items():
+            ws = wb.create_sheet(INVEST_SHEETS[key].pick(lang))
+            write_sheet(ws, [header(f, lang) for f in fields], rows, fields=fields)
     names = plan_sheets(lang)
     for key, (fields, rows) in plan_tables(plan, lang).items():
         ws = wb.create_sheet(names[key])
@@ -404,6 +449,9 @@ DOCS_ZH: dict[str, str] = {
     "scenario.policy.count_losses_as_utilized": "项目进料的工艺损失（如蒸发的水分）是否与产品一样计入综合利用量。",
     "scenario.policy.allow_unmanaged": "是否允许当年产生的固废未妥善处置（按环境保护税另加 unmanaged_penalty_cny_per_t 计价）。默认 FALSE：不允许，每吨都须有去向。",
     "scenario.policy.unmanaged_penalty_cny_per_t": "每吨未妥善处置固废在环境保护税之外的额外成本（罚款、修复），元/吨；allow_unmanaged 为 TRUE 时必填（只计税则填 0），否则不起作用。",
+    "scenario.policy.discount_rate": "投资决策（candidates 表）的年折现率：候选项目的投资按资金回收系数 r(1+r)^L/((1+r)^L−1) 在寿命期 L（lifetime_yr）内折算为年值（r 为 0 时为 1/L）。默认 0.08，即《建设项目经济评价方法与参数》（第三版，2006）的社会折现率。仅在有候选项目时使用。",
+    "scenario.policy.capital_budget_cny": "建成的候选项目投资总额上限（元，未折年）；留空表示不限。",
+    "scenario.policy.capital_budget_cny_per_yr": "同一年投运的候选项目投资额上限（元）；留空表示不限。单年模型中所有建设均在情景年份投运。",
     "scenario.transport.fixed_cny_per_t": "场地之间每运输 1 吨的装卸费。",
     "scenario.transport.variable_cny_per_t_km": "每吨公里运费。",
     "scenario.transport.road_winding_factor": "道路里程与直线距离之比；距离由坐标推算时使用。",
@@ -466,10 +514,13 @@ DOCS_ZH: dict[str, str] = {
     "residues.source": "比例的来源。",
     "quality": "项目混合进料的品质限值：某成分比例的下限和/或上限。",
     "quality.project": "项目编号。",
-    "quality.component": "成分名称（与 composition 表一致）。",
+    "quality.component": "成分名称（与 composition 表一致）。名称以 _share 结尾的是份额（如 leach_class_II_share：属 GB 18599 第Ⅱ类的物料为 1），以 _index 结尾的是指数（如 GB 6566 的外照射指数 I_r_index）；二者均按吨数加权，不计入成分质量分数之和。",
     "quality.min_fraction": "混合进料中该成分的最低比例；无则留空。",
     "quality.max_fraction": "混合进料中该成分的最高比例；无则留空。",
-    "quality.source": "限值的来源（标准、工艺要求）。",
+    "quality.source": "限值的来源（标准、工艺要求），以及是否已对照标准原文核实。",
+    "quality.standard": "规定该限值的标准编号及年份（如 GB/T 14684-2022）；工艺要求或估计值留空。显示在瓶颈卡片和报告中。",
+    "quality.clause": "标准中规定该数值的条款或表（如 6.4、3.1.1）；无则留空。",
+    "quality.applies_to": "限值适用对象：blend（默认，混合进料，可掺配稀释）或 each_stream（每种接收物料各自须满足，如钢渣骨料的游离氧化钙；读入数据时即按成分检查）。",
     "distances": "两场地之间的道路距离（双向通用）。",
     "distances.from_site": "场地编号。",
     "distances.to_site": "场地编号。",
@@ -484,8 +535,40 @@ DOCS_ZH: dict[str, str] = {
     "routes.capacity_t": "该路线每年最多运量（所有匹配物料流合计）。",
     "routes.prohibited": "TRUE 表示禁止运输。",
     "routes.source": "规则的来源。",
+    "candidates": "投资决策：可新建的项目或可扩建的现有项目。候选项目指向 projects 表中的一个项目：该项目的 capacity_t 是现有能力（尚未建设的项目为 0），其成本、收入、产率、接收物料与品质限值同样适用于新建能力。建成后，候选项目的规模计入项目能力；投资（一次性 capital_cny 加每吨/年能力 capital_cny_per_t）按 policy.discount_rate 在 lifetime_yr 内折算为年值，fixed_opex_cny_per_yr 为建成后每年的固定运营费。同一 group 的候选项目互斥，至多建一个。有候选项目时模型成为混合整数规划（flowopt invest）。",
+    "candidates.project": "建设或扩建的项目（projects 中的编号）。",
+    "candidates.sizing": "规模方式：build（按 size_t 建或不建）、size（建则规模在 min_size_t 与 max_size_t 之间）或 modules（建 1 至 max_modules 个 module_t 的模块）。",
+    "candidates.size_t": "建成后新增的能力（sizing 为 build 时）。",
+    "candidates.min_size_t": "建成时最小新增能力（sizing 为 size 时）。",
+    "candidates.max_size_t": "最大新增能力（sizing 为 size 时）。",
+    "candidates.module_t": "每个模块的能力（sizing 为 modules 时）。",
+    "candidates.max_modules": "最多模块数（sizing 为 modules 时）。",
+    "candidates.capital_cny": "建成时一次性投资，与规模无关（元）。",
+    "candidates.capital_cny_per_t": "每吨/年新增能力的投资（元/(吨/年)）。",
+    "candidates.lifetime_yr": "投资折年的经济寿命（年）。",
+    "candidates.fixed_opex_cny_per_yr": "建成后每年的固定运营费，与进料量无关（元/年）。",
+    "candidates.group": "互斥组：同组候选项目至多建一个（同一场地的替代方案）。",
+    "candidates.earliest_year": "最早投运年份；晚于情景年份的候选项目不能建设。",
 }
 
+
+#: The uncertainty table (read only by flowopt risk), in Chinese.
+DOCS_ZH.update({
+    "uncertainty": "flowopt risk 的不确定输入：某条记录的某个字段及其取值的概率分布。只有 flowopt risk 读取此表，方案仍按其他表中的数值求解。每个样本从分布中抽取一个值，替换（apply 为 set）或乘以（apply 为 scale）该字段的值。同一 group 的输入同步变动（每个样本一次抽样）。项目产率（product_fraction、loss_fraction 或 residues 的 fraction）变动时，由 balance 指定的产率吸收差额，使各产率之和仍为 1。",
+    "uncertainty.path": "不确定的字段，写法同情景变更文件：streams.W03.generation_t、projects.R07.counts_as、accepts[outlet=R02,stream=W03].max_share、projects[*].revenue_cny_per_t（所有记录）或 transport.variable_cny_per_t_km。",
+    "uncertainty.apply": "set：抽取的值替换字段原值；scale：字段原值乘以抽取的值（系数）。",
+    "uncertainty.distribution": "分布：uniform（均匀）、triangular（三角）、normal（正态，可截断）、lognormal（对数正态，可截断）、discrete（离散数值）或 alternatives（备选情形，如 utilization;disposal）。",
+    "uncertainty.low": "最小值（均匀、三角分布；正态、对数正态分布的截断下限）。",
+    "uncertainty.mode": "最可能值（三角分布）。",
+    "uncertainty.high": "最大值（均匀、三角分布；正态、对数正态分布的截断上限）。",
+    "uncertainty.mean": "均值（正态、对数正态分布；对数正态为取值本身的均值）。",
+    "uncertainty.sd": "标准差（正态、对数正态分布），须大于 0。",
+    "uncertainty.values": "可能的取值，以分号分隔：数值（离散分布）或情形（备选情形，如 utilization;disposal）。",
+    "uncertainty.probabilities": "各取值的概率，以分号分隔，合计为 1；留空表示等概率。",
+    "uncertainty.balance": "产率变动时吸收差额的产率：loss、product 或该项目某残渣物料流的编号；留空取默认（产品率由损失率吸收，其余由产品率吸收）。",
+    "uncertainty.group": "相关组：同组输入同步变动（每个样本一次抽样）。",
+    "uncertainty.source": "取值范围的来源或依据。",
+})
 
 def doc_zh(table: str, field: str = "") -> str | None:
     """The Chinese description of a table (``field`` empty), a field or a manifest key (``table`` ``scenario``); None if missing."""
@@ -502,8 +585,16 @@ def _unit(name: str) -> str:
     name = name.rsplit(".", 1)[-1]
     if name.endswith("_cny_per_t_km"):
         return "CNY/(t·km)"
+    if name == "capital_cny_per_t":  # capital per t/yr of capacity added
+        return "CNY/(t/yr)"
     if name.endswith("_cny_per_t"):
         return "CNY/t"
+    if name.endswith("_cny_per_yr"):
+        return "CNY/yr"
+    if name.endswith("_cny"):
+        return "CNY"
+    if name.endswith("_yr"):
+        return "yr"
     if name == "stock_t":
         return "t"
     if name.endswith("_t"):
@@ -742,12 +833,14 @@ __all__ = [
     "DICTIONARY_SHEET",
     "DOCS_EN",
     "DOCS_ZH",
+    "INVEST_SHEETS",
     "PLAN_SHEETS",
     "Cell",
     "dictionary_rows",
     "doc_zh",
     "field_type",
     "header",
+    "invest_tables",
     "plan_sheets",
     "plan_tables",
     "print_setup",

@@ -134,7 +134,9 @@ def test_sankey_svg_has_every_node_and_band_of_the_plan(park_plan, lang, tmp_pat
         assert "中沟湾尾矿库" in all_text and "万吨" in all_text
     else:
         assert "Zhonggouwan tailings dam" in all_text and "Mt" in all_text
-    assert "4,895,000" in all_text  # W03 -> D03 in a tooltip
+    # W03 -> D03 in a tooltip: 4,895,000 t before issue 15's class-II limit on backfill R07 sent
+    # 24,000 t more W03 from the dam to R07 (see test_firms_and_tables)
+    assert "4,871,000" in all_text
     assert not list(root.iter(f"{SVG}script"))
     assert "href" not in text
 
@@ -426,7 +428,8 @@ def test_html_report_of_the_park(park_plan, lang, tmp_path):
         assert "目标已实现" in body and "综合利用率" in body and "70.00%" in body and "-3.46 亿元/年" in body
         assert "假设与数据来源" in body
     else:
-        assert "Target met" in body and "70.00%" in body and "-346,448,000 CNY/yr" in body and "-346.4 M CNY" in body
+        # -346,448,000 + 128,000 for GB 18599's class-II limit on backfill R07 (issue 15; by hand in test_firms_and_tables)
+        assert "Target met" in body and "70.00%" in body and "-346,320,000 CNY/yr" in body and "-346.3 M CNY" in body
         assert "Assumptions and sources" in body
     # the Sankey is inline, with every node
     nodes = {a["data-id"] for a in page.attrs("g", "node")}

@@ -21,7 +21,7 @@ def cost(s: Scenario) -> float:
     return run(s).objective_cny
 
 
-def basis(s: Scenario) -> tuple:
+def basis(s: Scenario):
     """The optimal simplex basis of the scenario's LP (same layout for the same network)."""
     from flowopt.formulation import assemble
     from flowopt.graph import build_graph
@@ -29,8 +29,26 @@ def basis(s: Scenario) -> tuple:
 
     session = Session(assemble(build_graph(s)))
     session.solve().raise_for_status()
-    b = session.basis()
-    return tuple(str(x) for x in b.col_status), tuple(str(x) for x in b.row_status)
+    return session.basis()
+
+
+def keeps(s: Scenario, base) -> bool:
+    """True when ``base`` (a basis of the same network) is still optimal for ``s``: HiGHS,
+    started from it, stops without a pivot.
+
+    Asked this way rather than by comparing with a cold solve's basis, because a degenerate
+    vertex has several optimal bases and a cold solve may pick another (the two lots of W15
+    kept out of backfill R07 by a ``max 0`` limit, with equal cost).
+    """
+    from flowopt.formulation import assemble
+    from flowopt.graph import build_graph
+    from flowopt.solve import Session
+
+    session = Session(assemble(build_graph(s)))
+    session.set_basis(base)
+    outcome = session.solve()
+    outcome.raise_for_status()
+    return outcome.iterations == 0
 
 
 def _check_tonnage_edges(s: Scenario, plan) -> int:
@@ -87,8 +105,8 @@ def test_fraction_and_target_ranges_keep_the_basis_inside_and_change_it_beyond(p
                 continue
             inside = edge - sign * 1e-4
             outside = edge + sign * 1e-3
-            assert basis(relaxed(s, card, to_points(card, inside))) == base, (card.constraint, inside)
-            assert basis(relaxed(s, card, to_points(card, outside))) != base, (card.constraint, outside)
+            assert keeps(relaxed(s, card, to_points(card, inside)), base), (card.constraint, inside)
+            assert not keeps(relaxed(s, card, to_points(card, outside)), base), (card.constraint, outside)
 
 
 def test_target_marginal_cost_matches_the_target_card(park_plan):

@@ -227,10 +227,13 @@ def test_the_three_official_rates_say_their_formula_and_denominator(park):
         assert r.formula and r.formula_zh and r.name and r.name_zh
         assert r.target_applies == (r.mode == plan.rate_mode)
     by_mode = {r.mode: r for r in plan.rates}
-    # the issue's three numbers, side by side: 70.00 %, 100.00 %, 32.02 %
+    # the issue's three numbers, side by side: 70.00 %, 100.00 %, 31.88 %. Disposal was 32.02 %
+    # (5,475,000 / 17,100,000) before GB 18599's class-II limit kept steel-slag tail W15 out of
+    # backfill R07 (issue 15): 80,000 t of W15 then go to storage (D02) and 24,000 t more W03 go
+    # from the dam D03 to R07 to keep 70 %, so D = 5,451,000 t and D/G = 31.877 %
     assert f"{by_mode['utilization'].value:.2%}" == "70.00%"
     assert f"{by_mode['utilization_plus_disposal'].value:.2%}" == "100.00%"
-    assert f"{by_mode['disposal_only'].value:.2%}" == "32.02%"
+    assert f"{by_mode['disposal_only'].value:.2%}" == "31.88%"
     assert by_mode["utilization"].formula.startswith("U / (G + U_prior)") and by_mode["utilization"].name_zh == "综合利用率"
     assert by_mode["disposal_only"].formula.startswith("D / G")
     # rates per group say theirs too
@@ -311,7 +314,11 @@ def test_the_bundled_data_say_unmanaged_tonnes_are_prohibited_and_keep_their_ans
         assert manifest["policy"]["allow_unmanaged"] is False
         assert "policy.allow_unmanaged" in manifest["sources"]
     _, plan = park
-    assert f"{plan.utilization_rate:.2%}" == "70.00%" and round(plan.objective_cny) == -346448000
+    # -346,448,000 before GB 18599's class-II limit on backfill R07 (issue 15), which costs
+    # 128,000 CNY/yr by hand: 80,000 t of W15 to the slag yard D02 (5 + 0.8 × 9 km + 15 fee =
+    # 27.2 CNY/t) instead of R07 (5 + 0.8 × 10 km + 15 = 28 CNY/t) saves 64,000; 24,000 t of W03
+    # to R07 (5 + 15 = 20 CNY/t) instead of the dam (2 pipeline + 10 fee = 12 CNY/t) costs 192,000
+    assert f"{plan.utilization_rate:.2%}" == "70.00%" and round(plan.objective_cny) == -346448000 + 192000 - 64000
     assert plan.kpis.unmanaged_t == 0 and not plan.unmanaged.allowed
     assert "prohibited" in plan.unmanaged.headline
     with pytest.raises(InfeasibleError) as info:

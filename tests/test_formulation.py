@@ -205,3 +205,17 @@ def test_no_explain_skips_ranges_but_keeps_prices(capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["bottlenecks"] and all(b["valid_from"] is None and b["valid_to"] is None for b in doc["bottlenecks"])
     assert doc["why_not"] == [] and doc["max_utilization_rate"] is None
+
+
+# investment decisions (issue 12): the MILP with candidates, integrality compared too
+@pytest.mark.parametrize("seed", range(24))
+def test_random_investment_milps_equal_the_pyomo_reference(seed):
+    s = validated(random_park([3, 5, 8, 20][seed % 4], seed, candidates=2 + seed % 7))
+    assert differences(s, investment=True) == []
+    if seed % 6 == 0:
+        assert differences(s, investment=True, with_target=False) == []
+
+
+def test_the_bundled_investment_milp_equals_the_pyomo_reference():
+    assert differences(load_scenario(ROOT / "data" / "panzhihua_east_invest"), investment=True) == []
+

@@ -125,7 +125,7 @@ def test_warm_whatif_updates_the_lp_exactly_and_matches_a_cold_solve():
         {"set": "policy.target_rate", "value": 0.68},
         {"set": "accepts[outlet=R02,stream=W03].max_share", "value": 0.4},
         {"scale": "streams.W03.generation_t", "factor": 1.05},
-        {"set": "quality[project=R12,component=TiO2].max_fraction", "value": 0.12},
+        {"set": "quality[project=R06,component=SO3].max_fraction", "value": 0.006},
         {"scale": "transport.variable_cny_per_t_km", "factor": 1.3},
         {"scale": "sinks.D01.fee_cny_per_t", "factor": 2},
         {"scale": "stockpiles.SP_W02.max_reclaim_t", "factor": 0.5},

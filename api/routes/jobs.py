@@ -1,4 +1,4 @@
-"""Jobs: ``GET /v1/jobs/{job_id}``, the status, progress and result of a plan, what-if or sweep."""
+"""Jobs: ``GET /v1/jobs/{job_id}``, the status, progress and result of a plan, what-if, sweep or investment."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ _EXAMPLES = {
     "failed": ex.job_example("failed"),
     "whatif_succeeded": docs.shared("JobWhatIfSucceeded"),
     "sweep_succeeded": docs.shared("JobSweepSucceeded"),
+    "investment_succeeded": docs.shared("JobInvestmentSucceeded"),
+    "risk_running": ex.job_example("running", "risk"),
+    "risk_succeeded": docs.shared("JobRiskSucceeded"),
 }
 
 
@@ -30,6 +33,6 @@ _EXAMPLES = {
     response_model=None,
     responses=docs.merge(docs.ok(200, "JobPublic", "The job; `result` holds the plan (what-if answer, curve) once `status` is `succeeded`, `error` the problem document once `failed`.", _EXAMPLES), docs.errors("not_found", "input_invalid", instance=f"/v1/jobs/{ex.JOB_ID}")),
 )
-def get_job(service: ServiceDep, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Job id (32 hex digits) from the 202 answer of `POST /v1/plans`, `/v1/whatifs` or `/v1/sweeps`.")]) -> Response:
+def get_job(service: ServiceDep, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Job id (32 hex digits) from the 202 answer of `POST /v1/plans`, `/v1/whatifs`, `/v1/sweeps`, `/v1/investments` or `/v1/risks`.")]) -> Response:
     """Return the job document."""
     return json_response(service.job_document(job_id))

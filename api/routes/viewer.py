@@ -38,6 +38,7 @@ STATIC_FILES: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
     "viewer.js": "text/javascript; charset=utf-8",
     "viewer.css": "text/css; charset=utf-8",
+    "risk.js": "text/javascript; charset=utf-8",
 }
 
 #: The page talks only to this server: no external scripts, styles, fonts, images or frames.

@@ -16,6 +16,8 @@
   var POLL_MS = 400;
   var POLL_LIMIT_MS = 180000;
   var TOP_CARDS = 6;
+  // each official rate's formula in symbols (the plan's rates carry it in words, shown on hover)
+  var RATE_SYMBOLS = { utilization: "U/(G+U_prior)", utilization_plus_disposal: "(U+D)/(G+U_prior+D_prior)", disposal_only: "D/G" };
 
   var TEXT = {
     en: {
@@ -44,6 +46,9 @@
         return "What-if solved (" + (s.warm ? "warm re-solve, " : "cold solve, ") + Number(s.seconds || 0).toFixed(2) + " s)";
       },
       kpiRate: "Utilization rate",
+      rateModes: { utilization: "Utilization rate", utilization_plus_disposal: "Utilization plus disposal rate", disposal_only: "Disposal rate" },
+      ratesTitle: "Official rates, side by side: ",
+      rateTarget: "the target's rate",
       kpiCost: "Total cost",
       kpiMax: "Highest reachable rate",
       kpiMarginal: "Cost of one more point of target",
@@ -103,6 +108,9 @@
         return "情景已求解（" + (s.warm ? "热启动重解，" : "冷启动求解，") + Number(s.seconds || 0).toFixed(2) + " 秒）";
       },
       kpiRate: "综合利用率",
+      rateModes: { utilization: "综合利用率", utilization_plus_disposal: "综合利用处置率", disposal_only: "处置率" },
+      ratesTitle: "三种官方口径并列：",
+      rateTarget: "目标口径",
       kpiCost: "年总成本",
       kpiMax: "最高可达利用率",
       kpiMarginal: "目标每提高 1 个百分点的成本",
@@ -355,11 +363,14 @@
     var isWhatIf = b && state.shown.planId !== state.base.planId;
     var met = p.kpis.target_rate_value >= p.target - 1e-7;
     var rateNote = [tx.rateNote(p.target, met)];
-    if (isWhatIf && Math.abs(p.utilization_rate - b.utilization_rate) > 1e-9) {
-      var dp = (p.utilization_rate - b.utilization_rate) * 100;
+    // the tile shows the rate the target applies to (policy.rate_mode; the official utilization rate by default)
+    var shownRate = p.kpis.target_rate_value, baseRate = b ? b.kpis.target_rate_value : shownRate;
+    $("kpi-rate").querySelector(".tile-label").textContent = tx.rateModes[p.rate_mode] || tx.kpiRate;
+    if (isWhatIf && Math.abs(shownRate - baseRate) > 1e-9) {
+      var dp = (shownRate - baseRate) * 100;
       rateNote.push(delta(tx.vsBase((dp > 0 ? "+" : MINUS) + Math.abs(dp).toFixed(2) + " " + tx.points), false));
     }
-    var rateTile = tile("kpi-rate", pct(p.utilization_rate, 2), rateNote, p.utilization_rate);
+    var rateTile = tile("kpi-rate", pct(shownRate, 2), rateNote, shownRate);
     rateTile.classList.toggle("met", met);
     rateTile.classList.toggle("unmet", !met);
     rateTile.dataset.target = String(p.target);
@@ -378,6 +389,23 @@
     var m = p.target_marginal_cost;
     if (m) tile("kpi-marginal", money(m.cny_per_point, lang, false), tx.marginalNote(m.valid_from_target, m.valid_to_target), m.cny_per_point);
     else tile("kpi-marginal", "–", tx.marginalNone, null);
+  }
+
+  /** The three official rates side by side (plan.rates), each with its formula; the target's rate marked. */
+  function renderRates() {
+    var box = $("rates"), tx = t(), zh = state.lang === "zh";
+    box.textContent = "";
+    var rates = state.shown && state.shown.plan.rates;
+    if (!rates || !rates.length) return;
+    box.appendChild(document.createTextNode(tx.ratesTitle));
+    rates.forEach(function (r, i) {
+      if (i) box.appendChild(document.createTextNode(zh ? "；" : " · "));
+      var symbols = RATE_SYMBOLS[r.mode] ? " = " + RATE_SYMBOLS[r.mode] : "";
+      var span = el("span", "rate" + (r.target_applies ? " target" : ""), (tx.rateModes[r.mode] || r.mode) + " " + (r.value == null ? "–" : pct(r.value, 2)) + symbols + (r.target_applies ? (zh ? "（" + tx.rateTarget + "）" : " (" + tx.rateTarget + ")") : ""));
+      span.dataset.mode = r.mode;
+      span.title = zh ? r.formula_zh : r.formula;
+      box.appendChild(span);
+    });
   }
 
   function renderComparison() {
@@ -470,6 +498,7 @@
   function render() {
     renderTexts();
     renderKpis();
+    renderRates();
     renderComparison();
     renderCards();
     renderError();

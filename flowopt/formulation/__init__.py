@@ -10,6 +10,9 @@ from flowopt.formulation.families import (
     COLUMNS,
     COST_TERMS,
     FAMILIES,
+    INVESTMENT_COLUMNS,
+    INVESTMENT_ROWS,
+    INVESTMENT_TERMS,
     ROWS,
     TERMS,
     ColumnFamily,
@@ -19,4 +22,4 @@ from flowopt.formulation.families import (
 from flowopt.formulation.lp import AssembledLP, FamilyBlock, SparseVector, component_name
 from flowopt.formulation.network import Network
 
-__all__ = ["COLUMNS", "COST_TERMS", "FAMILIES", "ROWS", "TERMS", "AssembledLP", "ColumnFamily", "CostTerm", "FamilyBlock", "Network", "RowFamily", "SparseVector", "assemble", "component_name"]
+__all__ = ["COLUMNS", "COST_TERMS", "FAMILIES", "INVESTMENT_COLUMNS", "INVESTMENT_ROWS", "INVESTMENT_TERMS", "ROWS", "TERMS", "AssembledLP", "ColumnFamily", "CostTerm", "FamilyBlock", "Network", "RowFamily", "SparseVector", "assemble", "component_name"]

@@ -12,9 +12,13 @@ import numpy as np
 
 from flowopt.formulation.families import (
     COLUMNS,
+    INVESTMENT_COLUMNS,
+    INVESTMENT_ROWS,
+    INVESTMENT_TERMS,
     ROWS,
     TERMS,
     Build,
+    capital_form,
     generation_t,
     rate_forms,
     statistic_forms,
@@ -24,7 +28,7 @@ from flowopt.formulation.network import Network
 from flowopt.graph import MaterialGraph
 
 
-def assemble(g: MaterialGraph | Network, *, target_rate: float | None = None, with_target: bool = True) -> AssembledLP:
+def assemble(g: MaterialGraph | Network, *, target_rate: float | None = None, with_target: bool = True, investment: bool = False) -> AssembledLP:
     """Assemble the least-cost allocation LP of a material graph.
 
     Args:
@@ -32,16 +36,22 @@ def assemble(g: MaterialGraph | Network, *, target_rate: float | None = None, wi
         target_rate: overrides the scenario's ``policy.target_rate``.
         with_target: add the target row (``False``: the LP used for the highest reachable rate
             and the diagnosis).
+        investment: add the candidates' investment decisions (columns ``build``, ``built_t``,
+            ``modules``; rows ``candidate_*``, ``exclusive_group``, ``capital_budget``; terms
+            ``capital_annualized_cny``, ``fixed_opex_cny``): a mixed-integer program. ``False`` (default):
+            the LP of the network as it stands, candidates unbuilt; a scenario without
+            candidates gives the same LP either way but for the (empty) investment families.
 
     Returns:
-        The LP, minimised, with its family layout, cost terms and rate forms.
+        The LP (or MILP), minimised, with its family layout, cost terms and rate forms.
     """
     n = g if isinstance(g, Network) else Network(g)
     s = n.g.scenario
-    b = Build(s.policy.target_rate if target_rate is None else float(target_rate), with_target)
-    cols = blocks_from_keys([(f.name, f.keys(n)) for f in COLUMNS])
-    n_cols = n.n_cols
-    blocks = [(f.name, f.build(n, b)) for f in ROWS]
+    b = Build(s.policy.target_rate if target_rate is None else float(target_rate), with_target, investment)
+    col_families = COLUMNS + (INVESTMENT_COLUMNS if investment else ())
+    cols = blocks_from_keys([(f.name, f.keys(n)) for f in col_families])
+    n_cols = n.n_cols_investment if investment else n.n_cols
+    blocks = [(f.name, f.build(n, b)) for f in ROWS + (INVESTMENT_ROWS if investment else ())]
     rows = blocks_from_keys([(name, blk.keys) for name, blk in blocks])
     n_rows = sum(len(blk.keys) for _, blk in blocks)
     lower = np.concatenate([blk.lower for _, blk in blocks]) if blocks else np.zeros(0)
@@ -50,17 +60,29 @@ def assemble(g: MaterialGraph | Network, *, target_rate: float | None = None, wi
     c = np.concatenate([blk.col for _, blk in blocks])
     v = np.concatenate([blk.value for _, blk in blocks])
     start, index, value = csc_from_coo(r, c, v, n_rows, n_cols)
-    terms = {t.name: t.form(n) for t in TERMS}
+    all_terms = TERMS + (INVESTMENT_TERMS if investment else ())
+    terms = {t.name: t.form(n) for t in all_terms}
     cost = np.zeros(n_cols)
-    for t in TERMS:
+    for t in all_terms:
         form = terms[t.name]
         np.add.at(cost, form.index, t.sign * form.coef)
     forms: dict[str, SparseVector] = dict(statistic_forms(n))
     forms["rate_numerator"], forms["rate_extra_denominator"] = rate_forms(n)
+    col_upper = np.full(n_cols, INF)
+    integrality = None
+    if investment:
+        integrality = np.zeros(n_cols, dtype=np.int32)
+        for f in INVESTMENT_COLUMNS:
+            block = cols[f.name]
+            if f.upper is not None and len(block):
+                col_upper[block.slice] = f.upper(n)
+            if f.integer:
+                integrality[block.slice] = 1
+        forms["capital_cny_total"] = capital_form(n)
     return AssembledLP(
         col_cost=cost,
         col_lower=np.zeros(n_cols),
-        col_upper=np.full(n_cols, INF),
+        col_upper=col_upper,
         row_lower=lower,
         row_upper=upper,
         a_start=start,
@@ -72,6 +94,7 @@ def assemble(g: MaterialGraph | Network, *, target_rate: float | None = None, wi
         forms=forms,
         constants={"generation_t": generation_t(n), "target_rate": b.target_rate},
         network=n,
+        integrality=integrality,
     )
 
 
@@ -91,7 +114,7 @@ def stack_years(years: list[tuple[int, AssembledLP, float]], stock_t: dict[str, 
     """
     col_families: list[tuple[str, list]] = []
     row_families: list[tuple[str, list]] = []
-    costs, col_lo, col_hi, row_lo, row_hi, rr, cc, vv = [], [], [], [], [], [], [], []
+    costs, col_lo, col_hi, row_lo, row_hi, rr, cc, vv, whole = [], [], [], [], [], [], [], [], []
     n_cols = n_rows = 0
     offset = 0.0
     reclaim_cols: dict[str, list[int]] = {}
@@ -101,6 +124,7 @@ def stack_years(years: list[tuple[int, AssembledLP, float]], stock_t: dict[str, 
         costs.append(weight * lp.col_cost)
         col_lo.append(lp.col_lower)
         col_hi.append(lp.col_upper)
+        whole.append(lp.integrality if lp.integrality is not None else np.zeros(lp.n_cols, dtype=np.int32))
         row_lo.append(lp.row_lower)
         row_hi.append(lp.row_upper)
         cols = np.repeat(np.arange(lp.n_cols, dtype=np.int64), np.diff(lp.a_start))
@@ -135,4 +159,5 @@ def stack_years(years: list[tuple[int, AssembledLP, float]], stock_t: dict[str, 
         cols=blocks_from_keys(col_families),
         rows=blocks_from_keys(row_families),
         offset=offset,
+        integrality=np.concatenate(whole) if whole and any(np.any(w) for w in whole) else None,
     )

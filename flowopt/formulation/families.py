@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -55,10 +55,15 @@ class RowBlock:
 
 @dataclass(frozen=True)
 class Build:
-    """What a build may vary: the target (and whether the target row exists)."""
+    """What a build may vary: the target, and which rows and columns exist.
+
+    ``with_target``: the target row; ``investment``: the candidates' decisions (the MILP), else
+    the LP of the network as it stands.
+    """
 
     target_rate: float
     with_target: bool = True
+    investment: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,12 @@ class RowFamily:
 
 @dataclass(frozen=True)
 class ColumnFamily:
-    """One family of variables (all >= 0)."""
+    """One family of variables (all >= 0).
+
+    Attributes:
+        integer: the columns take whole values (a binary build decision has ``upper`` 1).
+        upper: ``network -> upper bounds`` in key order (``None``: no upper bound).
+    """
 
     name: str
     unit: str
@@ -133,6 +143,8 @@ class ColumnFamily:
     label_en: str
     label_zh: str
     keys: Callable[[Network], list[Hashable]] = field(repr=False)
+    integer: bool = False
+    upper: Callable[[Network], np.ndarray] | None = field(repr=False, default=None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,11 +261,19 @@ def _lot_balance(n: Network, _: Build) -> RowBlock:
     return RowBlock.build(list(n.lots), bound, bound.copy(), entries)
 
 
-def _project_capacity(n: Network, _: Build) -> RowBlock:
+def _project_capacity(n: Network, b: Build) -> RowBlock:
     keys = list(n.g.projects)
     r, c = _feed_entries(n, keys)
     cap = [n.g.projects[p].capacity_t for p in keys]
-    return RowBlock.build(keys, np.full(len(keys), -INF), cap, [(r, c, np.ones(len(r)))])
+    entries = [(r, c, np.ones(len(r)))]
+    if b.investment:
+        # F_p − Σ_{c builds p} s_c ≤ C̄_p: the capacity is what exists plus what is built
+        row = {p: i for i, p in enumerate(keys)}
+        built = [(row[n.candidate[cid].project], n.built_start + j) for j, cid in enumerate(n.candidates) if n.candidate[cid].project in row]
+        if built:
+            rows_, cols_ = zip(*built, strict=True)
+            entries.append((np.array(rows_, dtype=np.int64), np.array(cols_, dtype=np.int64), -np.ones(len(built))))
+    return RowBlock.build(keys, np.full(len(keys), -INF), cap, entries)
 
 
 def _project_min_intake(n: Network, _: Build) -> RowBlock:
@@ -364,6 +384,141 @@ def _target(n: Network, b: Build) -> RowBlock:
     index = np.concatenate([num.index, extra.index])
     coef = np.concatenate([num.coef, -t * extra.coef])
     return RowBlock.build([None], [t * generation_t(n)], [INF], [(np.zeros(len(index), dtype=np.int64), index, coef)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Investment decisions (the MILP: only with candidates and ``Build.investment``)
+# ---------------------------------------------------------------------------------------------
+
+
+def capital_recovery_factor(rate: float, years: int) -> float:
+    r"""The capital recovery factor: the yearly payment that repays 1 CNY over ``years`` at ``rate``.
+
+    .. math:: \mathrm{CRF}(r, L) = \frac{r (1+r)^L}{(1+r)^L - 1}, \qquad \mathrm{CRF}(0, L) = 1/L
+    """
+    if rate <= 0:
+        return 1.0 / years
+    grow = (1.0 + rate) ** years
+    return rate * grow / (grow - 1.0)
+
+
+def candidate_sizes(c: Any) -> tuple[float, float]:
+    """``(m_c, M_c)``: the least and most capacity a candidate adds when built (t/yr).
+
+    ``build``: both ``size_t``; ``size``: ``min_size_t`` and ``max_size_t``; ``modules``: one
+    module and ``max_modules`` modules.
+    """
+    mode = c.sizing.value
+    if mode == "build":
+        return float(c.size_t or 0.0), float(c.size_t or 0.0)
+    if mode == "size":
+        return float(c.min_size_t), float(c.max_size_t or 0.0)
+    return float(c.module_t or 0.0), float(c.module_t or 0.0) * float(c.max_modules or 0)
+
+
+def candidate_available(n: Network, cid: str) -> bool:
+    """False when the candidate cannot be in operation in the scenario's year (``earliest_year``)."""
+    c, year = n.candidate[cid], n.g.scenario.year
+    return c.earliest_year is None or year is None or c.earliest_year <= year
+
+
+def annualized(n: Network, cid: str) -> float:
+    """CRF of a candidate: CNY/yr per CNY of its capital (``policy.discount_rate``, ``lifetime_yr``)."""
+    return capital_recovery_factor(n.g.scenario.policy.discount_rate, n.candidate[cid].lifetime_yr)
+
+
+def _build_upper(n: Network) -> np.ndarray:
+    return np.array([1.0 if candidate_available(n, c) else 0.0 for c in n.candidates])
+
+
+def _modules_upper(n: Network) -> np.ndarray:
+    return np.array([float(n.candidate[c].max_modules or 0) for c in n.modular])
+
+
+def _candidate_min_size(n: Network, _: Build) -> RowBlock:
+    keys: list[Hashable] = [c for c in n.candidates if candidate_sizes(n.candidate[c])[0] > 0]
+    pos = {c: j for j, c in enumerate(n.candidates)}
+    i = np.arange(len(keys), dtype=np.int64)
+    j = np.array([pos[str(c)] for c in keys], dtype=np.int64)
+    m = np.array([candidate_sizes(n.candidate[str(c)])[0] for c in keys])
+    entries = [(i, n.built_start + j, np.ones(len(keys))), (i, n.build_start + j, -m)]
+    return RowBlock.build(keys, np.zeros(len(keys)), np.full(len(keys), INF), entries)
+
+
+def _candidate_max_size(n: Network, _: Build) -> RowBlock:
+    keys: list[Hashable] = list(n.candidates)
+    i = np.arange(len(keys), dtype=np.int64)
+    big = np.array([candidate_sizes(n.candidate[str(c)])[1] for c in keys])
+    entries = [(i, n.built_start + i, np.ones(len(keys))), (i, n.build_start + i, -big)]
+    return RowBlock.build(keys, np.full(len(keys), -INF), np.zeros(len(keys)), entries)
+
+
+def _candidate_modules(n: Network, _: Build) -> RowBlock:
+    keys: list[Hashable] = list(n.modular)
+    pos = {c: j for j, c in enumerate(n.candidates)}
+    i = np.arange(len(keys), dtype=np.int64)
+    j = np.array([pos[str(c)] for c in keys], dtype=np.int64)
+    u = np.array([float(n.candidate[str(c)].module_t or 0.0) for c in keys])
+    entries = [(i, n.built_start + j, np.ones(len(keys))), (i, n.modules_start + i, -u)]
+    return RowBlock.build(keys, np.zeros(len(keys)), np.zeros(len(keys)), entries)
+
+
+def exclusive_groups(n: Network) -> dict[str, list[str]]:
+    """Group -> its candidates (sorted), for every group named in ``candidates``."""
+    groups: dict[str, list[str]] = {}
+    for c in n.candidates:
+        g = n.candidate[c].group
+        if g is not None:
+            groups.setdefault(g, []).append(c)
+    return {g: groups[g] for g in sorted(groups)}
+
+
+def _exclusive_group(n: Network, _: Build) -> RowBlock:
+    groups = exclusive_groups(n)
+    pos = {c: j for j, c in enumerate(n.candidates)}
+    entries = [(np.full(len(cs), i, dtype=np.int64), n.build_start + np.array([pos[c] for c in cs], dtype=np.int64), np.ones(len(cs))) for i, cs in enumerate(groups.values())]
+    return RowBlock.build(list(groups), np.full(len(groups), -INF), np.ones(len(groups)), entries)
+
+
+def capital_budgets(n: Network) -> dict[str, float]:
+    """Budget row key -> CNY, for the budgets given.
+
+    ``total`` is ``policy.capital_budget_cny``; ``per_year`` is ``policy.capital_budget_cny_per_yr``
+    (one year in the single-year model: the same builds).
+    """
+    pol = n.g.scenario.policy
+    out = {}
+    if pol.capital_budget_cny is not None:
+        out["total"] = float(pol.capital_budget_cny)
+    if pol.capital_budget_cny_per_yr is not None:
+        out["per_year"] = float(pol.capital_budget_cny_per_yr)
+    return out
+
+
+def capital_form(n: Network) -> SparseVector:
+    """Capital of the builds, CNY (not annualized): Σ_c (K_c b_c + k_c s_c)."""
+    j = np.arange(len(n.candidates), dtype=np.int64)
+    fixed = np.array([n.candidate[c].capital_cny for c in n.candidates], dtype=float)
+    per_t = np.array([n.candidate[c].capital_cny_per_t for c in n.candidates], dtype=float)
+    return SparseVector(np.concatenate([n.build_start + j, n.built_start + j]), np.concatenate([fixed, per_t]))
+
+
+def _capital_budget(n: Network, _: Build) -> RowBlock:
+    budgets = capital_budgets(n)
+    form = capital_form(n)
+    entries = [(np.full(len(form.index), i, dtype=np.int64), form.index, form.coef) for i in range(len(budgets))]
+    return RowBlock.build(list(budgets), np.full(len(budgets), -INF), list(budgets.values()), entries)
+
+
+def _capital_term(n: Network) -> SparseVector:
+    crf = np.array([annualized(n, c) for c in n.candidates], dtype=float)
+    form = capital_form(n)
+    return SparseVector(form.index, form.coef * np.concatenate([crf, crf]))
+
+
+def _fixed_opex_term(n: Network) -> SparseVector:
+    j = np.arange(len(n.candidates), dtype=np.int64)
+    return SparseVector(n.build_start + j, np.array([n.candidate[c].fixed_opex_cny_per_yr for c in n.candidates], dtype=float))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,6 +743,29 @@ ROWS: tuple[RowFamily, ...] = (
 
 FAMILIES: dict[str, RowFamily] = {f.name: f for f in ROWS}
 
+#: The investment model's own column families, after the LP's (only with ``Build.investment``).
+INVESTMENT_COLUMNS: tuple[ColumnFamily, ...] = (
+    ColumnFamily("build", "-", "candidate", "candidate built (1) or not (0)", "是否建设（1 建，0 不建）", lambda n: list(n.candidates), integer=True, upper=_build_upper),
+    ColumnFamily("built_t", "t/yr", "candidate", "capacity a candidate adds", "新增能力", lambda n: list(n.candidates)),
+    ColumnFamily("modules", "-", "candidate built in modules", "modules built", "建设模块数", lambda n: list(n.modular), integer=True, upper=_modules_upper),
+)
+
+#: The investment model's own row families, after the LP's (only with ``Build.investment``);
+#: the candidates also enter ``project_capacity``: F_p − Σ_c s_c ≤ C̄_p.
+INVESTMENT_ROWS: tuple[RowFamily, ...] = (
+    RowFamily("candidate_min_size", ">=", "t/yr", "candidate with a least size above 0", "s_c − m_c b_c ≥ 0", "candidates.min_size_t", 1, "least size if built", "建设最小规模", _candidate_min_size,
+              subject=lambda k: ("candidate", str(k))),
+    RowFamily("candidate_max_size", "<=", "t/yr", "candidate", "s_c − M_c b_c ≤ 0", "candidates.max_size_t", -1, "most size (0 unless built)", "建设最大规模（不建为 0）", _candidate_max_size,
+              subject=lambda k: ("candidate", str(k))),
+    RowFamily("candidate_modules", "==", "t/yr", "candidate built in modules", "s_c − u_c n_c = 0", "candidates.module_t", 0, "size in whole modules", "按整模块建设", _candidate_modules,
+              subject=lambda k: ("candidate", str(k))),
+    RowFamily("exclusive_group", "<=", "-", "exclusive group of candidates", "Σ_{c ∈ g} b_c ≤ 1", "candidates.group", 0, "at most one of a group", "互斥组至多建一个", _exclusive_group),
+    RowFamily("capital_budget", "<=", "CNY", "budget (total, per year)", "Σ_c (K_c b_c + k_c s_c) ≤ B", "policy.capital_budget_cny", -1, "capital budget", "投资预算", _capital_budget),
+)
+
+#: Every row family of the investment model by name (the LP's and its own).
+INVESTMENT_FAMILIES: dict[str, RowFamily] = {f.name: f for f in INVESTMENT_ROWS}
+
 #: The pathway's one family of its own: the stock a pile holds at the start bounds its reclaim
 #: over all years (rows built by :func:`flowopt.formulation.assemble.stack_years`).
 STOCK_TOTAL = RowFamily("stock_total", "<=", "t", "stockpile, over the pathway's years", "Σ_y r_{k,y} ≤ H_k", "stockpiles.stock_t", -1, "stock over the years", "多年回采总量", lambda n, b: RowBlock.build([], [], [], []),
@@ -658,3 +836,9 @@ TERMS: tuple[CostTerm, ...] = (
 
 #: Names of the cost terms, in report order.
 COST_TERMS: tuple[str, ...] = tuple(t.name for t in TERMS)
+
+#: The investment model's cost terms, after the LP's: annualized capital and fixed operating cost.
+INVESTMENT_TERMS: tuple[CostTerm, ...] = (
+    CostTerm("capital_annualized_cny", 1, "capital (annualized)", "投资（年值）", _capital_term),
+    CostTerm("fixed_opex_cny", 1, "fixed operating cost of builds", "新建项目固定运营费", _fixed_opex_term),
+)

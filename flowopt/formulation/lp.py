@@ -157,6 +157,8 @@ class AssembledLP:
         offset: constant added to the objective.
         network: the :class:`~flowopt.formulation.network.Network` it was assembled from
             (``None`` for LPs stacked from several, such as the pathway's).
+        integrality: per column, 1 where it must take a whole value (the investment model's
+            build decisions and modules), else 0; ``None`` for an LP (every column continuous).
     """
 
     col_cost: np.ndarray
@@ -174,6 +176,12 @@ class AssembledLP:
     constants: dict[str, float] = field(default_factory=dict)
     offset: float = 0.0
     network: Any = field(default=None, repr=False)
+    integrality: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def is_mip(self) -> bool:
+        """True when some column must take a whole value (a mixed-integer program)."""
+        return self.integrality is not None and bool(np.any(self.integrality))
 
     @property
     def n_cols(self) -> int:
@@ -245,6 +253,7 @@ class AssembledLP:
         return AssembledLP(
             self.col_cost.copy(), self.col_lower.copy(), self.col_upper.copy(), self.row_lower.copy(), self.row_upper.copy(),
             self.a_start.copy(), self.a_index.copy(), self.a_value.copy(), self.cols, self.rows, dict(self.terms), dict(self.forms), dict(self.constants), self.offset, self.network,
+            None if self.integrality is None else self.integrality.copy(),
         )
 
 

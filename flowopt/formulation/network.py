@@ -11,6 +11,16 @@ unmanaged_t   lot                 tonnes of a current-year lot left unmanaged (o
                                   scenario's ``policy.allow_unmanaged`` is true; else no columns)
 reclaim_t     stockpile           tonnes reclaimed from a legacy stockpile
 ============  ==================  ===========================================================
+
+The investment model (``assemble(..., investment=True)``, only with ``candidates``) appends
+three families after these, so every position above is the same in the LP and the MILP:
+
+============  ==================  ===========================================================
+build         candidate           1 when the candidate is built, else 0 (binary)
+built_t       candidate           capacity it adds, t/yr
+modules       candidate in        modules built (integer; ``sizing`` modules only)
+              modules
+============  ==================  ===========================================================
 """
 
 from __future__ import annotations
@@ -92,6 +102,11 @@ class Network:
         allowed = g.scenario.policy.allow_unmanaged
         self.unmanaged: list[str] = [lid for lid, new in zip(self.lots, lot_new, strict=True) if new] if allowed else []
         self.stockpiles: list[str] = sorted(k.id for k in g.scenario.stockpiles if f"stock:{k.id}" in g.lots)
+        # investment decisions, by id (columns of the investment model only)
+        cands = {c.id: c for c in g.scenario.candidates}
+        self.candidates: list[str] = sorted(cands)
+        self.candidate: dict[str, Any] = cands
+        self.modular: list[str] = [c for c in self.candidates if cands[c].sizing.value == "modules"]
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """Compute a table derived from the scenario once per network (limits, compositions)."""
@@ -119,6 +134,26 @@ class Network:
     def n_cols(self) -> int:
         """Number of columns of the LP."""
         return self.reclaim_start + len(self.stockpiles)
+
+    @property
+    def build_start(self) -> int:
+        """Column of the first ``build`` (investment model; right after the LP's columns)."""
+        return self.n_cols
+
+    @property
+    def built_start(self) -> int:
+        """Column of the first ``built_t`` (investment model)."""
+        return self.build_start + len(self.candidates)
+
+    @property
+    def modules_start(self) -> int:
+        """Column of the first ``modules`` (investment model)."""
+        return self.built_start + len(self.candidates)
+
+    @property
+    def n_cols_investment(self) -> int:
+        """Number of columns of the investment model (the LP's, then the candidates')."""
+        return self.modules_start + len(self.modular)
 
     def arcs_into(self, outlet: str) -> np.ndarray:
         """Positions (= ``flow_t`` columns) of the arcs ending at ``outlet``."""

@@ -29,13 +29,14 @@ from flowopt.schema import Scenario
 Key = tuple[str, Hashable]
 
 
-def to_pyomo(scenario: Scenario, *, target_rate: float | None = None, with_target: bool = True) -> Any:
+def to_pyomo(scenario: Scenario, *, target_rate: float | None = None, with_target: bool = True, investment: bool = False) -> Any:
     """Return the Pyomo ``ConcreteModel`` of ``scenario`` (the readable reference formulation).
 
     Args:
         scenario: a validated scenario.
         target_rate: overrides ``policy.target_rate``.
         with_target: add the target constraint.
+        investment: add the candidates' investment decisions (a mixed-integer program).
 
     Returns:
         The model, with the component names of ``models/README.md``; solve it with any Pyomo
@@ -43,14 +44,14 @@ def to_pyomo(scenario: Scenario, *, target_rate: float | None = None, with_targe
     """
     from flowopt.model import build_model
 
-    return build_model(build_graph(scenario), target_rate=target_rate, with_target=with_target)
+    return build_model(build_graph(scenario), target_rate=target_rate, with_target=with_target, investment=investment)
 
 
 class Canonical:
-    """An LP as dictionaries keyed by (family, key): costs and bounds, row bounds, entries."""
+    """An LP as dictionaries keyed by (family, key): columns (cost, lower, upper, integer 0/1), row bounds, entries."""
 
     def __init__(self) -> None:
-        self.cols: dict[Key, tuple[float, float, float]] = {}
+        self.cols: dict[Key, tuple[float, float, float, float]] = {}
         self.rows: dict[Key, tuple[float, float]] = {}
         self.entries: dict[tuple[Key, Key], float] = {}
         self.offset = 0.0
@@ -59,10 +60,11 @@ class Canonical:
 def canonical_assembled(lp: AssembledLP) -> Canonical:
     """The assembled LP in canonical form (empty feasible rows left out)."""
     out = Canonical()
+    whole = lp.integrality if lp.integrality is not None else np.zeros(lp.n_cols)
     for fam, block in lp.cols.items():
         for i, k in enumerate(block.keys):
             j = block.start + i
-            out.cols[(fam, k)] = (float(lp.col_cost[j]), float(lp.col_lower[j]), float(lp.col_upper[j]))
+            out.cols[(fam, k)] = (float(lp.col_cost[j]), float(lp.col_lower[j]), float(lp.col_upper[j]), float(whole[j]))
     counts = np.bincount(lp.a_index, minlength=lp.n_rows)
     for fam, block in lp.rows.items():
         for i, k in enumerate(block.keys):
@@ -102,7 +104,7 @@ def canonical_pyomo(model: Any) -> Canonical:
         col_keys.append(key)
         lo = -math.inf if v.lb is None else float(v.lb)
         hi = math.inf if v.ub is None else float(v.ub)
-        out.cols[key] = (float(cost[j]) if cost.size else 0.0, lo, hi)
+        out.cols[key] = (float(cost[j]) if cost.size else 0.0, lo, hi, 1.0 if (v.is_integer() or v.is_binary()) else 0.0)
     row_keys: list[Key] = []
     rhs = np.asarray(info.rhs, dtype=float)
     for i, (con, sense) in enumerate(info.rows):
@@ -159,13 +161,17 @@ def pathway_differences(years: list[tuple[int, MaterialGraph, float]], stock_t: 
     return compare(canonical_assembled(lp), canonical_pyomo(build_pathway_model(years, stock_t)), rel=rel)
 
 
-def differences(g: MaterialGraph | Scenario, *, target_rate: float | None = None, with_target: bool = True, rel: float = 1e-12, limit: int = 20) -> list[str]:
+def differences(g: MaterialGraph | Scenario, *, target_rate: float | None = None, with_target: bool = True, investment: bool = False, rel: float = 1e-12, limit: int = 20) -> list[str]:
     """Compare the assembled LP with the compiled Pyomo reference; return what differs.
+
+    Columns are compared with their integrality too (the investment model's build decisions
+    and modules are integer in both).
 
     Args:
         g: a material graph or a scenario.
         target_rate: overrides ``policy.target_rate`` in both.
         with_target: build both with or without the target row.
+        investment: build both with the candidates' investment decisions (the MILP).
         rel: relative tolerance per number.
         limit: most differences reported.
 
@@ -175,6 +181,6 @@ def differences(g: MaterialGraph | Scenario, *, target_rate: float | None = None
     from flowopt.model import build_model
 
     graph = g if isinstance(g, MaterialGraph) else build_graph(g)
-    a = canonical_assembled(assemble(graph, target_rate=target_rate, with_target=with_target))
-    p = canonical_pyomo(build_model(graph, target_rate=target_rate, with_target=with_target))
+    a = canonical_assembled(assemble(graph, target_rate=target_rate, with_target=with_target, investment=investment))
+    p = canonical_pyomo(build_model(graph, target_rate=target_rate, with_target=with_target, investment=investment))
     return compare(a, p, rel=rel, limit=limit)

@@ -28,6 +28,8 @@ def test_every_endpoint_of_the_issue_is_there():
         ("POST", "/v1/plans"), ("GET", "/v1/plans"), ("GET", "/v1/plans/{plan_id}"), ("GET", "/v1/plans/{plan_id}/bottlenecks"),
         ("GET", "/v1/plans/{plan_id}/flows"), ("GET", "/v1/plans/{plan_id}/sankey"), ("GET", "/v1/jobs/{job_id}"),
         ("POST", "/v1/whatifs"), ("POST", "/v1/sweeps"), ("GET", "/v1/plans/{plan_id}/sankey.svg"),
+        ("POST", "/v1/investments"),  # issue 12
+        ("POST", "/v1/risks"),  # issue 13
     }  # fmt: skip
 
 

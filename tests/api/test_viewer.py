@@ -447,6 +447,12 @@ def test_viewer_loads_the_plan_and_the_target_slider_changes_the_kpis(viewer_ser
     assert base["max"]["value"] == "73.68%"
     assert "per point" in base["marginal"]["note"] and number(base["marginal"]["value"]) > 0
     assert len(base["cards"]) == 6 and all("at stake" in c for c in base["cards"])
+    # the three official rates side by side, with formulas, the target's marked (issue 15)
+    rates = page.js("Array.from(document.querySelectorAll('#rates .rate')).map(e => [e.dataset.mode, e.textContent, e.classList.contains('target'), e.title])")
+    assert [r[0] for r in rates] == ["utilization", "utilization_plus_disposal", "disposal_only"], rates
+    assert rates[0][1].startswith("Utilization rate 70.00% = U/(G+U_prior)") and rates[0][2] and "(the target's rate)" in rates[0][1]
+    assert "= (U+D)/(G+U_prior+D_prior)" in rates[1][1] and "= D/G" in rates[2][1] and not rates[1][2] and not rates[2][2]
+    assert all(r[3] for r in rates)  # the formula in words on hover
     assert base["sankeyLinks"] >= 10 and base["sankeyPlan"] == base["planId"]
     assert page.js("localStorage.getItem('flowopt.apiKey')") is None
     assert_not_blank(page.screenshot("viewer-base-en.png"))
