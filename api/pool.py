@@ -168,10 +168,14 @@ class SolverPool:
 
     # -- queue ----------------------------------------------------------------------------
 
-    def has_room(self) -> bool:
-        """True when a task submitted now would be accepted."""
+    def has_room(self, reserved: int = 0) -> bool:
+        """True when a task submitted now would be accepted.
+
+        Args:
+            reserved: places already promised to tasks not submitted yet (counted as queued).
+        """
         with self._cv:
-            return not self._stopping and len(self._queue) < self.queue_size
+            return not self._stopping and len(self._queue) + reserved < self.queue_size
 
     def submit(self, task: Task) -> bool:
         """Queue ``task``; return False (and do nothing) when the queue is full or stopping."""

@@ -4,13 +4,17 @@ Stage: parsed request -> library calls (``flowopt.checks.validated``, ``flowopt.
 ``flowopt.graph.build_graph``) -> jobs in the :class:`~api.pool.SolverPool` -> rows in the
 database. Routes never build or solve models; solves happen only in worker processes.
 
-A plan request is answered in this order, under one lock so that two identical requests
-cannot both start a solve:
+A plan request is answered in this order, holding the lock of its request key (and of its
+``Idempotency-Key``) so that two identical requests cannot both start a solve, while requests
+for other keys go on in parallel (their database work is not serialized behind one lock):
 
 1. ``Idempotency-Key`` seen before -> the job it created (422 if the request differs);
-2. a stored plan with the same request key (scenario SHA-256, target, library version) -> it;
-3. an identical job still queued or running -> that job;
-4. otherwise a new job, if the queue has room (else 429 with Retry-After).
+2. an identical job still queued or running -> that job (looked up before the stored plans: a
+   job stores its plan before it leaves the in-flight table, so a job missing there has
+   either never run or is already stored);
+3. a stored plan with the same request key (scenario SHA-256, target, library version) -> it;
+4. otherwise a new job, if the queue has room (else 429 with Retry-After; a place in the queue
+   is reserved before the job row is written, so an accepted job always finds its place).
 
 What-ifs (``POST /v1/whatifs``) and sweeps (``POST /v1/sweeps``) follow the same order with
 their own request keys (a what-if: base and what-if scenario hashes and targets; a sweep:
@@ -41,8 +45,9 @@ import logging
 import threading
 import time
 import uuid
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -85,6 +90,9 @@ from flowopt.xlsx import ReadLimits
 logger = logging.getLogger("flowopt.api")
 
 T = TypeVar("T")
+#: How many locks request keys are hashed into (two different keys share one lock rarely, and
+#: then only wait for each other's few database round trips).
+_KEY_LOCKS = 64
 
 #: Largest total uncompressed size of an uploaded workbook; the library also bounds each part
 #: (64 MiB), its compression ratio (100:1 above 1 MiB) and the XML it streams.
@@ -297,6 +305,11 @@ class Service:
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.pool = SolverPool(workers=settings.workers, queue_size=settings.queue_size, time_limit_s=settings.solve_time_limit_s, wall_limit_s=settings.effective_wall_limit_s, max_jobs=settings.worker_max_jobs, warm=settings.warm_workers, on_start=self._job_started, on_done=self._job_done, on_progress=self._job_progress)
         self._lock = threading.RLock()
+        #: locks by request key (hashed into a fixed set): identical requests queue here, others
+        #: do their database work in parallel instead of behind ``_lock``
+        self._key_locks = tuple(threading.Lock() for _ in range(_KEY_LOCKS))
+        #: places in the solver queue promised to jobs being written (see :meth:`_reserve_room`)
+        self._reserved = 0
         self._waiters: dict[str, _Waiter] = {}
         self._inflight: dict[str, str] = {}
         self._scenarios: OrderedDict[str, Scenario] = OrderedDict()
@@ -342,6 +355,34 @@ class Service:
             return self._tx(work, attempts=3)
         except IntegrityError:
             return self._tx(work, attempts=3)
+
+    @contextlib.contextmanager
+    def _keys_locked(self, *keys: str | None) -> Iterator[None]:
+        """Hold the locks of these request or idempotency keys (in one global order: no deadlock)."""
+        slots = sorted({zlib.crc32(k.encode()) % _KEY_LOCKS for k in keys if k})
+        with contextlib.ExitStack() as stack:
+            for slot in slots:
+                stack.enter_context(self._key_locks[slot])
+            yield
+
+    @contextlib.contextmanager
+    def _reserve_room(self) -> Iterator[None]:
+        """Reserve a place in the solver queue for a job about to be written, or raise 429.
+
+        Raises:
+            ApiError: ``queue_full`` with Retry-After.
+        """
+        with self._lock:
+            if not self.pool.has_room(reserved=self._reserved):
+                after = self.pool.retry_after_s()
+                msg = f"{self.settings.queue_size} solves are already waiting; retry in {after} s."
+                raise ApiError(Code.queue_full, msg, headers={"Retry-After": str(after)}, retry_after_s=after)
+            self._reserved += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._reserved -= 1
 
     def recover(self) -> int:
         """Mark jobs left queued or running by a previous process as failed; return how many.
@@ -560,7 +601,7 @@ class Service:
         key = self.request_key(sha, target)
         scoped = f"{client}:{idempotency_key}" if idempotency_key else None
         request_doc = {"kind": "plan", "scenario_id": scenario_id, "scenario_sha256": sha, "target": target}
-        with self._lock:
+        with self._keys_locked(key, scoped):
             if scoped is not None:
                 found = self._tx(lambda s: _idempotent_job(s, scoped))
                 if found is not None:
@@ -576,20 +617,17 @@ class Service:
                     error = json.loads(job.error_json) if job.error_json else None
                     if not (job.status == "failed" and error and error.get("code") in RETRYABLE):
                         return Submitted(job_id=job.id, plan_id=job.plan_id)
+            with self._lock:
+                running = self._inflight.get(key)
+            if running is not None:
+                if scoped is not None:
+                    self._tx(lambda s: _remember_key(s, scoped, key, running))
+                return Submitted(job_id=running)
             plan = self._tx(lambda s: s.execute(sa.select(PlanRow.id, PlanRow.job_id).where(PlanRow.request_key == key)).first())
             if plan is not None:
                 if scoped is not None:
                     self._tx(lambda s: _remember_key(s, scoped, key, plan.job_id))
                 return Submitted(job_id=plan.job_id, plan_id=plan.id)
-            running = self._inflight.get(key)
-            if running is not None:
-                if scoped is not None:
-                    self._tx(lambda s: _remember_key(s, scoped, key, running))
-                return Submitted(job_id=running)
-            if not self.pool.has_room():
-                after = self.pool.retry_after_s()
-                msg = f"{self.settings.queue_size} solves are already waiting; retry in {after} s."
-                raise ApiError(Code.queue_full, msg, headers={"Retry-After": str(after)}, retry_after_s=after)
             job_id = uuid.uuid4().hex
 
             def create(s: Session) -> None:
@@ -601,10 +639,13 @@ class Service:
                     s.flush()
                     _remember_key(s, scoped, key, job_id)
 
-            self._tx(create)
-            self._waiters[job_id] = _Waiter()
-            self._inflight[key] = job_id
-            if not self.pool.submit(Task(job_id, scenario, target)):  # pragma: no cover - has_room held the lock
+            with self._reserve_room():
+                self._tx(create)
+                with self._lock:
+                    self._waiters[job_id] = _Waiter()
+                    self._inflight[key] = job_id
+                    queued = self.pool.submit(Task(job_id, scenario, target))
+            if not queued:  # pragma: no cover - the place was reserved
                 self._job_done(Task(job_id, scenario, target), Result(error=ApiError(Code.queue_full, "The queue filled up; retry.")))
             return Submitted(job_id=job_id, created=True)
 
@@ -786,7 +827,7 @@ class Service:
         def finished(s: Session) -> str | None:
             return s.execute(sa.select(JobRow.id).where(JobRow.request_key == key, JobRow.kind == kind, JobRow.status == "succeeded").order_by(JobRow.created_at).limit(1)).scalar_one_or_none()
 
-        with self._lock:
+        with self._keys_locked(key, scoped):
             if scoped is not None:
                 found = self._tx(lambda s: _idempotent_job(s, scoped))
                 if found is not None:
@@ -800,20 +841,17 @@ class Service:
                     error = json.loads(job.error_json) if job.error_json else None
                     if not (job.status == "failed" and error and error.get("code") in RETRYABLE):
                         return Submitted(job_id=job.id)
+            with self._lock:
+                running = self._inflight.get(key)
+            if running is not None:
+                if scoped is not None:
+                    self._tx(lambda s: _remember_key(s, scoped, key, running))
+                return Submitted(job_id=running)
             done = self._tx(finished)
             if done is not None:
                 if scoped is not None:
                     self._tx(lambda s: _remember_key(s, scoped, key, done))
                 return Submitted(job_id=done)
-            running = self._inflight.get(key)
-            if running is not None:
-                if scoped is not None:
-                    self._tx(lambda s: _remember_key(s, scoped, key, running))
-                return Submitted(job_id=running)
-            if not self.pool.has_room():
-                after = self.pool.retry_after_s()
-                msg = f"{self.settings.queue_size} solves are already waiting; retry in {after} s."
-                raise ApiError(Code.queue_full, msg, headers={"Retry-After": str(after)}, retry_after_s=after)
             job_id = uuid.uuid4().hex
             task.job_id = job_id
 
@@ -828,10 +866,13 @@ class Service:
                     _remember_key(s, scoped, key, job_id)
                 return prepare(s) if prepare is not None else True
 
-            solve = self._tx(create)
-            self._waiters[job_id] = _Waiter()
-            self._inflight[key] = job_id
-            if solve and not self.pool.submit(task):  # pragma: no cover - has_room held the lock
+            with self._reserve_room():
+                solve = self._tx(create)
+                with self._lock:
+                    self._waiters[job_id] = _Waiter()
+                    self._inflight[key] = job_id
+                    queued = not solve or self.pool.submit(task)
+            if not queued:  # pragma: no cover - the place was reserved
                 self._job_done(task, Result(error=ApiError(Code.queue_full, "The queue filled up; retry.")))
         if not solve:  # every plan was stored already: compare them here
             self._job_done(task, Result(payload={}))
