@@ -31,6 +31,7 @@ COST_TERM_NAMES: dict[str, tuple[str, str]] = {
     "transport_cny": ("运输费", "transport"),
     "processing_cny": ("加工费", "processing"),
     "revenue_cny": ("产品收入（减）", "revenue (subtracted)"),
+    "incentives_cny": ("税收优惠（减）", "tax incentives (subtracted)"),
     "disposal_fees_cny": ("处置费", "disposal fees"),
     "storage_fees_cny": ("贮存费", "storage fees"),
     "reclaim_cny": ("回采费", "reclaim"),

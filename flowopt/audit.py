@@ -12,6 +12,11 @@ before anyone sees it: HiGHS can drop rows with extreme coefficients and still r
 * ``project_capacity``, ``project_min_intake``, ``sink_capacity``, ``route_capacity``,
   ``stock_reclaim``: limits hold;
 * ``quality``: blended component fractions within limits; ``feed_share``: stream shares;
+* ``sink_airspace``: no sink takes more than its remaining airspace; ``co2_cap``: the plan's
+  CO2, recomputed from its flows and the records' factors, within ``policy.co2_cap_t``;
+* ``market_demand``, ``market_revenue``, ``incentives``, ``firm_targets``: products sold within
+  each market's demand, market revenue as the tiers give it, incentives as the projects' rates
+  give them, firms' duties met (:func:`audit_markets_duties`);
 * ``no_unmanaged_stock``: reclaimed material is never left unmanaged;
 * ``unmanaged_allowed``: no tonne is left unmanaged unless ``policy.allow_unmanaged`` is true;
 * ``target``: the chosen rate reaches the target;
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from flowopt.airspace_carbon import carbon_summary
 from flowopt.graph import Distances, matching_routes, route_index
 from flowopt.results import (
     AuditCheck,
@@ -162,6 +168,12 @@ def audit_plan(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float], obj
             c.violation(intake[d.id] - d.capacity_t, d.id)
     checks.append(c.result())
 
+    c = _Check("sink_airspace", tol_t)
+    for d in s.sinks:
+        if d.remaining_volume_t is not None:
+            c.violation(intake[d.id] - d.remaining_volume_t, f"{d.id} (remaining airspace {d.remaining_volume_t:g} t)")
+    checks.append(c.result())
+
     c = _Check("route_capacity", tol_t)
     by_sites: dict[tuple[str, str], list[FlowRow]] = defaultdict(list)
     for f in flows:
@@ -215,16 +227,83 @@ def audit_plan(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float], obj
                 c.violation(f.tonnes, f"{f.stream} from {f.source} left unmanaged, but policy.allow_unmanaged is false")
     checks.append(c.result())
 
+    # CO2 recomputed from the flows and the factors in the records (not from the LP's row)
+    co2 = carbon_summary(s, flows)
+    c = _Check("co2_cap", TOL_REL * max(1.0, co2.gross_tco2 + co2.avoided_tco2))
+    if s.policy.co2_cap_t is not None:
+        c.violation(co2.capped_tco2 - s.policy.co2_cap_t, f"{co2.cap_basis} CO2 {co2.capped_tco2:,.3f} t vs cap {s.policy.co2_cap_t:,.3f} t")
+    checks.append(c.result())
+
     k = kpis(s, stream_fates(s, flows, reclaim))
     c = _Check("target", TOL_RATE)
     c.violation(target_rate - k.target_rate_value, f"{s.policy.rate_mode.value} rate {k.target_rate_value:.6f} vs target {target_rate:.6f}")
     checks.append(c.result())
+
+    checks += audit_markets_duties(s, flows, tol_t, tol_cny)
 
     c = _Check("objective", tol_cny)
     c.violation(abs(total_cost(cost_terms(s, flows, reclaim)) - objective_cny), "reported objective vs sum of cost terms")
     checks.append(c.result())
 
     return AuditReport(passed=all(x.passed for x in checks), tolerance_t=tol_t, tolerance_cny=tol_cny, checks=checks)
+
+
+def audit_markets_duties(s: Scenario, flows: list[FlowRow], tol_t: float, tol_cny: float) -> list[AuditCheck]:
+    """The markets, incentives and firms' duties of a plan, recomputed from its flows and the records.
+
+    * ``market_demand``: the product each market sells (Σ_p y_{p,m} F_p) within its ``limit_t``;
+    * ``market_revenue``: the flows' revenue beyond ``revenue_cny_per_t`` equals, in all, the
+      markets' revenue with their tiers filled in order (R_m(Q_m), from ``market_tiers``);
+    * ``incentives``: each flow's incentive is its project's VAT refund plus income tax saved on
+      the flow's revenue (0 unless ``policy.apply_incentives``);
+    * ``firm_targets``: every firm with a duty reaches it by its ledger.
+
+    Args:
+        s: the scenario.
+        flows: the plan's flows.
+        tol_t: tolerance on tonnes.
+        tol_cny: tolerance on money.
+
+    Returns:
+        The four checks.
+    """
+    from flowopt.markets_duties import firm_ledger, market_revenue_cny, market_tonnes, tiers_of
+
+    out: list[AuditCheck] = []
+    tonnes = market_tonnes(s, flows) if s.markets else {}
+    limits = {m.id: m.limit_t for m in s.markets}
+    c = _Check("market_demand", tol_t)
+    for m, by_project in sorted(tonnes.items()):
+        limit = limits.get(m)
+        if limit is not None:
+            c.violation(sum(by_project.values()) - limit, f"market {m}: {sum(by_project.values()):,.3f} t sold vs limit {limit:,.3f} t")
+    out.append(c.result())
+    projects = {p.id: p for p in s.projects}
+    c = _Check("market_revenue", tol_cny)
+    reported = sum(f.revenue_cny - projects[f.destination].revenue_cny_per_t * f.tonnes for f in flows if f.destination_kind == "project") if s.markets else 0.0
+    tiers = tiers_of(s)
+    expected = sum(market_revenue_cny(tiers[m], sum(by_project.values())) for m, by_project in tonnes.items() if m in tiers)
+    c.violation(abs(reported - expected), f"market revenue of the flows {reported:,.2f} vs the tiers filled in order {expected:,.2f}")
+    out.append(c.result())
+    c = _Check("incentives", tol_cny)
+    for f in flows:
+        if f.destination_kind != "project":
+            c.violation(abs(getattr(f, "incentive_cny", 0.0)), f"{f.stream} -> {f.destination} carries an incentive")
+            continue
+        p = projects[f.destination]
+        factor = p.vat_refund_rate * p.vat_rate + (1.0 - p.taxable_revenue_share) * p.income_tax_rate if s.policy.apply_incentives else 0.0
+        c.violation(abs(getattr(f, "incentive_cny", 0.0) - factor * f.revenue_cny), f"incentive of {f.stream} -> {f.destination}")
+    out.append(c.result())
+    c = _Check("firm_targets", TOL_RATE)
+    ledger = firm_ledger(s, flows) if any(f.target_rate is not None for f in s.firms) else {}
+    for firm in s.firms:
+        if firm.target_rate is None:
+            continue
+        n, e, g = ledger[firm.id]
+        # N − T (G + E) ≥ 0, measured as a rate over the firm's denominator
+        c.violation((firm.target_rate * (g + e) - n) / max(g + e, 1.0), f"firm {firm.id}: {n:,.3f} t delivered vs duty {firm.target_rate:.6f} × {g + e:,.3f} t")
+    out.append(c.result())
+    return out
 
 
 def audit_builds(s: Scenario, decisions: dict[str, tuple[bool, float, int | None]], flows: list[FlowRow], forced: dict[str, str], *, total_cny: float, operating_cny: float, capital_annualized_cny: float, fixed_opex_cny: float) -> AuditReport:

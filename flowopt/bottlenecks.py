@@ -18,6 +18,8 @@ quality_max          CNY/yr saved per +1 point of the limit   -y × feed × 0.01
 quality_min          CNY/yr saved per -1 point of the limit   y × feed × 0.01
 feed_share           CNY/yr saved per +1 point of the share   -y × intake × 0.01
 target               CNY/yr cost per +1 point of the target   y × (G + E) × 0.01
+market_demand        CNY/yr saved per extra t/yr of demand    -y
+firm_target          CNY/yr cost per +1 point of the duty     y × (G_f + E_f) × 0.01
 ===================  ======================================  =====================================
 
 For the limits that sit in the coefficients (quality, share, target) the derivative follows
@@ -51,7 +53,7 @@ from typing import Literal
 
 import numpy as np
 
-from flowopt.formulation.families import ROWS, Parametric, RowFamily
+from flowopt.formulation.families import ROWS, Parametric, RowFamily, market_limits, sold_columns
 from flowopt.formulation.lp import component_name
 from flowopt.graph import MaterialGraph
 from flowopt.labels import Labels
@@ -77,7 +79,14 @@ _UNITS = {
     "quality_min": "CNY/yr per percentage point of the limit",
     "feed_share": "CNY/yr per percentage point of share",
     "target": "CNY/yr per percentage point of the target",
+    "sink_airspace": "CNY/yr per t of airspace",
+    "co2_cap": "CNY/yr per tCO2/yr of the cap",
+    "market_demand": "CNY/yr per t/yr of demand",
+    "firm_target": "CNY/yr per percentage point of the duty",
 }
+
+#: Units of the limit in the range sentences, for tonnage families not in t/yr: (en, zh).
+_LIMIT_UNITS = {"sink_airspace": ("t", "吨"), "co2_cap": ("tCO2/yr", "吨二氧化碳/年")}
 
 
 def stable_edge(holds: Callable[[float], bool], start: float, bound: float, tol: float) -> float:
@@ -180,7 +189,8 @@ def _range_texts(spec: _Spec, lo: float | None, hi: float | None) -> tuple[str, 
         edge = lo if spec.family.relax > 0 else hi
         if edge is None:
             return " This price holds however far the limit moves.", "该价格在任意范围内均有效。"
-        return f" The price holds while the limit stays between {lo or 0:,.0f} and {hi:,.0f} t/yr." if hi is not None else f" The price holds from {lo or 0:,.0f} t/yr upward.", f"该价格在限值 {lo or 0:,.0f}–{hi:,.0f} 吨/年之间有效。" if hi is not None else f"该价格在限值不低于 {lo or 0:,.0f} 吨/年时有效。"
+        u, u_zh = _LIMIT_UNITS.get(spec.family.name, ("t/yr", "吨/年"))
+        return f" The price holds while the limit stays between {lo or 0:,.0f} and {hi:,.0f} {u}." if hi is not None else f" The price holds from {lo or 0:,.0f} {u} upward.", f"该价格在限值 {lo or 0:,.0f}–{hi:,.0f} {u_zh}之间有效。" if hi is not None else f"该价格在限值不低于 {lo or 0:,.0f} {u_zh}时有效。"
     lo_s = f"{(lo or 0):.2%}"
     hi_s = f"{hi:.2%}" if hi is not None else "100%"
     return f" It holds while the limit stays between {lo_s} and {hi_s}.", f"该价格在 {lo_s}–{hi_s} 之间有效。"
@@ -219,8 +229,8 @@ def _specs(g: MaterialGraph, outcome: SolveOutcome) -> list[_Spec]:
 def _named(g: MaterialGraph, family: str, key: object, limit: float, en: str, zh: str) -> tuple[str, str]:
     """A card's sentences with what the registry's text leaves out.
 
-    That is the standard behind a quality limit, an index shown as a number, and the chosen
-    rate named in Chinese.
+    That is the standard behind a quality limit and an index shown as a number (the registry's
+    cards name the chosen rate in Chinese themselves).
 
     Args:
         g: the material graph (its scenario holds the quality rows and the policy).
@@ -234,12 +244,6 @@ def _named(g: MaterialGraph, family: str, key: object, limit: float, en: str, zh
         ``(en, zh)``, amended.
     """
     s = g.scenario
-    if family == "target":
-        # the registry names a non-default rate by its code in Chinese: use its Chinese name
-        from flowopt.i18n import value
-
-        mode = s.policy.rate_mode.value
-        return en, zh.replace(f"（{mode}）", value("rate_mode", mode, "zh"))
     if family not in ("quality_max", "quality_min") or not isinstance(key, tuple):
         return en, zh
     project, component = key
@@ -395,6 +399,32 @@ class _CostSearch:
         return None, np.zeros(0)
 
 
+def saturated_markets(outcome: SolveOutcome, project: str) -> list[str]:
+    """Markets the project sells into whose demand limit is reached in the solution (sorted ids).
+
+    Args:
+        outcome: an optimal outcome.
+        project: a project id.
+
+    Returns:
+        The market ids; empty for a project without markets or whose markets have room.
+    """
+    lp = outcome.lp
+    n = lp.network
+    if n is None or "market_demand" not in lp.rows:
+        return []
+    cols = sold_columns(n)
+    limits = market_limits(n)
+    out = []
+    for m in sorted(n.g.projects[project].market_yields) if project in n.g.projects else []:
+        if m not in limits:
+            continue
+        sold = sum(float(outcome.x[c].sum()) for (q, mm), c in cols.items() if mm == m)
+        if sold >= limits[m] - max(ZERO_T, 1e-9 * limits[m]):
+            out.append(m)
+    return out
+
+
 def why_not(g: MaterialGraph, outcome: SolveOutcome, options: SolveOptions | None = None, *, deadline: float | None = None) -> list[WhyNot]:
     """Explain each reuse project (and capped route) that is unused or below capacity.
 
@@ -435,6 +465,13 @@ def why_not(g: MaterialGraph, outcome: SolveOutcome, options: SolveOptions | Non
         rc_min = float(np.maximum(rc[unused], 0.0).min()) if len(unused) else None
         cut, x_new = search.threshold(cols, feed)
         nm = labels.name("project", p)
+        full = saturated_markets(outcome, p)
+        if cut is None and full:
+            names = [labels.name("market", m) for m in full]
+            out.append(WhyNot(subject=p, kind="project", status=status, name_zh=nm[0], name_en=nm[1], intake_t=feed, capacity_t=proj.capacity_t, reduced_cost_cny_per_t=rc_min, break_even_cny_per_t=None, entering_stream=None, entering_source=None,
+                              explanation=f"{nm[1]} ({p}) takes {feed:,.0f} of {proj.capacity_t:,.0f} t/yr: its market {', '.join(f'{n[1]} ({m})' for n, m in zip(names, full, strict=True))} is full, so more would need more demand, not a lower cost.",
+                              explanation_zh=f"{nm[0]}（{p}）进料 {feed:,.0f} / {proj.capacity_t:,.0f} 吨/年：其产品市场{'、'.join(f'{n[0]}（{m}）' for n, m in zip(names, full, strict=True))}已饱和，增加进料需要更多市场需求而非降低成本。"))
+            continue
         if cut is None:
             out.append(WhyNot(subject=p, kind="project", status=status, name_zh=nm[0], name_en=nm[1], intake_t=feed, capacity_t=proj.capacity_t, reduced_cost_cny_per_t=rc_min, break_even_cny_per_t=None, entering_stream=None, entering_source=None,
                               explanation=f"{nm[1]} ({p}) takes {feed:,.0f} of {proj.capacity_t:,.0f} t/yr: it already receives everything that can reach it; more would need more supply, not a lower cost.",

@@ -23,7 +23,7 @@ from flowopt import fmt
 from flowopt._render import FONT_FAMILY, check_lang, esc, fit, num, text_px, thousands
 from flowopt.i18n import category, cost_term, metric, text, unit
 from flowopt.io import atomic_path
-from flowopt.results import Plan
+from flowopt.results import TERM_SIGNS, Plan
 
 #: Colours of the curve's segments, in order of first appearance.
 SEGMENT_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
@@ -334,7 +334,7 @@ def comparison_rows(a: Plan, b: Plan, lang: str) -> dict[str, list[_Row]]:
         va, vb = a.cost_terms.get(term, 0.0), b.cost_terms.get(term, 0.0)
         if va == 0 and vb == 0:
             continue
-        sign = -1.0 if term == "revenue_cny" else 1.0
+        sign = float(TERM_SIGNS.get(term, 1))  # revenue and incentives lower the cost
         costs.append(_Row(cost_term(term, lang), sign * va, sign * vb))
     costs.append(_Row(text("total_cost", lang), a.objective_cny, b.objective_cny))
     return {"rates": rates, "tonnes": tonnes, "costs": costs}
@@ -577,4 +577,82 @@ def tornado_svg(result: Any, *, lang: str = "en", width: float = 900.0) -> str:
         parts.append(f'<rect class="legend" x="{num(x)}" y="{num(height - 22)}" width="14" height="10" fill="{RISK_COLOURS[side]}"/>')
         parts.append(_text(x + 20, height - 13, label, size=12))
         x += 20 + text_px(label, 12) + 24
+    return _doc(width, height, title, parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost–CO2 curve (flowopt sweep --co2)
+# ---------------------------------------------------------------------------------------------
+
+
+def co2_curve_svg(curve: Any, *, lang: str = "en", width: float = 760.0, height: float = 440.0) -> str:
+    """Plot the least cost against the CO2 cap (a :class:`~flowopt.sweep.Co2Curve`) as SVG.
+
+    The curve is convex and piecewise linear: one line through the points, the breakpoints
+    (kinks) are dots, the least CO2 at the target and the least-cost plan's CO2 are dashed
+    lines, and the slope (CNY per tCO2) of the first and the last segment is written beside it.
+
+    Args:
+        curve: the curve (``points``, ``segments``, ``least_tco2``, ``free_tco2``, ``basis``).
+        lang: ``en`` or ``zh``.
+        width: picture width in px.
+        height: picture height in px.
+
+    Returns:
+        The SVG text.
+
+    Raises:
+        ValueError: a curve without points.
+    """
+    from flowopt.i18n import value
+
+    lang = check_lang(lang)
+    zh = lang == "zh"
+    pts = sorted(curve.points, key=lambda p: p.cap_tco2)
+    if not pts:
+        msg = "The cost–CO2 curve has no point; nothing to plot."
+        raise ValueError(msg)
+    top_cny = max(abs(p.objective_cny) for p in pts)
+    scale, unit_key = (1e8, "100M CNY/yr") if zh and top_cny >= 1e8 else (1e4, "10k CNY/yr") if zh else (1e6, "M CNY/yr")
+    title = text("chart.co2_title", lang, basis=value("co2_basis", curve.basis, lang))
+    left, right, top, bottom = 84.0, width - 24.0, 54.0, height - 92.0
+    xs = [p.cap_tco2 / 1e3 for p in pts]
+    ys = [p.objective_cny / scale for p in pts]
+    marks = [v / 1e3 for v in (curve.least_tco2, curve.free_tco2) if v is not None]
+    xt = nice_ticks(min([*xs, *marks]), max([*xs, *marks]))
+    yt = nice_ticks(min(ys), max(ys))
+    x0, x1, y0, y1 = xt[0], xt[-1], yt[0], yt[-1]
+
+    def px(v: float) -> float:
+        return left + (v - x0) / (x1 - x0) * (right - left)
+
+    def py(v: float) -> float:
+        return bottom - (v - y0) / (y1 - y0) * (bottom - top)
+
+    parts = [_text(16, 30, title, size=16, extra=' font-weight="bold"', fill="#111"), '<g class="grid" stroke="#e6e6e6">']
+    parts += [f'<line x1="{num(left)}" x2="{num(right)}" y1="{num(py(v))}" y2="{num(py(v))}"/>' for v in yt]
+    parts += [f'<line x1="{num(px(v))}" x2="{num(px(v))}" y1="{num(top)}" y2="{num(bottom)}"/>' for v in xt]
+    parts.append("</g>")
+    xstep, ystep = (xt[1] - xt[0]) if len(xt) > 1 else 1.0, (yt[1] - yt[0]) if len(yt) > 1 else 1.0
+    parts += [_text(px(v), bottom + 16, _tick_text(v, xstep), anchor="middle", size=11) for v in xt]
+    parts += [_text(left - 6, py(v) + 4, _tick_text(v, ystep), anchor="end", size=11) for v in yt]
+    parts.append(f'<rect x="{num(left)}" y="{num(top)}" width="{num(right - left)}" height="{num(bottom - top)}" fill="none" stroke="#888"/>')
+    axis = text("chart.co2_axis", lang).replace("（吨/年）", "（千吨/年）").replace("(tCO2/yr)", "(kt CO2/yr)")
+    parts.append(_text((left + right) / 2, bottom + 36, axis, anchor="middle", size=12))
+    parts.append(_text(18, (top + bottom) / 2, text("chart.cost_axis", lang, unit=unit(unit_key, lang)), anchor="middle", size=12, extra=f' transform="rotate(-90 18 {num((top + bottom) / 2)})"'))
+    for v, cls in ((curve.least_tco2, "least"), (curve.free_tco2, "free")):
+        if v is not None:
+            parts.append(f'<line class="{cls}" x1="{num(px(v / 1e3))}" x2="{num(px(v / 1e3))}" y1="{num(top)}" y2="{num(bottom)}" stroke="#c62828" stroke-dasharray="5,3"/>')
+    # one line through every point: the cost is continuous; the breakpoints are its kinks
+    coords = " ".join(f"{num(px(p.cap_tco2 / 1e3))},{num(py(p.objective_cny / scale))}" for p in pts)
+    parts.append(f'<polyline class="curve" points="{coords}" fill="none" stroke="{SEGMENT_COLOURS[0]}" stroke-width="2.5" stroke-linejoin="round"/>')
+    for b in curve.breakpoints:
+        near = min(pts, key=lambda p: abs(p.cap_tco2 - b))
+        tip = f"{thousands(b, 0)} tCO2/yr: {fmt.money(near.objective_cny, lang)}"
+        parts.append(f'<circle cx="{num(px(b / 1e3))}" cy="{num(py(near.objective_cny / scale))}" r="3.5" fill="#333"><title>{esc(tip)}</title></circle>')
+    y = bottom + 56
+    for seg in (curve.segments[:1] + curve.segments[-1:]) if len(curve.segments) > 1 else curve.segments:
+        span = f"{thousands(seg.start_cap_tco2, 0)}–{thousands(seg.end_cap_tco2, 0)}" + text("chart.co2_slope", lang, value=thousands(seg.cny_per_tco2, 2))
+        parts.append(_text(left, y, fit(f"{span}{'：' if zh else ': '}{seg.label_zh if zh else seg.label}", right - left, 12), size=12))
+        y += 18
     return _doc(width, height, title, parts)

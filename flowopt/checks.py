@@ -10,6 +10,7 @@ stream they must hold for on its own (``applies_to: each_stream``), streams noth
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +19,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from flowopt.errors import MAX_PROBLEMS, InputError, Problem
-from flowopt.schema import PROPERTY_SUFFIXES, REQUIRED_TABLES, TABLES, LimitScope, Record, Scenario
+from flowopt.schema import (
+    PROPERTY_SUFFIXES,
+    REQUIRED_TABLES,
+    TABLES,
+    LimitScope,
+    Record,
+    Scenario,
+    parse_market_links,
+)
 
 #: Mass fractions may exceed their bound by this much before it is an error (rounding in files).
 FRACTION_TOLERANCE = 1e-6
@@ -93,7 +102,7 @@ def check_scenario(s: Scenario) -> list[Problem]:
     sinks = {x.id: x for x in s.sinks}
     outlets: dict[str, object] = {**projects, **sinks}
 
-    for table in ("sites", "firms", "streams", "stockpiles", "projects", "sinks", "routes", "candidates"):
+    for table in ("sites", "firms", "streams", "stockpiles", "projects", "sinks", "routes", "markets", "candidates"):
         _duplicates(p, table, [r.id for r in getattr(s, table)])
     # projects and sinks are both outlets; one id must name one outlet
     for i, sink in enumerate(s.sinks):
@@ -212,6 +221,9 @@ def check_scenario(s: Scenario) -> list[Problem]:
         _ref(p, "routes", i, "stream", rt.stream, streams, "streams")
 
     p += candidate_problems(s)
+    p += market_problems(s)
+    p += incentive_and_duty_problems(s)
+    p += airspace_carbon_problems(s)
 
     # a stream with supply but no outlet at all can only be left unmanaged: almost surely a gap
     accepting: dict[str, list[str]] = defaultdict(list)
@@ -320,6 +332,135 @@ def candidate_problems(s: Scenario) -> list[Problem]:
     return p
 
 
+def airspace_carbon_problems(s: Scenario) -> list[Problem]:
+    """Problems of the airspace and carbon fields (issue 15), located by record number.
+
+    Errors: ``sinks.reclaim_as`` naming no stockpile, or set on a sink that is not a storage
+    sink (only stored tonnes can be taken out again). Warnings: a reclaimable sink that accepts
+    a stream of another waste category than its stockpile's stream (the reclaimed tonnes take
+    the pile's composition and category), and a CO2 cap with no emission factor at all (it
+    limits nothing).
+
+    Args:
+        s: a scenario whose records passed field validation.
+
+    Returns:
+        The problems (errors and warnings), in table order.
+    """
+    p: list[Problem] = []
+    piles = {k.id: k for k in s.stockpiles}
+    category = {x.id: x.category for x in s.streams}
+    for i, d in enumerate(s.sinks):
+        if d.reclaim_as is None:
+            continue
+        _ref(p, "sinks", i, "reclaim_as", d.reclaim_as, piles, "stockpiles")
+        if d.counts_as.value != "storage":
+            p.append(Problem("sinks", i + 1, "reclaim_as", f"sink '{d.id}' is booked as {d.counts_as.value}, but reclaim_as makes its tonnes reclaimable: only stored tonnes (贮存) can be taken out again.", "set counts_as to storage, or leave reclaim_as empty."))
+        pile = piles.get(d.reclaim_as)
+        if pile is None or pile.stream not in category:
+            continue
+        accepted = sorted({a.stream for a in s.accepts if a.outlet == d.id and a.stream != "*"} | ({x.id for x in s.streams} if any(a.outlet == d.id and a.stream == "*" for a in s.accepts) else set()))
+        other = [st for st in accepted if st in category and category[st] != category[pile.stream]]
+        if other:
+            p.append(Problem("sinks", i + 1, "reclaim_as", f"sink '{d.id}' accepts {', '.join(other[:5])} ({category[other[0]].value}), but its tonnes become stock of '{pile.id}', whose stream '{pile.stream}' is {category[pile.stream].value}: reclaimed tonnes take that stream's composition and category.", "let the sink accept only streams of the pile's kind, or give it a stockpile of its own.", severity="warning"))
+    pol = s.policy
+    if pol.co2_cap_t is not None:
+        factors = s.transport.tco2_per_t_km > 0 or any(r.transport_tco2_per_t for r in s.routes) or any(x.process_tco2_per_t or (x.electricity_kwh_per_t and pol.grid_tco2_per_mwh) or x.product_avoided_tco2_per_t for x in s.projects)
+        if not factors:
+            p.append(Problem("policy", None, "co2_cap_t", f"policy.co2_cap_t is {pol.co2_cap_t:g} tCO2/yr, but no emission factor is given: the cap limits nothing.", "give transport.tco2_per_t_km, projects' process_tco2_per_t / electricity_kwh_per_t (with policy.grid_tco2_per_mwh) or product_avoided_tco2_per_t, or leave co2_cap_t empty.", severity="warning"))
+    return p
+
+
+def market_problems(s: Scenario) -> list[Problem]:
+    """Problems of the product markets (``markets``, ``market_tiers``, ``projects.markets``).
+
+    Errors: a tier or a project naming an unknown market; a market whose tiers have no open
+    last tier (``upto_t`` empty) or more than one, or two tiers with the same ``upto_t``; a
+    price that rises from one tier to the next (revenue must be concave: the first tonnes sell
+    highest); a project selling into several markets without saying how much product goes to
+    each. Warnings: a tier ending beyond the market's ``limit_t`` (its tonnes past the limit are
+    never sold; kept so that a what-if may lower the limit), a market no project sells into.
+
+    Args:
+        s: a scenario whose records passed field validation.
+
+    Returns:
+        The problems, located by record number.
+    """
+    p: list[Problem] = []
+    markets = {m.id: m for m in s.markets}
+    tiers: dict[str, list[int]] = defaultdict(list)
+    for i, t in enumerate(s.market_tiers):
+        _ref(p, "market_tiers", i, "market", t.market, markets, "markets")
+        if t.market in markets:
+            tiers[t.market].append(i)
+    for mid, rows in tiers.items():
+        limit = markets[mid].limit_t
+        open_rows = [i for i in rows if s.market_tiers[i].upto_t is None]
+        if not open_rows:
+            last = max(rows, key=lambda i: s.market_tiers[i].upto_t or 0.0)
+            p.append(Problem("market_tiers", last + 1, "upto_t", f"market '{mid}' has no open last tier: every tier has an upto_t, so tonnes beyond {s.market_tiers[last].upto_t:,.0f} t would have no price.", "leave upto_t empty on the last (cheapest) tier; the market's limit_t in markets bounds the tonnes."))
+        for i in open_rows[1:]:
+            p.append(Problem("market_tiers", i + 1, "upto_t", f"market '{mid}' has {len(open_rows)} tiers without upto_t; only its last tier may be open.", "give every tier but the last its upto_t (tonnes of product sold in the market up to which its price holds)."))
+        seen: dict[float, int] = {}
+        for i in rows:
+            up = s.market_tiers[i].upto_t
+            if up is None:
+                continue
+            if up in seen:
+                p.append(Problem("market_tiers", i + 1, "upto_t", f"market '{mid}' has two tiers up to {up:,.0f} t (the other is record {seen[up] + 1}).", "keep one tier per upto_t."))
+            seen.setdefault(up, i)
+            if up <= 0:
+                p.append(Problem("market_tiers", i + 1, "upto_t", f"a tier of market '{mid}' ends at {up:g} t and holds nothing.", "give upto_t a positive number of tonnes, or delete the row."))
+            if limit is not None and up > limit:
+                p.append(Problem("market_tiers", i + 1, "upto_t", f"a tier of market '{mid}' ends at {up:,.0f} t, beyond the market's limit_t of {limit:,.0f} t/yr: the tonnes past the limit are never sold, and later tiers never reached.", "lower upto_t to limit_t or below (or raise limit_t), or delete the tier.", severity="warning"))
+        order = sorted(rows, key=lambda i: (s.market_tiers[i].upto_t is None, s.market_tiers[i].upto_t or 0.0, i))
+        for a, b in itertools.pairwise(order):
+            ta, tb = s.market_tiers[a], s.market_tiers[b]
+            if tb.price_cny_per_t > ta.price_cny_per_t + 1e-9:
+                until = "the rest" if tb.upto_t is None else f"up to {tb.upto_t:,.0f} t"
+                p.append(Problem("market_tiers", b + 1, "price_cny_per_t", f"market '{mid}': the tier {until} sells at {tb.price_cny_per_t:g} CNY/t, above the {ta.price_cny_per_t:g} CNY/t of the tier before it; the first tonnes must sell at the highest price (a demand curve).", "order the prices so they fall (or stay) as more is sold; to model a price that rises, use one tier at the average price."))
+    sold_in: set[str] = set()
+    for i, pr in enumerate(s.projects):
+        links = parse_market_links(pr.markets)
+        for mid, _ in links:
+            sold_in.add(mid)
+            _ref(p, "projects", i, "markets", mid, markets, "markets")
+        lone = [m for m, y in links if y is None]
+        if len(links) > 1 and lone:
+            p.append(Problem("projects", i + 1, "markets", f"project '{pr.id}' sells into {len(links)} markets but does not say how much product goes to {', '.join(repr(m) for m in lone)}.", "give each market its tonnes of product per tonne of feed, e.g. AGG=0.6;SAND=0.4."))
+    for i, m in enumerate(s.markets):
+        if m.id not in sold_in:
+            p.append(Problem("markets", i + 1, "id", f"no project sells into market '{m.id}'.", "name it in a project's markets field, or delete the row.", severity="warning"))
+    return p
+
+
+def incentive_and_duty_problems(s: Scenario) -> list[Problem]:
+    """Warnings about tax incentives that pay nothing and firms' duties on no waste.
+
+    Args:
+        s: a scenario whose records passed field validation.
+
+    Returns:
+        Warnings, located by record number.
+    """
+    p: list[Problem] = []
+    priced = {t.market for t in s.market_tiers if t.price_cny_per_t != 0}
+    for i, pr in enumerate(s.projects):
+        if pr.vat_refund_rate > 0 and pr.vat_rate == 0:
+            p.append(Problem("projects", i + 1, "vat_rate", f"project '{pr.id}' has a VAT refund rate of {pr.vat_refund_rate:g} but vat_rate 0: nothing is refunded.", "give vat_rate (VAT paid per CNY of revenue, e.g. 0.13), or set vat_refund_rate to 0.", severity="warning"))
+        earns = pr.revenue_cny_per_t != 0 or any(m in priced for m in pr.market_yields)
+        if pr.incentive_factor > 0 and not earns:
+            p.append(Problem("projects", i + 1, "vat_refund_rate", f"project '{pr.id}' has tax incentives but no product revenue (revenue_cny_per_t 0, no priced market): they are worth 0.", "check revenue_cny_per_t and markets, or leave the incentives out.", severity="warning"))
+    owners = {x.firm for x in s.streams if x.generation_t > 0}
+    stream_firm = {x.id: x.firm for x in s.streams}
+    owners |= {stream_firm.get(k.stream) for k in s.stockpiles if k.max_reclaim_t > 0}
+    for i, f in enumerate(s.firms):
+        if f.target_rate is not None and f.target_rate > 0 and f.id not in owners:
+            p.append(Problem("firms", i + 1, "target_rate", f"firm '{f.id}' has a duty of {f.target_rate:.0%} but generates no waste and holds no reclaimable stock: the duty binds nothing.", "give the duty to the firm that generates the waste (streams.firm), or leave target_rate empty.", severity="warning"))
+    return p
+
+
 def raise_for_problems(problems: Sequence[Problem], what: str = "The scenario is invalid", *, uncollected: int = 0) -> None:
     """Raise :class:`InputError` if any problem is an error; warnings alone pass.
 
@@ -386,6 +527,7 @@ VALIDATION_HINTS: dict[str, str] = {
     "enum": "use one of the listed values.",
     "string_pattern_mismatch": "ids start with a letter and contain only letters, digits and underscores.",
     "string_too_long": "shorten the text.",
+    "market_links": "write market ids separated by ';', each optionally with '=' and the tonnes of product per tonne of feed, e.g. AGG=0.6;SAND=0.4.",
 }
 
 
@@ -506,8 +648,9 @@ REFERENCES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("routes", "to_site", ("sites",)),
     ("routes", "stream", ("streams",)),
     ("candidates", "project", ("projects",)),
+    ("market_tiers", "market", ("markets",)),
 )
-_ID_TABLES = ("sites", "firms", "streams", "stockpiles", "projects", "sinks", "routes", "candidates")
+_ID_TABLES = ("sites", "firms", "streams", "stockpiles", "projects", "sinks", "routes", "markets", "candidates")
 _ID_FIELDS = ("id", *sorted({f for _, f, _ in REFERENCES}))
 
 

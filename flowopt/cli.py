@@ -219,6 +219,12 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", type=Path, help="write curve.csv, segments.csv, curve.svg and curve.png to this folder")
     sw.add_argument("--json", action="store_true", help="print the curve as JSON")
     sw.add_argument("--lang", choices=["en", "zh"], default="en", help="language of labels")
+    sw.add_argument("--co2", action="store_true", help="the cost-CO2 curve instead: least cost at the target as a function of a cap on the plan's CO2 (tCO2/yr), with exact breakpoints; --out writes co2_curve.csv, co2_segments.csv, co2_curve.svg")
+    sw.add_argument("--cap-from", dest="cap_from", type=float, metavar="TCO2", help="with --co2: lowest cap in tCO2/yr (default: the least CO2 any plan meeting the target emits)")
+    sw.add_argument("--cap-to", dest="cap_to", type=float, metavar="TCO2", help="with --co2: highest cap in tCO2/yr (default: the CO2 of the least-cost plan)")
+    sw.add_argument("--cap-step", dest="cap_step", type=float, metavar="TCO2", help="with --co2: spacing of the plotted grid in tCO2/yr (default: 1/50 of the range)")
+    sw.add_argument("--target", type=fraction_arg, help="with --co2: the target the plans must meet (default: policy.target_rate)")
+    sw.add_argument("--basis", choices=["gross", "net"], help="with --co2: the CO2 total the cap limits (default: policy.co2_cap_basis)")
     sw.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     _quiet_arg(sw)
     sw.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -295,7 +301,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "compare":
         return _compare(args)
     if args.command == "sweep":
-        return _sweep(args)
+        return _sweep_co2(args) if getattr(args, "co2", False) else _sweep(args)
     if args.command == "risk":
         return _risk(args)
     if args.command == "batch":
@@ -337,6 +343,15 @@ def _data(arg: str | None) -> Path:
 def _emit_json(doc: dict[str, Any]) -> None:
     json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, allow_nan=False)
     sys.stdout.write("\n")
+
+
+def _unsolvable(exc: FlowoptError, as_json: bool) -> int:
+    """Report a solve or audit failure (JSON or stderr) and return the exit code for it."""
+    if as_json:
+        _emit_json({"status": "error", "code": exc.code, "message": str(exc)})
+    else:
+        print(str(exc), file=sys.stderr)
+    return EXIT_UNSOLVABLE
 
 
 def _input_error(exc: InputError, as_json: bool) -> int:
@@ -407,11 +422,7 @@ def _solve(args: argparse.Namespace) -> int:
             print(f"Written: {args.out} (the diagnosis: the target cannot be met)")
         return EXIT_UNSOLVABLE
     except (SolveError, AuditError) as exc:
-        if args.json:
-            _emit_json({"status": "error", "code": exc.code, "message": str(exc)})
-        else:
-            print(str(exc), file=sys.stderr)
-        return EXIT_UNSOLVABLE
+        return _unsolvable(exc, args.json)
     if args.command == "report":
         from flowopt.report import write_report
 
@@ -685,6 +696,51 @@ def _sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sweep_co2(args: argparse.Namespace) -> int:
+    """``flowopt sweep --co2``: the cost-CO2 curve (flowopt.sweep.co2_cost_curve)."""
+    import pandas as pd
+
+    from flowopt import i18n
+    from flowopt.charts import co2_curve_svg
+    from flowopt.io import load_scenario
+    from flowopt.pipeline import with_policy
+    from flowopt.planfiles import write_csv
+    from flowopt.schema import Co2Basis
+    from flowopt.sweep import CO2_SWEEP_FILES, check_co2_sweep, co2_cost_curve
+    from flowopt.textreport import format_co2_curve
+
+    if args.out:
+        check_output_folder(args.out, CO2_SWEEP_FILES, what="the curve's files", refuse_scenario=True)
+    try:
+        check_co2_sweep(args.cap_from, args.cap_to, args.cap_step)  # the caps are checked before any work
+        scenario = with_policy(load_scenario(_data(args.data)), target_rate=args.target, rate_mode=args.rate_mode)
+        if args.basis:
+            scenario = scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"co2_cap_basis": Co2Basis(args.basis)})})
+        with progress_bar("sweep", quiet=args.quiet or args.json) as bar:
+            curve = co2_cost_curve(scenario, args.cap_from, args.cap_to, step=args.cap_step, options=SolveOptions(time_limit_s=args.time_limit), progress=bar)
+    except InputError as exc:
+        return _input_error(exc, args.json)
+    if args.json:
+        _emit_json(curve.model_dump(mode="json"))
+        return EXIT_OK if curve.points else EXIT_UNSOLVABLE
+    if not curve.points:
+        if curve.status != "ok" or curve.least_tco2 is None:
+            print(i18n.text("co2.unreachable", args.lang), file=sys.stderr)
+        else:
+            print(i18n.text("co2.none", args.lang, lo=f"{curve.from_cap_tco2:,.0f}", hi=f"{curve.to_cap_tco2:,.0f}", least=f"{curve.least_tco2:,.0f}"), file=sys.stderr)
+        return EXIT_UNSOLVABLE
+    text = format_co2_curve(curve, lang=args.lang)
+    if args.out:
+        segs = pd.DataFrame([s.model_dump() for s in curve.segments])
+        with OutputFolder(args.out, CO2_SWEEP_FILES, what="the curve's files", refuse_scenario=True) as out:
+            write_csv(curve.table(), out.path("co2_curve.csv"))
+            write_csv(segs, out.path("co2_segments.csv"))
+            write_text(out.path("co2_curve.svg"), co2_curve_svg(curve, lang=args.lang))
+        text += "\n\n" + i18n.text("co2.written", args.lang, out=args.out)
+    print(text)
+    return EXIT_OK
+
+
 def _batch(args: argparse.Namespace) -> int:
     from flowopt.batch import load_batch, row_progress, run_batch
     from flowopt.io import load_scenario
@@ -749,6 +805,7 @@ def _add_pathway_command(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of explanations and of the files written by --out")
     p.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit in seconds (default 60)")
     p.add_argument("--no-diagnosis", action="store_true", help="for a year that cannot meet its target, report only its highest rate (faster)")
+    p.add_argument("--gap", type=gap_arg, default=1e-6, help="with candidates in the base scenario: relative MIP gap of the build plan over the years (default 0.000001)")
     _rate_mode_arg(p)
     _quiet_arg(p)
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
@@ -782,7 +839,7 @@ def _pathway(args: argparse.Namespace) -> int:
         if args.out:  # fail fast: refused before the solve (OutputError: the CLI's main reports it, exit 2)
             check_pathway_output(args.out, pathway.spec.years)
         with progress_bar("pathway", quiet=args.quiet or args.json) as bar:
-            result = run_pathway(pathway, SolveOptions(time_limit_s=args.time_limit), diagnose_infeasible=not args.no_diagnosis, progress=bar)
+            result = run_pathway(pathway, SolveOptions(time_limit_s=args.time_limit), diagnose_infeasible=not args.no_diagnosis, progress=bar, gap=args.gap)
     except InputError as exc:
         if args.json:
             _emit_pathway({"status": "invalid_input", "code": exc.code, "message": exc.message, "problems": [x.to_dict() for x in exc.problems]})
@@ -843,9 +900,45 @@ def _add_risk_command(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="write risk.json, samples.csv, limits.csv, tornado.csv and the histogram and tornado (SVG, PNG) into this folder")
     p.add_argument("--lang", choices=["en", "zh"], default="en", help="language of the text and of the pictures")
     p.add_argument("--time-limit", type=positive_arg, default=60.0, help="solver time limit per solve in seconds (default 60)")
+    # robust builds (flowopt.robust's defaults written out, as above; tests/test_robust.py checks them)
+    p.add_argument("--robust", action="store_true", help="choose the build set (from the scenario's candidates) that reaches the target in at least --confidence of --train training samples at least expected cost, and compare it on --samples fresh samples with the flowopt invest build set")
+    p.add_argument("--confidence", type=fraction_arg, default=0.9, help="with --robust: share of the training samples in which the target must be met (default 0.9)")
+    p.add_argument("--train", type=positive_int_arg, default=64, help="with --robust: training samples of the MILP (default 64, at most 2,000; about samples x columns of the park, bounded at 400,000)")
+    p.add_argument("--gap", type=gap_arg, default=1e-4, help="with --robust: relative MIP gap (default 0.0001)")
     _quiet_arg(p)
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     return p
+
+
+def _robust(args: argparse.Namespace) -> int:
+    """Run ``flowopt risk --robust``; return the exit code (0 a build set meets the confidence, 1 none does or the solver stopped, 2 bad input)."""
+    from flowopt.errors import Problem
+    from flowopt.io import load_scenario
+    from flowopt.robust import ROBUST_FILES, format_robust, robust_builds, write_robust
+
+    if args.builds:
+        return _input_error(InputError("--builds and --robust do not go together.", [Problem("risk", None, "builds", "--builds and --robust do not go together: --robust compares its own build set with the flowopt invest one.", "drop one of the two.")]), args.json)
+    if args.out:
+        check_output_folder(args.out, list(ROBUST_FILES), what="the robust builds' files", refuse_scenario=True)
+    try:
+        scenario = load_scenario(_data(args.data))
+        with progress_bar("risk", quiet=args.quiet or args.json) as bar:
+            result = robust_builds(scenario, confidence=args.confidence, train=args.train, samples=args.samples, seed=args.seed, target=args.target, method=args.method, gap=args.gap, options=SolveOptions(time_limit_s=args.time_limit), engine=args.engine, address=args.address, workers=args.workers, progress=bar)
+    except InputError as exc:
+        return _input_error(exc, args.json)
+    except (SolveError, AuditError) as exc:
+        return _unsolvable(exc, args.json)
+    if args.out:
+        write_robust(result, args.out)
+    code = EXIT_OK if result.status == "optimal" or (result.status == "feasible" and result.mip_gap is not None and result.mip_gap <= args.gap) else EXIT_UNSOLVABLE
+    if args.json:
+        _emit_json(result.model_dump(mode="json"))
+        return code
+    text = format_robust(result, lang=args.lang)
+    if args.out:
+        text += "\n\n" + ("已写出：" if args.lang == "zh" else "Written: ") + f"{args.out}/robust.json, robust_builds.csv"
+    print(text)
+    return code
 
 
 def _risk(args: argparse.Namespace) -> int:
@@ -855,6 +948,8 @@ def _risk(args: argparse.Namespace) -> int:
     from flowopt.risk import RISK_FILES, run_risk, write_risk
     from flowopt.textreport import format_risk
 
+    if args.robust:
+        return _robust(args)
     if args.out:
         check_output_folder(args.out, list(RISK_FILES), what="the risk analysis's files", refuse_scenario=True)
     try:
@@ -951,11 +1046,7 @@ def _invest(args: argparse.Namespace) -> int:
     except InputError as exc:
         return _input_error(exc, args.json)
     except (SolveError, AuditError) as exc:
-        if args.json:
-            _emit_json({"status": "error", "code": exc.code, "message": str(exc)})
-        else:
-            print(str(exc), file=sys.stderr)
-        return EXIT_UNSOLVABLE
+        return _unsolvable(exc, args.json)
     if args.curve:
         if args.json:
             _emit_json(curve.model_dump(mode="json"))

@@ -12,7 +12,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from flowopt.results import Plan
+from flowopt.results import TERM_SIGNS, Plan
 
 #: Tonnes below this are not a change (solver round-off on flows of millions of tonnes).
 TOL_T = 1e-3
@@ -94,12 +94,12 @@ def _row(metric: str, unit: str, a: float | None, b: float | None) -> KpiRow:
 
 
 _TERM_EN = {
-    "transport_cny": "transport", "processing_cny": "processing", "revenue_cny": "product revenue",
+    "transport_cny": "transport", "processing_cny": "processing", "revenue_cny": "product revenue", "incentives_cny": "tax incentives",
     "disposal_fees_cny": "disposal fees", "storage_fees_cny": "storage fees", "reclaim_cny": "stock reclaim",
     "environmental_tax_cny": "environmental tax", "unmanaged_penalty_cny": "unmanaged penalty",
 }
 _TERM_ZH = {
-    "transport_cny": "运输", "processing_cny": "加工", "revenue_cny": "产品收入",
+    "transport_cny": "运输", "processing_cny": "加工", "revenue_cny": "产品收入", "incentives_cny": "税收优惠",
     "disposal_fees_cny": "处置费", "storage_fees_cny": "贮存费", "reclaim_cny": "存量回采",
     "environmental_tax_cny": "环保税", "unmanaged_penalty_cny": "未妥善处置罚金",
 }
@@ -133,7 +133,7 @@ def compare_plans(base: Plan, whatif: Plan) -> Comparison:
         _row("unmanaged_t", "t/yr", ka.unmanaged_t, kb.unmanaged_t),
     ]
     # revenue enters the cost with a minus sign: report each term's effect on the cost
-    sign = {k: (-1.0 if k == "revenue_cny" else 1.0) for k in base.cost_terms}
+    sign = {k: float(TERM_SIGNS.get(k, 1)) for k in base.cost_terms}
     terms = [_row(k, "CNY/yr (effect on cost)", sign[k] * base.cost_terms[k], sign[k] * whatif.cost_terms.get(k, 0.0)) for k in base.cost_terms]
 
     def key(f: object) -> tuple[str, str, str, str]:

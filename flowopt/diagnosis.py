@@ -13,7 +13,7 @@ Stage: (``MaterialGraph``, target) -> ``Diagnosis``. Four views of the same ques
    capacities, reclaim limits, minimum intakes and route capacities at ``expansion_cost``
    CNY per t/yr, quality limits and feed shares at the same price per tonne of component (or
    stream) beyond the limit, and the target itself at a far higher price per tonne of shortfall
-   so it is moved only when nothing else can help. Phase 1 minimizes the price of the
+   so it is moved only when nothing else can help (a firm's duty, ``firms.target_rate``, likewise). Phase 1 minimizes the price of the
    relaxations alone; phase 2 keeps that price and minimizes the plan's cost. The result is
    the least-cost set of relaxations, with sizes that make the target feasible when applied.
 4. **Conflict**: HiGHS's irreducible infeasible subset of limits.
@@ -44,6 +44,8 @@ from flowopt.solve import Session, SolveOptions, iis_within, maximize_ratio_lp
 DEFAULT_EXPANSION_CNY_PER_T = 50.0
 #: The target's shortfall costs this many times more per tonne than a capacity expansion.
 SHORTFALL_WEIGHT = 1e4
+#: Families relaxed only when nothing else helps: targets set by policy (the park's, a firm's duty).
+POLICY_TARGETS = ("target", "firm_target")
 
 
 class _Out(BaseModel):
@@ -65,10 +67,10 @@ class Finding(_Out):
 class Relaxation(_Out):
     """One limit to move, by how much, to make the target feasible."""
 
-    kind: Literal["project_capacity", "project_min_intake", "sink_capacity", "route_capacity", "stock_reclaim_limit", "quality_max", "quality_min", "feed_share", "target"]
+    kind: Literal["project_capacity", "project_min_intake", "sink_capacity", "sink_airspace", "route_capacity", "stock_reclaim_limit", "quality_max", "quality_min", "feed_share", "target", "co2_cap", "market_demand", "firm_target"]
     subject: str
-    """Project, sink, route or stockpile id; for quality and share limits ``project:component``
-    or ``outlet:stream``; ``park`` for the target."""
+    """Project, sink, route, stockpile, market or firm id; for quality and share limits
+    ``project:component`` or ``outlet:stream``; ``park`` for the target."""
     name_zh: str
     name_en: str
     where: str | None
@@ -96,6 +98,9 @@ class Diagnosis(_Out):
     relaxations: list[Relaxation] = []
     expansion_cost_cny_per_t: float = DEFAULT_EXPANSION_CNY_PER_T
     conflict: list[Finding] = []
+    max_rate_with_candidates: float | None = None
+    """With ``candidates`` in the scenario (left unbuilt by a plan): the highest rate some build set
+    reaches (``flowopt invest``); the statement then points to ``flowopt invest``."""
 
 
 def _name(g: MaterialGraph, table: str, ident: str) -> tuple[str, str]:
@@ -198,8 +203,11 @@ def unplaced_streams(g: MaterialGraph, options: SolveOptions | None = None) -> l
         en_parts, zh_parts = [], []
         for o in outlets:
             cap = g.projects[o].capacity_t if o in g.projects else g.sinks[o].capacity_t
-            en_parts.append(f"{o} ({'no limit' if cap is None else f'{cap:,.0f} t/yr'})")
-            zh_parts.append(f"{o}（{'不限' if cap is None else f'{cap:,.0f} 吨/年'}）")
+            # a sink's airspace limits it too (sinks.remaining_volume_t)
+            space = g.sinks[o].remaining_volume_t if o in g.sinks else None
+            en_air, zh_air = ("", "") if space is None else (f", {space:,.0f} t of airspace left", f"，剩余库容 {space:,.0f} 吨")
+            en_parts.append(f"{o} ({'no limit' if cap is None else f'{cap:,.0f} t/yr'}{en_air})")
+            zh_parts.append(f"{o}（{'不限' if cap is None else f'{cap:,.0f} 吨/年'}{zh_air}）")
         nm = labels.name("stream", st.id)
         firm = f", firm {st.firm}" if st.firm else ""
         firm_zh = f"，{st.firm}" if st.firm else ""
@@ -297,7 +305,7 @@ def elastic_relaxations(g: MaterialGraph, target: float, expansion_cost: float =
         block = lp.rows[fam.name]
         for i, key in enumerate(block.keys):
             row = block.start + i
-            cost = expansion_cost * (SHORTFALL_WEIGHT if fam.name == "target" else 1.0)
+            cost = expansion_cost * (SHORTFALL_WEIGHT if fam.name in POLICY_TARGETS else 1.0)
             # no relaxation can reclaim more than the stockpile holds
             upper = held[str(key)] - float(lp.row_upper[row]) if fam.name == "stock_reclaim_limit" else INF
             extra.append((fam, key, row, cost, upper))
@@ -415,6 +423,9 @@ def diagnose(g: MaterialGraph, target: float, options: SolveOptions | None = Non
         each_zh = "、".join(f"{f.subject} {f.tonnes_t or 0.0:,.0f} 吨/年" for f in short[:5]) + (f" 等 {len(short)} 种" if len(short) > 5 else "")
         statement = f"No plan exists even without the target: at least {total:,.0f} t/yr of this year's waste have no outlet with room ({each}), and unmanaged (dumped) tonnes are not allowed (policy.allow_unmanaged is false)."
         statement_zh = f"即使不设目标也无可行方案：当年产生的固废至少 {total:,.0f} 吨/年无处可去（{each_zh}），且本情景不允许未妥善处置（policy.allow_unmanaged 为 false）。"
+    elif best is None and any(f.target_rate for f in g.scenario.firms):
+        statement = "No plan exists even without the target: some minimum intakes or firms' duties (firms.target_rate) cannot be met."
+        statement_zh = "即使不设目标也无可行方案：部分项目的最低进料量或企业主体责任目标（firms.target_rate）无法满足。"
     elif best is None:
         statement = "No plan exists even without the target: some minimum intakes cannot be supplied."
         statement_zh = "即使不设目标也无可行方案：部分项目的最低进料量无法满足。"
@@ -433,7 +444,28 @@ def diagnose(g: MaterialGraph, target: float, options: SolveOptions | None = Non
         r = next(r for r in relax if r.kind == "target")
         statement += f" No relaxation of capacities or limits reaches it: at most {r.proposed:.2%} with them."
         statement_zh += f"仅放宽产能与限值也无法达到，最多 {r.proposed:.2%}。"
-    return Diagnosis(target=target, rate_mode=mode, max_rate=best, statement=statement, statement_zh=statement_zh, screens=placement + screens(g), min_cut=min_cut(g), relaxations=relax, expansion_cost_cny_per_t=expansion_cost, conflict=conflict(g, target, options))
+    with_builds = None
+    if g.scenario.candidates:  # a plan leaves candidates unbuilt: say what building them would reach
+        with_builds, hint, hint_zh = _candidates_hint(g, target, options)
+        statement += hint
+        statement_zh += hint_zh
+    return Diagnosis(target=target, rate_mode=mode, max_rate=best, statement=statement, statement_zh=statement_zh, screens=placement + screens(g), min_cut=min_cut(g), relaxations=relax, expansion_cost_cny_per_t=expansion_cost, conflict=conflict(g, target, options), max_rate_with_candidates=with_builds)
+
+
+def _candidates_hint(g: MaterialGraph, target: float, options: SolveOptions) -> tuple[float | None, str, str]:
+    """The highest rate with the scenario's candidates built (a MILP) and the sentences pointing to ``flowopt invest``."""
+    from flowopt.invest import max_rate_with_candidates
+
+    n = len(g.scenario.candidates)
+    try:
+        rate = max_rate_with_candidates(g.scenario.model_copy(update={"policy": g.scenario.policy.model_copy(update={"target_rate": target})}), options)
+    except Exception:  # the hint is a courtesy: the diagnosis stands without it
+        rate = None
+    if rate is None:
+        return None, (f" The scenario also lists {n} candidate project(s), which a plan leaves unbuilt; run flowopt invest (POST /v1/investments) to choose which to build."), (f"本情景还列有 {n} 个候选项目，方案计算时均按未建设处理；可运行 flowopt invest（POST /v1/investments）选择建设哪些项目。")
+    if rate + 1e-9 >= target:
+        return rate, (f" The scenario also lists {n} candidate project(s), which a plan leaves unbuilt: with them the target is reachable (up to {rate:.2%}). Run flowopt invest (POST /v1/investments) to choose which to build at least cost."), (f"本情景还列有 {n} 个候选项目，方案计算时均按未建设处理：建设后可以实现目标（最高 {rate:.2%}）。请运行 flowopt invest（POST /v1/investments）选择成本最低的建设方案。")
+    return rate, (f" The scenario also lists {n} candidate project(s), which a plan leaves unbuilt; even with them the highest rate is {rate:.2%} (flowopt invest diagnoses the network with them built)."), (f"本情景还列有 {n} 个候选项目，方案计算时均按未建设处理；即使全部可建，最高也只能达到 {rate:.2%}（flowopt invest 会按建成后的网络给出诊断）。")
 
 
 def max_reachable_rate(g: MaterialGraph | Network, options: SolveOptions | None = None) -> float | None:

@@ -131,6 +131,10 @@ VALUES: dict[str, dict[str, Label]] = {
         "exclusive_groups": L("at most one alternative per group", "互斥组至多建一个"),
         "capital_budget": L("capital within budget", "投资不超预算"),
         "capital_cost": L("capital annualized as stated", "投资年值核算"),
+        "sink_airspace": L("site airspace", "设施剩余库容"),
+        "co2_cap": L("CO2 within the cap", "二氧化碳排放不超上限"),
+        "airspace_total": L("intake within each site's airspace over the years", "多年进场量不超剩余库容"),
+        "airspace_carried": L("airspace carried between years", "年际库容结转"),
     },
     "table": {
         "sites": L("sites", "场地"),
@@ -162,6 +166,8 @@ SHADOW_UNITS: dict[str, Label] = {
     "quality_min": L("CNY/yr per percentage point of the limit", "元/年（每百分点限值）"),
     "feed_share": L("CNY/yr per percentage point of share", "元/年（每百分点占比）"),
     "target": L("CNY/yr per percentage point of the target", "元/年（目标每百分点）"),
+    "sink_airspace": L("CNY/yr per t of airspace", "元/年（每吨库容）"),
+    "co2_cap": L("CNY per tCO2 (CNY/yr per tCO2/yr of the cap)", "元/吨二氧化碳（上限每放宽 1 吨/年）"),
 }
 
 #: Table headers: field -> (label, unit key or ""). Shared by the text tables and the workbook.
@@ -301,7 +307,7 @@ TEXT: dict[str, Label] = {
     "plan.cost": L("Total cost: {cost}   (audit: {audit})", "年总成本：{cost}（审计：{audit}）"),
     "plan.tonnes": L("Tonnes per year (t/yr):", "年吨数（吨/年）："),
     "plan.prior": L("prior-year stock {t}", "其中往年贮存 {t}"),
-    "plan.cost_terms": L("Cost terms (CNY/yr; revenue subtracted):", "成本分项（元/年；收入为减项）："),
+    "plan.cost_terms": L("Cost terms (CNY/yr; revenue and incentives subtracted):", "成本分项（元/年；收入与税收优惠为减项）："),
     "plan.flows": L("Flows ({shown} of {total}, largest first; --all-flows for all):", "流向（共 {total} 条，列出最大的 {shown} 条；--all-flows 显示全部）："),
     "plan.flows_all": L("Flows ({total}, largest first):", "流向（共 {total} 条，按吨数排序）："),
     "plan.flows_by": L("Flows by {by} ({n} groups, largest first; --all-flows for every flow of a group):", "按{by}分组的流向（{n} 组，按吨数排序；--all-flows 显示每组全部流向）："),
@@ -616,3 +622,108 @@ HEADERS.update({
 })
 
 VALUES["status"].update({"feasible": L("feasible, not proven optimal (time limit)", "可行但未证明最优（时间上限）")})
+
+
+# issue 15, airspace and carbon: the plan's airspace and CO2 lines, the pathway's airspace, the
+# cost-CO2 curve (flowopt sweep --co2)
+TEXT.update({
+    "plan.airspace": L("Airspace of the disposal and storage sites (t; years left at this year's intake):", "处置/贮存设施剩余库容（吨；按当年进场量计的剩余年限）："),
+    "plan.airspace_row": L("  {sink:<6} {name}: {start} at the start, takes {intake}, {left} left: {years}", "  {sink:<6} {name}：年初 {start}，进场 {intake}，年末剩余 {left}：{years}"),
+    "plan.co2": L("CO2 (tCO2/yr):", "二氧化碳排放（吨/年）："),
+    "plan.co2_top": L("  largest by project (net): {items}", "  按项目（净排放）最大：{items}"),
+    "pathway.airspace": L("Airspace (t left at the start of each year, then at the end of the last; years left at the last year's intake):", "剩余库容（各年年初吨数，最后为末年年末；按末年进场量计的剩余年限）："),
+    "pathway.airspace_years": L("{years} years left", "尚可使用 {years} 年"),
+    "pathway.airspace_never": L("takes nothing in the last year", "末年无进场"),
+    "pathway.airspace_full": L("; full within the pathway: {price} CNY per extra t of airspace", "；路径内库容用尽：每增加 1 吨库容值 {price} 元"),
+    "airspace.years": L("{years} years left", "尚可使用 {years} 年"),
+    "airspace.never": L("takes nothing this year", "当年无进场"),
+    "co2.title": L("flowopt sweep --co2: {id} ({mode} target {target}), CO2 caps {lo}–{hi} tCO2/yr ({basis})", "flowopt 成本—碳排放曲线：{id}（{mode}目标 {target}），排放上限 {lo}–{hi} 吨/年（{basis}）"),
+    "co2.range": L("Least CO2 this network can emit at the target: {least} tCO2/yr; the least-cost plan emits {free} tCO2/yr.", "达标前提下最低可能排放：{least} 吨/年；最低成本方案排放 {free} 吨/年。"),
+    "co2.breakpoints": L("Breakpoints (cap, tCO2/yr): {points}", "断点（排放上限，吨/年）：{points}"),
+    "co2.segment": L("  {lo} – {hi} tCO2/yr: {label} [{prices} CNY per tCO2]", "  {lo} – {hi} 吨/年：{label}［{prices} 元/吨二氧化碳］"),
+    "co2.none": L("No plan meets the target under any cap in [{lo}, {hi}] tCO2/yr: the least CO2 at the target is {least} tCO2/yr.", "在 [{lo}, {hi}] 吨/年的排放上限内没有达标方案：达标前提下最低排放为 {least} 吨/年。"),
+    "co2.unreachable": L("The target cannot be met at all, so there is no cost–CO2 curve.", "目标本身无法实现，因此没有成本—碳排放曲线。"),
+    "co2.written": L("Written: {out}/co2_curve.csv, co2_segments.csv, co2_curve.svg", "已写出：{out}/co2_curve.csv、co2_segments.csv、co2_curve.svg"),
+    "co2.cap_binds": L("the cap binds", "排放上限起约束作用"),
+    "co2.cap_free": L("the cap does not bind", "排放上限不起约束作用"),
+    "chart.co2_title": L("Cost–CO2 trade-off: least cost under a cap on {basis} CO2", "成本—碳排放权衡：{basis}排放上限下的最低年总成本"),
+    "chart.co2_axis": L("CO2 cap (tCO2/yr)", "二氧化碳排放上限（吨/年）"),
+    "chart.co2_slope": L(" ({value} CNY per tCO2)", "（每吨二氧化碳 {value} 元）"),
+})
+VALUES["co2_basis"] = {"gross": L("gross", "总"), "net": L("net", "净")}
+HEADERS.update({
+    "sink": (L("Site", "设施"), ""),
+    "remaining_start_t": (L("Airspace at the start", "年初剩余库容"), "t"),
+    "remaining_t": (L("Airspace left", "年末剩余库容"), "t"),
+    "years_left": (L("Years left", "剩余年限"), "yr"),
+    "transport_tco2": (L("Transport CO2", "运输排放"), "tCO2/yr"),
+    "process_tco2": (L("Process CO2", "工艺排放"), "tCO2/yr"),
+    "electricity_tco2": (L("Electricity CO2", "用电排放"), "tCO2/yr"),
+    "gross_tco2": (L("Gross CO2", "总排放"), "tCO2/yr"),
+    "avoided_tco2": (L("Avoided CO2", "替代减排"), "tCO2/yr"),
+    "net_tco2": (L("Net CO2", "净排放"), "tCO2/yr"),
+    "cap_tco2": (L("CO2 cap", "排放上限"), "tCO2/yr"),
+    "co2_tco2": (L("CO2 under the cap", "受限排放量"), "tCO2/yr"),
+    "cny_per_tco2": (L("Cost of one tCO2 less", "每减排 1 吨成本"), "CNY/tCO2"),
+})
+UNITS.update({
+    "tCO2/yr": L("tCO2/yr", "吨二氧化碳/年"),
+    "tCO2": L("tCO2", "吨二氧化碳"),
+    "CNY/tCO2": L("CNY/tCO2", "元/吨二氧化碳"),
+    "tCO2/t": L("tCO2/t", "吨二氧化碳/吨"),
+    "tCO2/(t·km)": L("tCO2/(t·km)", "吨二氧化碳/(吨·公里)"),
+    "tCO2/MWh": L("tCO2/MWh", "吨二氧化碳/兆瓦时"),
+    "kWh/t": L("kWh/t", "千瓦时/吨"),
+})
+
+
+
+# issue 15, markets, incentives and firms' duties: the plan's market, incentive and duty lines
+# (text, report, workbook), the audit's checks, the cards' units, the tables' names
+TEXT.update({
+    "plan.markets": L("Product markets (t/yr of product; a market, not a capacity, may limit the projects):", "产品市场（吨/年产品；限制项目的可能是市场而非产能）："),
+    "plan.market_tier": L("tier {k} of {n} at {price} CNY/t", "第 {k}/{n} 档，{price} 元/吨"),
+    "plan.market_nothing": L("nothing sold", "无销售"),
+    "plan.market_untiered": L("no price tiers (each project's own revenue)", "无价格档（按各项目自身收入）"),
+    "plan.market_binds": L("full: {price} CNY/yr per t/yr of demand", "已饱和：需求每增加 1 吨/年值 {price} 元/年"),
+    "plan.market_room": L("room left", "尚有余量"),
+    "plan.market_no_limit": L("no limit", "不限"),
+    "plan.incentives": L("Tax incentives (VAT refund, income-tax reduction): {total} CNY/yr (VAT refund {vat}, income tax {tax}); the same plan without them would cost {without} CNY/yr.", "税收优惠（增值税即征即退、所得税减计收入）：{total} 元/年（增值税退税 {vat}，所得税 {tax}）；同一方案若无优惠，年总成本为 {without} 元。"),
+    "plan.incentives_off": L("Tax incentives: not counted (policy.apply_incentives is false); the projects' rates are in the data.", "税收优惠：未计入（policy.apply_incentives 为 false），各项目的优惠比例见数据。"),
+    "plan.duties": L("Firms' duties (each firm's rate by its ledger: its own tonnes delivered to utilization, by itself or by others):", "企业主体责任目标（按企业台账口径：自有固废交付综合利用的吨数，自行利用 + 委托利用）："),
+    "plan.duty_binds": L("binds: {price} CNY/yr per point", "起约束作用：每个百分点 {price} 元/年"),
+    "plan.duty_met": L("met, does not bind", "已达到，不起约束作用"),
+})
+HEADERS.update({
+    "market": (L("Market", "市场"), ""),
+    "market_name": (L("Product", "产品"), ""),
+    "limit_t": (L("Demand limit", "需求上限"), "t/yr"),
+    "sold_t": (L("Sold", "销量"), "t/yr"),
+    "tier_reached": (L("Price tier reached", "所达价格档"), ""),
+    "price_reached_cny_per_t": (L("Price of the last tonne", "末吨价格"), "CNY/t"),
+    "market_revenue_cny": (L("Market revenue", "市场收入"), "CNY/yr"),
+    "market_state": (L("Demand", "需求"), ""),
+    "incentive_item": (L("Catalogue item", "目录条目"), ""),
+    "vat_refund_rate": (L("VAT refund rate", "增值税退税比例"), "fraction"),
+    "vat_refund_cny": (L("VAT refund", "增值税退税"), "CNY/yr"),
+    "income_tax_cny": (L("Income tax saved", "所得税减免"), "CNY/yr"),
+    "incentive_cny": (L("Incentives", "税收优惠"), "CNY/yr"),
+    "duty": (L("Duty", "责任目标"), "fraction"),
+    "duty_reached": (L("Reached (ledger)", "达到（台账口径）"), "fraction"),
+    "delivered_t": (L("Delivered to utilization", "交付综合利用"), "t/yr"),
+    "duty_state": (L("Binds?", "是否约束"), ""),
+})
+VALUES["audit"].update({
+    "market_demand": L("products sold within each market's demand", "产品销量不超市场需求"),
+    "market_revenue": L("market revenue as the price tiers give it", "市场收入与价格档一致"),
+    "incentives": L("tax incentives as the projects' rates give them", "税收优惠与各项目比例一致"),
+    "firm_targets": L("firms' duties met", "企业主体责任目标达成"),
+})
+VALUES["table"].update({
+    "markets": L("product markets", "产品市场"),
+    "market_tiers": L("market price tiers", "市场价格档"),
+})
+SHADOW_UNITS.update({
+    "market_demand": L("CNY/yr per t/yr of demand", "元/年（每吨/年需求）"),
+    "firm_target": L("CNY/yr per percentage point of the duty", "元/年（责任目标每百分点）"),
+})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flowopt.schema import Scenario
 
 #: Kind of subject -> the scenario table that holds it.
-TABLES = {"project": "projects", "sink": "sinks", "stockpile": "stockpiles", "route": "routes", "stream": "streams", "firm": "firms", "site": "sites"}
+TABLES = {"project": "projects", "sink": "sinks", "stockpile": "stockpiles", "route": "routes", "stream": "streams", "firm": "firms", "site": "sites", "market": "markets"}
 
 
 class Labels:

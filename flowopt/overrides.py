@@ -56,6 +56,7 @@ _REFERENCES: dict[str, tuple[tuple[str, str], ...]] = {
     "streams": (("composition", "stream"), ("stockpiles", "stream"), ("accepts", "stream"), ("residues", "stream"), ("routes", "stream")),
     "projects": (("accepts", "outlet"), ("residues", "project"), ("quality", "project")),
     "sinks": (("accepts", "outlet"),),
+    "markets": (("market_tiers", "market"),),
 }
 _DISABLE = {"projects": ("capacity_t", 0.0), "sinks": ("capacity_t", 0.0), "stockpiles": ("max_reclaim_t", 0.0), "routes": ("prohibited", True), "streams": ("generation_t", 0.0)}
 _SETTINGS = ("policy", "transport", "id", "name_zh", "name_en", "year", "description")

@@ -33,8 +33,16 @@ Conventions (also in ``models/README.md``, section "The multi-year pathway"):
   year; the pathway objective is the present value in first-year CNY. Per-year costs and
   shadow prices are reported in that year's own (undiscounted) CNY.
 
-Not modelled: tonnes placed in storage sinks do not become reclaimable stock in later years,
-and prices, compositions and distances are the base's in every year.
+* **Airspace.** A sink with ``remaining_volume_t`` V_d has one linking row
+  ``sum_y I_{d,y} <= V_d``; each year is audited against the airspace the earlier years left,
+  and the result reports, per sink, what is left at the end and the years of life left at the
+  last year's intake.
+* **Reclaimable storage.** A storage sink with ``reclaim_as: k`` adds the tonnes placed in it
+  in year y to pile k's stock from y + 1 on: the pile's rows ``storage_stock[k, y]`` (reclaim
+  so far − tonnes stored in earlier years <= stock at the start) replace its ``stock_total``.
+
+Not modelled: reclaim does not give airspace back, and prices, compositions and distances are
+the base's in every year.
 
 An infeasible year is an answer, not a crash: the result names the year, its highest
 reachable rate and (optionally) its diagnosis from :func:`flowopt.diagnosis.diagnose`.
@@ -369,7 +377,7 @@ def load_pathway(path: str | os.PathLike[str]) -> Pathway:
 # ---------------------------------------------------------------------------------------------
 
 
-def year_scenario(p: Pathway, year: int, *, target: float | None = None, stock: Mapping[str, float] | None = None) -> Scenario:
+def year_scenario(p: Pathway, year: int, *, target: float | None = None, stock: Mapping[str, float] | None = None, airspace: Mapping[str, float] | None = None) -> Scenario:
     """Return the base scenario as it stands in ``year``.
 
     Args:
@@ -378,6 +386,8 @@ def year_scenario(p: Pathway, year: int, *, target: float | None = None, stock: 
         target: the year's target rate (default: the pathway's target, or the base's when
             the target is ``max``).
         stock: tonnes held per stockpile at the start of the year (default: the base's).
+        airspace: airspace left per sink at the start of the year, t (default: the base's
+            ``remaining_volume_t``).
 
     Returns:
         A scenario with grown generation, only the outlets in operation (with their ramped
@@ -406,7 +416,10 @@ def year_scenario(p: Pathway, year: int, *, target: float | None = None, stock: 
 
     def ramped(o: Any) -> Any:
         cap = spec.capacity.get(o.id, {}).get(year)
-        return o.model_copy(update={"capacity_t": float(cap)}) if cap is not None else o
+        out = o.model_copy(update={"capacity_t": float(cap)}) if cap is not None else o
+        if airspace is not None and o.id in airspace and getattr(o, "remaining_volume_t", None) is not None:
+            out = out.model_copy(update={"remaining_volume_t": max(0.0, float(airspace[o.id]))})
+        return out
 
     def stocked(k: Any) -> Any:
         if stock is None or k.id not in stock:
@@ -429,6 +442,8 @@ def year_scenario(p: Pathway, year: int, *, target: float | None = None, stock: 
         "accepts": keep("accepts", s.accepts, lambda r: r.outlet not in absent),
         "residues": keep("residues", s.residues, lambda r: r.project not in absent),
         "quality": keep("quality", s.quality, lambda r: r.project not in absent),
+        # a candidate can be built only in a year its project operates (flowopt.pathway_builds)
+        "candidates": keep("candidates", s.candidates, lambda r: r.project not in absent),
     }
     out = s.model_copy(update=update)
     out._locations = {**locs, **new_locs}
@@ -466,6 +481,19 @@ class StockYear(_Out):
     stock_start_t: float
     reclaim_t: float
     stock_end_t: float
+    added_t: float = 0.0
+    """Tonnes placed this year in the storage sinks that feed the pile (``sinks.reclaim_as``),
+    reclaimable from the next year: stock_end_t = stock_start_t − reclaim_t + added_t."""
+
+
+class AirspaceYear(_Out):
+    """One sink with a remaining volume in one year: airspace at the start, intake, at the end (t)."""
+
+    sink: str
+    year: int
+    remaining_start_t: float
+    intake_t: float
+    remaining_end_t: float
 
 
 class YearResult(_Out):
@@ -495,6 +523,8 @@ class YearResult(_Out):
     generation_t: float
     reclaim_t: dict[str, float] = {}
     stock: list[StockYear] = []
+    airspace: list[AirspaceYear] = []
+    """Sinks with a remaining volume: airspace at the start of the year, intake, at the end."""
     in_operation: list[str]
     """Projects and sinks in operation this year."""
     starting: list[str]
@@ -509,6 +539,29 @@ class YearResult(_Out):
     diagnosis: Diagnosis | None = None
     statement: str = ""
     statement_zh: str = ""
+
+
+class PathwayBuild(_Out):
+    """One candidate of a pathway with builds (:mod:`flowopt.pathway_builds`): built in which year, how big."""
+
+    id: str
+    project: str
+    name_zh: str = ""
+    name_en: str = ""
+    built: bool
+    year: int | None
+    """Year it comes into operation (``None``: not built)."""
+    size_t: float
+    """Capacity added, t/yr."""
+    capital_cny: float
+    annualized_cny: float
+    """Its annualized capital (CRF over its lifetime) plus fixed operating cost, CNY per operating year."""
+    years_in_operation: int
+    """Years of the pathway it operates in (from its year on)."""
+    capital_pv_cny: float
+    """``annualized_cny`` over those years, discounted like the years' costs (in the objective), CNY."""
+    earliest_year: int | None = None
+    source: str = ""
 
 
 class PathwayResult(_Out):
@@ -528,11 +581,28 @@ class PathwayResult(_Out):
     stock_value_cny_per_t: dict[str, float] = {}
     """Shadow price of each stockpile's total stock (present-value CNY per extra tonne held);
     above 0 when the stock runs out within the pathway."""
+    airspace_value_cny_per_t: dict[str, float] = {}
+    """Shadow price of each sink's airspace at the start (present-value CNY per extra tonne of
+    airspace); above 0 when the sink fills within the pathway."""
+    airspace_left_t: dict[str, float] = {}
+    """Airspace left per sink at the end of the last year (t)."""
+    airspace_years_left: dict[str, float | None] = {}
+    """Years of life left per sink at the end: airspace left / the last year's intake (``None``:
+    the sink took nothing in the last year)."""
     checks: list[AuditCheck] = []
     """Pathway-level checks: yearly audits, stock totals, stock carried between years, objective."""
     audit_passed: bool = False
     solver: dict[str, Any] = {}
     warnings: list[str] = []
+    builds: list[PathwayBuild] = []
+    """With candidates in the base: every candidate, built (and in which year) or not."""
+    capital_cny_pv: float | None = None
+    """With builds: the present value of their annualized capital and fixed cost over the
+    operating years, included in ``objective_cny`` (the years' own costs are operating costs)."""
+    mip_gap: float | None = None
+    """With builds: relative gap of the build plan's MILP (0 when proven optimal)."""
+    builds_statement: str = ""
+    builds_statement_zh: str = ""
 
     _scenarios: dict[int, Scenario] = PrivateAttr(default_factory=dict)
 
@@ -577,6 +647,10 @@ class PathwayResult(_Out):
     def stock_table(self) -> pd.DataFrame:
         """Return one row per stockpile and year: stock at the start, reclaim, stock at the end."""
         return pd.DataFrame([s.model_dump() for y in self.years for s in y.stock])
+
+    def airspace_table(self) -> pd.DataFrame:
+        """Return one row per sink with a remaining volume and year: airspace at the start, intake, at the end."""
+        return pd.DataFrame([a.model_dump() for y in self.years for a in y.airspace])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -630,7 +704,7 @@ def _graph(s: Scenario, year: int) -> MaterialGraph:
         raise GraphError(msg, exc.problems) from exc
 
 
-def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_infeasible: bool = True, progress: ProgressCallback | None = None) -> PathwayResult:
+def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_infeasible: bool = True, progress: ProgressCallback | None = None, gap: float | None = None) -> PathwayResult:
     """Solve a pathway as one LP over its years and return per-year plans and checks.
 
     Args:
@@ -641,16 +715,24 @@ def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_i
         progress: called as ``progress(done, total, what)`` after each step: each year's
             network, the joint solve, then each year's plan (or, when infeasible, each year's
             own check); a callback that raises is dropped (see :mod:`flowopt.progress`).
+        gap: with candidates in the base, the relative MIP gap of the build plan (default
+            :data:`flowopt.pathway_builds.DEFAULT_GAP`).
 
     Returns:
         The result; ``status`` is ``optimal``, ``infeasible`` (with the years at fault),
-        ``audit_failed`` or ``error``. It never raises for an infeasible target.
+        ``audit_failed`` or ``error``. It never raises for an infeasible target. With candidates
+        in the base, the builds are chosen first (a MILP over the years, :mod:`flowopt.pathway_builds`)
+        and the years' plans are given those builds.
 
     Raises:
         InputError: the pathway is invalid, or a year's network is (e.g. a stream loses its
             last outlet when the outlets not yet in operation are removed).
     """
     errors = [x for x in validate_pathway(p) if x.severity == "error"]
+    if p.base.candidates:
+        from flowopt.pathway_builds import build_problems
+
+        errors += build_problems(p)
     if errors:  # a Pathway built by hand, not by parse_pathway
         msg = f"The pathway is invalid: {len(errors)} problem(s) found."
         raise InputError(msg, errors)
@@ -671,11 +753,22 @@ def solve_pathway(p: Pathway, options: SolveOptions | None = None, *, diagnose_i
             target = _floor(best)
             s = year_scenario(p, year, target=target)
             g = _graph(s, year)
+        linked = _storage_fed(p)
+        if linked:
+            # a pile fed by reclaimable storage keeps its yearly limit in every year; what it holds
+            # is bounded by the storage_stock rows that link the years
+            s = year_scenario(p, year, target=target, stock=linked)
+            g = _graph(s, year)
         years.append(_Year(year, s, g, target, p.weight(year)))
         steps.done(f"{year} network")
+    builds = bool(p.base.candidates)  # candidates: a MILP over the years first (flowopt.pathway_builds)
     for y in years:
-        y.lp = assemble(y.graph)
+        y.lp = assemble(y.graph, investment=builds)
     joint_lp = stack_years([(y.year, y.lp, y.weight) for y in years if y.lp is not None], stock0)
+    if builds:
+        from flowopt.pathway_builds import solve_with_builds
+
+        return solve_with_builds(p, [(y.year, y.lp, y.weight) for y in years if y.lp is not None], joint_lp, options, gap=gap, diagnose_infeasible=diagnose_infeasible, progress=progress)
     session = Session(joint_lp, options)
     if not session.accepted:
         return _error(p, years, "HiGHS rejected the pathway LP (check for huge or non-finite coefficients).", start)
@@ -708,6 +801,16 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: Solve
     # -dual: present-value CNY saved per extra tonne in the pile (the row is a <= limit)
     links = joint.lp.rows["stock_total"]
     value = {str(k): -float(d) for k, d in zip(links.keys, joint.duals("stock_total"), strict=True)}
+    # a pile fed by storage: its stock at the start bounds every year's row
+    for (k, _), d in zip(joint.lp.rows["storage_stock"].keys, joint.duals("storage_stock"), strict=True):  # type: ignore[misc]
+        value[str(k)] = value.get(str(k), 0.0) - float(d)
+    space = joint.lp.rows["airspace_total"]
+    airspace_value = {str(k): -float(d) for k, d in zip(space.keys, joint.duals("airspace_total"), strict=True)}
+    volume = {d.id: d.remaining_volume_t for d in p.base.sinks if d.remaining_volume_t is not None}
+    feeds = {d.id: d.reclaim_as for d in p.base.sinks if d.reclaim_as is not None}
+    added: dict[int, dict[str, float]] = {}
+    placed: dict[int, dict[str, float]] = {}
+    air_starts: dict[int, dict[str, float]] = {}
     results: list[YearResult] = []
     scenarios: dict[int, Scenario] = {}
     shipped: dict[int, dict[str, float]] = {}
@@ -718,10 +821,22 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: Solve
         flows, reclaim = extract_flows(y.graph, outcome)
         held = dict(stock)
         starts[y.year] = held
-        audited = year_scenario(p, y.year, target=y.target, stock=held)
+        air_held = dict(volume)
+        air_starts[y.year] = air_held
+        audited = year_scenario(p, y.year, target=y.target, stock=held, airspace=air_held)
         scenarios[y.year] = audited
         for k, t in reclaim.items():
             stock[k] = stock[k] - t
+        # tonnes placed in sinks this year: airspace used up, reclaimable storage from next year
+        placed[y.year] = {d: sum(f.tonnes for f in flows if f.destination_kind == "sink" and f.destination == d) for d in sorted(set(volume) | set(feeds))}
+        added[y.year] = defaultdict(float)
+        for d, t in placed[y.year].items():
+            if d in volume:
+                volume[d] -= t
+            if d in feeds and feeds[d] in stock:
+                added[y.year][feeds[d]] += t
+        for k, t in added[y.year].items():
+            stock[k] += t
         # what actually left each pile, read from the flows (checked against reclaim below)
         shipped[y.year] = {k: sum(f.tonnes for f in flows if f.source_kind == "stock" and f.source == k) for k in held}
         assert outcome.objective is not None
@@ -751,7 +866,8 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: Solve
             solver={"name": "HiGHS", "status": joint.status.value, "message": joint.message, "runtime_s": joint.runtime_s, "pathway": p.id},
             max_utilization_rate=best,
         )
-        stock_rows = [StockYear(stockpile=k, year=y.year, stock_start_t=held[k], reclaim_t=reclaim.get(k, 0.0), stock_end_t=held[k] - reclaim.get(k, 0.0)) for k in sorted(held)]
+        stock_rows = [StockYear(stockpile=k, year=y.year, stock_start_t=held[k], reclaim_t=reclaim.get(k, 0.0), stock_end_t=held[k] - reclaim.get(k, 0.0) + added[y.year].get(k, 0.0), added_t=added[y.year].get(k, 0.0)) for k in sorted(held)]
+        air_rows = [AirspaceYear(sink=d, year=y.year, remaining_start_t=air_held[d], intake_t=placed[y.year].get(d, 0.0), remaining_end_t=air_held[d] - placed[y.year].get(d, 0.0)) for d in sorted(air_held)]
         met = k_.target_rate_value + 1e-7 >= y.target
         spec_target = p.spec.targets[y.year]
         results.append(YearResult(
@@ -769,6 +885,7 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: Solve
             generation_t=k_.generated_t,
             reclaim_t=reclaim,
             stock=stock_rows,
+            airspace=air_rows,
             in_operation=sorted(o.id for o in (*audited.projects, *audited.sinks)),
             starting=_starting(p, y.year),
             capacity_t={o: float(r[y.year]) for o, r in sorted(p.spec.capacity.items()) if y.year in r},
@@ -780,9 +897,11 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: Solve
         ))
         if steps is not None:
             steps.done(f"{y.year} plan")
-    checks = pathway_checks(p, results, shipped, starts, joint.objective)
+    checks = pathway_checks(p, results, shipped, starts, joint.objective, added=added, placed=placed, airspace_starts=air_starts)
     passed = all(c.passed for c in checks)
     total = sum(r.objective_cny or 0.0 for r in results)
+    last = placed.get(results[-1].year, {}) if results else {}
+    years_left = {d: (max(v, 0.0) / last[d] if last.get(d, 0.0) > 1e-6 else None) for d, v in sorted(volume.items())}
     status: Literal["optimal", "audit_failed"] = "optimal" if passed else "audit_failed"
     message = "Every year meets its target; stock carried between years is consistent." if passed else "The pathway failed a check against the input data: " + "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.passed)
     out = PathwayResult(
@@ -796,6 +915,9 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: Solve
         total_cost_cny=total,
         years=results,
         stock_value_cny_per_t=value,
+        airspace_value_cny_per_t=airspace_value,
+        airspace_left_t=dict(sorted(volume.items())),
+        airspace_years_left=years_left,
         checks=checks,
         audit_passed=passed,
         solver=_solver(joint, start, years),
@@ -803,6 +925,16 @@ def _optimal(p: Pathway, years: list[_Year], joint: SolveOutcome, options: Solve
     )
     out._scenarios = scenarios
     return out
+
+
+def _storage_fed(p: Pathway) -> dict[str, float]:
+    """Piles fed by reclaimable storage, with the stock the joint LP's years give them.
+
+    That is max(stock at the start, yearly reclaim limit): the yearly row is then the pile's
+    limit and its lot exists from the first year on (the ``storage_stock`` rows hold the stock).
+    """
+    fed = {d.reclaim_as for d in p.base.sinks if d.reclaim_as is not None}
+    return {k.id: max(k.stock_t, k.max_reclaim_t) for k in p.base.stockpiles if k.id in fed}
 
 
 def _starting(p: Pathway, year: int) -> list[str]:
@@ -819,7 +951,7 @@ def _solver(joint: SolveOutcome | None, start: float, years: list[_Year]) -> dic
     return info
 
 
-def pathway_checks(p: Pathway, years: list[YearResult], shipped: Mapping[int, Mapping[str, float]], starts: Mapping[int, Mapping[str, float]], objective_cny: float) -> list[AuditCheck]:
+def pathway_checks(p: Pathway, years: list[YearResult], shipped: Mapping[int, Mapping[str, float]], starts: Mapping[int, Mapping[str, float]], objective_cny: float, *, added: Mapping[int, Mapping[str, float]] | None = None, placed: Mapping[int, Mapping[str, float]] | None = None, airspace_starts: Mapping[int, Mapping[str, float]] | None = None) -> list[AuditCheck]:
     """Check what links the years: yearly audits, stock totals, carried stock, the objective.
 
     Args:
@@ -828,14 +960,24 @@ def pathway_checks(p: Pathway, years: list[YearResult], shipped: Mapping[int, Ma
         shipped: tonnes leaving each stockpile per year, summed from the year's flows.
         starts: stock held per stockpile at the start of each year, as audited.
         objective_cny: the joint LP's objective (present value).
+        added: tonnes added to each pile at the end of each year by its reclaimable storage
+            sinks (``sinks.reclaim_as``), read from the flows.
+        placed: tonnes placed in each sink with airspace or reclaimable storage, per year.
+        airspace_starts: airspace per sink at the start of each year, as audited.
 
     Returns:
         ``yearly_audits`` (every year's plan passed :func:`flowopt.audit.audit_plan` against
         its own scenario), ``stock_total`` (reclaim over all years within each pile's stock),
         ``stock_carried`` (each year starts with the stock the previous year left, and the
         first with the base's), ``stock_non_negative`` and ``objective`` (the discounted sum
-        of the years' recomputed costs equals the solver's objective).
+        of the years' recomputed costs equals the solver's objective). With sinks that have a
+        remaining volume, also ``airspace_total`` (intake over the years within the airspace at
+        the start) and ``airspace_carried`` (each year starts with the airspace the previous
+        one left). Stock added by reclaimable storage counts in ``stock_total`` and
+        ``stock_carried`` from the year after it was placed.
     """
+    added = added or {}
+    placed = placed or {}
     stock0 = {k.id: k.stock_t for k in p.base.stockpiles}
     scale = max([1.0, *stock0.values(), *(y.generation_t for y in years)])
     tol_t = TOL_REL * scale
@@ -850,10 +992,14 @@ def pathway_checks(p: Pathway, years: list[YearResult], shipped: Mapping[int, Ma
         return AuditCheck(name=name, passed=ok, worst_violation=max(worst, 0.0), detail="ok" if ok else f"worst at {where}: {worst:.6g} beyond the limit")
 
     total = defaultdict(float)
-    for y in years:
+    inflow = defaultdict(float)  # stored in years before the last, so reclaimable within the pathway
+    for i, y in enumerate(years):
         for k, t in shipped.get(y.year, {}).items():
             total[k] += t
-    out.append(check("stock_total", [(total[k] - stock0[k], k) for k in sorted(stock0)], tol_t))
+        if i < len(years) - 1:
+            for k, t in added.get(y.year, {}).items():
+                inflow[k] += t
+    out.append(check("stock_total", [(total[k] - stock0[k] - inflow[k], k) for k in sorted(stock0)], tol_t))
     carried: list[tuple[float, str]] = []
     held = dict(stock0)
     for y in years:
@@ -861,8 +1007,21 @@ def pathway_checks(p: Pathway, years: list[YearResult], shipped: Mapping[int, Ma
         for k in sorted(stock0):
             carried.append((abs(start.get(k, math.nan) - held[k]) if k in start else math.inf, f"{k} at the start of {y.year}"))
             held[k] -= shipped.get(y.year, {}).get(k, 0.0)
+            held[k] += added.get(y.year, {}).get(k, 0.0)
     out.append(check("stock_carried", carried, tol_t))
     out.append(check("stock_non_negative", [(-held[k], k) for k in sorted(held)], tol_t))
+    volume0 = {d.id: d.remaining_volume_t for d in p.base.sinks if d.remaining_volume_t is not None}
+    if volume0:
+        used = {d: sum(placed.get(y.year, {}).get(d, 0.0) for y in years) for d in volume0}
+        out.append(check("airspace_total", [(used[d] - volume0[d], d) for d in sorted(volume0)], tol_t))
+        left = dict(volume0)
+        moved: list[tuple[float, str]] = []
+        for y in years:
+            start = (airspace_starts or {}).get(y.year, {})
+            for d in sorted(volume0):
+                moved.append((abs(start[d] - left[d]) if d in start else math.inf, f"{d} at the start of {y.year}"))
+                left[d] -= placed.get(y.year, {}).get(d, 0.0)
+        out.append(check("airspace_carried", moved, tol_t))
     recomputed = 0.0
     gross = 1.0
     for y in years:
@@ -916,7 +1075,7 @@ def _infeasible(p: Pathway, years: list[_Year], options: SolveOptions, full: boo
     if bad:
         message = f"The pathway is infeasible: {', '.join(bad)} cannot meet {'its target' if len(bad) == 1 else 'their targets'}. " + " ".join(statements) + (f" {reason}" if reason else "")
     else:
-        message = "The pathway is infeasible although every year is feasible on its own: together the years need more legacy stock than the stockpiles hold. Lower a target that relies on reclaim, or check stock_t."
+        message = "The pathway is infeasible although every year is feasible on its own: together the years need more legacy stock than the stockpiles hold, or more airspace than the sinks have left. Lower a target that relies on reclaim, or check stock_t and sinks.remaining_volume_t."
     return PathwayResult(pathway_id=p.id, base_scenario_id=p.base.id, status="infeasible", message=message.strip(), rate_mode=p.base.policy.rate_mode.value, discount_rate=p.spec.discount_rate, years=results, solver=_solver(None, start, years))
 
 
@@ -925,7 +1084,7 @@ def _error(p: Pathway, years: list[_Year], message: str, start: float) -> Pathwa
     return PathwayResult(pathway_id=p.id, base_scenario_id=p.base.id, status="error", message=message, rate_mode=p.base.policy.rate_mode.value, discount_rate=p.spec.discount_rate, years=results, solver=_solver(None, start, years))
 
 
-def run_pathway(source: Pathway | str | os.PathLike[str] | None = None, options: SolveOptions | None = None, *, diagnose_infeasible: bool = True, progress: ProgressCallback | None = None) -> PathwayResult:
+def run_pathway(source: Pathway | str | os.PathLike[str] | None = None, options: SolveOptions | None = None, *, diagnose_infeasible: bool = True, progress: ProgressCallback | None = None, gap: float | None = None) -> PathwayResult:
     """Load (if needed) and solve a pathway.
 
     Args:
@@ -934,6 +1093,7 @@ def run_pathway(source: Pathway | str | os.PathLike[str] | None = None, options:
         options: solver settings.
         diagnose_infeasible: run the full diagnosis for a year that cannot meet its target.
         progress: ``progress(done, total, what)`` after each step (see :func:`solve_pathway`).
+        gap: relative MIP gap of the build plan when the base has candidates.
 
     Returns:
         The pathway result (see :func:`solve_pathway`).
@@ -947,7 +1107,7 @@ def run_pathway(source: Pathway | str | os.PathLike[str] | None = None, options:
         from flowopt.pipeline import default_data_dir  # local: pipeline imports much
 
         p = load_pathway(default_data_dir() if source is None else source)
-    return solve_pathway(p, options, diagnose_infeasible=diagnose_infeasible, progress=progress)
+    return solve_pathway(p, options, diagnose_infeasible=diagnose_infeasible, progress=progress, gap=gap)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -958,6 +1118,25 @@ def run_pathway(source: Pathway | str | os.PathLike[str] | None = None, options:
 def _rank(cards: list[Bottleneck]) -> list[Bottleneck]:
     """The target first, then the largest shadow prices (cards without ranges carry no stake)."""
     return sorted(cards, key=lambda b: (b.kind != "target", -abs(b.shadow_price), b.constraint))
+
+
+def _airspace_lines(r: PathwayResult, lang: str) -> list[str]:
+    """The airspace of the sinks with a remaining volume, year by year, and the years of life left."""
+    from flowopt import fmt
+    from flowopt.i18n import text
+
+    table = r.airspace_table()
+    if table.empty:
+        return []
+    lines = ["", text("pathway.airspace", lang)]
+    for d, group in table.groupby("sink", sort=True):
+        path = " -> ".join(fmt.number(v) for v in [*group["remaining_start_t"], group["remaining_end_t"].iloc[-1]])
+        years = r.airspace_years_left.get(str(d))
+        left = text("pathway.airspace_never", lang) if years is None else text("pathway.airspace_years", lang, years=fmt.number(years, 1))
+        price = r.airspace_value_cny_per_t.get(str(d), 0.0)
+        full = text("pathway.airspace_full", lang, price=fmt.number(price, 2)) if abs(price) > 1e-6 else ""
+        lines.append(f"  {d:<10}{path}   {left}{full}")
+    return lines
 
 
 def format_pathway(r: PathwayResult, *, lang: str = "en", top: int = 3) -> str:
@@ -992,6 +1171,10 @@ def format_pathway(r: PathwayResult, *, lang: str = "en", top: int = 3) -> str:
     lines = [text("pathway.title", lang, id=r.pathway_id, span=span, base=r.base_scenario_id), "=" * 72, text("pathway.status", lang, status=value("status", r.status, lang), message=message).rstrip()]
     if r.objective_cny is not None:
         lines.append(text("pathway.cost", lang, cost=fmt.money(r.objective_cny, lang, per_year=False), rate=fmt.rate(r.discount_rate, 1), plain=fmt.money(r.total_cost_cny or 0.0, lang, per_year=False), audit=text("passed" if r.audit_passed else "failed", lang)))
+    if r.builds:  # a pathway with candidates: what is built, and when (flowopt.pathway_builds)
+        from flowopt.pathway_builds import build_lines
+
+        lines += build_lines(r, lang)
     rows = []
     for y in r.years:
         reached = "" if y.target_rate_value is None else fmt.rate(y.target_rate_value)
@@ -1017,6 +1200,7 @@ def format_pathway(r: PathwayResult, *, lang: str = "en", top: int = 3) -> str:
         binding = {k: v for k, v in r.stock_value_cny_per_t.items() if abs(v) > 1e-6}
         sep = "，" if zh else ", "
         lines.append(text("pathway.short", lang, piles=sep.join(text("pathway.short_item", lang, pile=k, price=fmt.number(v, 2)) for k, v in sorted(binding.items()))) if binding else text("pathway.no_short", lang))
+    lines += _airspace_lines(r, lang)
     if any(y.bottlenecks for y in r.years):
         lines += ["", text("pathway.bottlenecks", lang)]
         for y in r.years:

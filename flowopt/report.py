@@ -26,6 +26,7 @@ from flowopt.i18n import (
     category,
     cost_term,
     family,
+    header,
     metric,
     name_of,
     shadow_unit,
@@ -33,7 +34,7 @@ from flowopt.i18n import (
     value,
 )
 from flowopt.io import atomic_path
-from flowopt.results import Plan
+from flowopt.results import TERM_SIGNS, Plan
 from flowopt.sankey import sankey_svg
 from flowopt.schema import TABLES, Scenario
 
@@ -235,6 +236,9 @@ def _blocks(plan: Plan, scenario: Scenario | None, lang: str, sankey_href: str |
     unmanaged = getattr(plan, "unmanaged", None)
     if unmanaged is not None:
         extra.append(unmanaged.headline_zh if zh else unmanaged.headline)
+    co2 = getattr(plan, "co2_t", None)
+    if co2 is not None and co2.cap_t is not None:  # a cap is policy: it belongs to the headline
+        extra.append(co2.headline_zh if zh else co2.headline)
     if extra:
         out.append(_Para(" ".join(extra)))
     if investment is not None:  # flowopt invest: which projects, then the plan given them
@@ -254,9 +258,11 @@ def _blocks(plan: Plan, scenario: Scenario | None, lang: str, sankey_href: str |
     rows = [[metric(f, lang)[0], fmt.number(getattr(k, f))] for f in figures]
     out.append(_Table([tr("项目", "item"), tr("吨/年", "t/yr")], rows, (False, True)))
     out.append(_Heading(2, tr("成本构成", "Cost terms")))
-    cost_rows = [[cost_term(t, lang), fmt.number(-v if t == "revenue_cny" else v), fmt.money(-v if t == "revenue_cny" else v, "zh") if zh else fmt.money_short(-v if t == "revenue_cny" else v, lang, per_year=True)] for t, v in plan.cost_terms.items()]
+    cost_rows = [[cost_term(t, lang), fmt.number(TERM_SIGNS.get(t, 1) * v), fmt.money(TERM_SIGNS.get(t, 1) * v, "zh") if zh else fmt.money_short(TERM_SIGNS.get(t, 1) * v, lang, per_year=True)] for t, v in plan.cost_terms.items()]
     cost_rows.append([tr("年总成本", "total cost"), fmt.number(plan.objective_cny), fmt.money(plan.objective_cny, "zh") if zh else fmt.money_short(plan.objective_cny, lang, per_year=True)])
-    out.append(_Table([tr("分项", "term"), tr("元/年（收入为负）", "CNY/yr (revenue negative)"), tr("约数", "rounded")], cost_rows, (False, True, True)))
+    out.append(_Table([tr("分项", "term"), tr("元/年（收入与税收优惠为负）", "CNY/yr (revenue and incentives negative)"), tr("约数", "rounded")], cost_rows, (False, True, True)))
+    out.extend(_markets_duties_blocks(plan, lang))
+    out.extend(_airspace_carbon_blocks(plan, lang))
     # Sankey
     out.append(_Heading(2, tr("物料流向（桑基图）", "Material flows (Sankey diagram)")))
     out.append(_Figure(sankey_svg(plan, lang, title=""), tr("带宽为年吨数，颜色为固废类别；悬停可查看精确吨数。", "Band width is tonnes per year, colour the waste category; hover for exact tonnes."), sankey_href, tr("（桑基图见 HTML 报告或 `sankey.svg`）", "(see the HTML report or `sankey.svg` for the diagram)")))
@@ -306,6 +312,76 @@ def _blocks(plan: Plan, scenario: Scenario | None, lang: str, sankey_href: str |
         out.extend(_Para(w) for w in plan.warnings)
     out.append(_Para(tr(f"由 flowopt {__version__} 生成；求解器 {plan.solver.get('name', 'HiGHS')}；结果已按原始输入审计。", f"Made by flowopt {__version__}; solver {plan.solver.get('name', 'HiGHS')}; the plan was audited against the original input."), "meta"))
     return title, out
+
+
+def _markets_duties_blocks(plan: Plan, lang: str) -> list[_Block]:
+    """Sections on the plan's product markets, tax incentives and firms' duties (none when it has none)."""
+    zh = lang == "zh"
+    out: list[_Block] = []
+
+    def nm(zh_name: str, en_name: str, ident: str) -> str:
+        return ((zh_name or en_name) if zh else (en_name or zh_name)) or ident
+
+    markets = getattr(plan, "markets", None) or []
+    if markets:
+        out.append(_Heading(2, "产品市场" if zh else "Product markets"))
+        out.append(_Para(text("plan.markets", lang).rstrip(":：")))
+        rows = []
+        for r in markets:
+            tier = text("plan.market_tier", lang, k=r.tier_reached, n=len(r.tiers), price=fmt.number(r.price_reached_cny_per_t or 0.0, 2)) if r.tier_reached else text("plan.market_nothing" if r.tiers else "plan.market_untiered", lang)
+            state = text("plan.market_binds", lang, price=fmt.number(r.shadow_price_cny_per_t or 0.0, 2)) if r.binds else text("plan.market_room", lang)
+            rows.append([r.market, nm(r.name_zh, r.name_en, r.market), fmt.number(r.limit_t) if r.limit_t is not None else text("plan.market_no_limit", lang), fmt.number(r.sold_t), tier, fmt.number(r.revenue_cny), state])
+        heads = [header(f, lang) for f in ("market", "market_name", "limit_t", "sold_t", "tier_reached", "market_revenue_cny", "market_state")]
+        out.append(_Table(heads, rows, (False, False, True, True, False, True, False)))
+    inc = getattr(plan, "incentives_cny", None)
+    if inc is not None:
+        out.append(_Heading(2, "税收优惠" if zh else "Tax incentives"))
+        if not inc.applied:
+            out.append(_Para(text("plan.incentives_off", lang)))
+        else:
+            out.append(_Para(text("plan.incentives", lang, total=fmt.number(inc.total_cny), vat=fmt.number(inc.vat_refund_cny), tax=fmt.number(inc.income_tax_cny), without=fmt.number(inc.objective_without_cny))))
+            rows = [[r.project, nm(r.name_zh, r.name_en, r.project), r.incentive_item or "—", fmt.number(r.revenue_cny), fmt.rate(r.vat_refund_rate, 0, lang=lang), fmt.number(r.vat_refund_cny), fmt.number(r.income_tax_cny), fmt.number(r.total_cny)] for r in inc.by_project]
+            heads = [header("project", lang), header("name", lang), header("incentive_item", lang), header("revenue_cny", lang), header("vat_refund_rate", lang, with_unit=False), header("vat_refund_cny", lang), header("income_tax_cny", lang), header("incentive_cny", lang)]
+            out.append(_Table(heads, rows, (False, False, False, True, True, True, True, True)))
+    duties = getattr(plan, "firm_targets", None) or []
+    if duties:
+        out.append(_Heading(2, "企业主体责任目标" if zh else "Firms' duties"))
+        out.append(_Para(text("plan.duties", lang).rstrip(":：")))
+        rows = []
+        for r in duties:
+            state = text("plan.duty_binds", lang, price=fmt.number(r.cny_per_point or 0.0)) if r.binds else text("plan.duty_met", lang)
+            rows.append([_firm(plan, r.firm, lang), fmt.rate(r.target_rate, 1, lang=lang), fmt.rate(r.rate, 2, lang=lang), fmt.number(r.delivered_t), fmt.number(r.generated_t), state])
+        heads = [header("firm", lang), header("duty", lang, with_unit=False), header("duty_reached", lang, with_unit=False), header("delivered_t", lang), header("generated_t", lang), header("duty_state", lang)]
+        out.append(_Table(heads, rows, (False, True, True, True, True, False)))
+    return out
+
+
+def _airspace_carbon_blocks(plan: Plan, lang: str) -> list[_Block]:
+    """Sections on the sites' airspace and the plan's CO2 (none when the plan has neither)."""
+    zh = lang == "zh"
+    out: list[_Block] = []
+
+    def tr(zh_text: str, en_text: str) -> str:
+        return _tr(lang, zh_text, en_text)
+
+    rows = getattr(plan, "airspace", None) or []
+    if rows:
+        out.append(_Heading(2, tr("处置/贮存设施剩余库容", "Airspace of the disposal and storage sites")))
+        out.append(_Para(tr("剩余年限 = 年末剩余库容 ÷ 当年进场量（当年无进场则不会用尽）。", "Years left = airspace left at the end of the year ÷ this year's intake (a site that takes nothing does not fill).")))
+        body = [[a.sink, ((a.name_zh or a.name_en) if zh else (a.name_en or a.name_zh)) or a.sink, value("sink_kind", a.kind, lang), fmt.number(a.remaining_start_t), fmt.number(a.intake_t), fmt.number(a.remaining_t), text("airspace.never", lang) if a.years_left is None else fmt.number(a.years_left, 1)] for a in rows]
+        heads = [header("sink", lang), header("name", lang), header("kind", lang), header("remaining_start_t", lang), header("intake_t", lang), header("remaining_t", lang), header("years_left", lang)]
+        out.append(_Table(heads, body, (False, False, False, True, True, True, True)))
+    co2 = getattr(plan, "co2_t", None)
+    if co2 is None or not (co2.gross_tco2 or co2.avoided_tco2 or co2.cap_t is not None):
+        return out
+    out.append(_Heading(2, tr("二氧化碳排放", "CO2 emissions")))
+    out.append(_Para(co2.headline_zh if zh else co2.headline))
+    columns = ["tonnes", "transport_tco2", "process_tco2", "electricity_tco2", "gross_tco2", "avoided_tco2", "net_tco2"]
+    for key, rows_, title in (("project", co2.by_project, tr("按项目（进入项目的吨数造成的排放）", "By project (what the tonnes delivered to it cause)")), ("firm", co2.by_firm, tr("按企业（各企业固废造成的排放）", "By firm (what each firm's waste causes)"))):
+        out.append(_Heading(3, title))
+        body = [[(f"{r.group} {(r.name_zh if zh else r.name_en) or ''}".strip() if key == "project" else _firm(plan, r.group, lang)), *(fmt.number(getattr(r, c)) for c in columns)] for r in rows_]
+        out.append(_Table([header(key, lang), *(header(c, lang) for c in columns)], body, (False, *(True for _ in columns))))
+    return out
 
 
 def _firm(plan: Plan, group: str, lang: str) -> str:

@@ -34,8 +34,17 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from flowopt.formulation.families import COST_TERMS
+from flowopt.airspace_carbon import AirspaceRow, Co2Summary, airspace_rows, carbon_summary
+from flowopt.formulation.families import COST_TERMS, TERMS
 from flowopt.graph import MaterialGraph
+from flowopt.markets_duties import (
+    FirmTargetRow,
+    IncentiveSummary,
+    MarketRow,
+    firm_target_rows,
+    incentive_summary,
+    market_rows,
+)
 from flowopt.schema import ProjectBooking, RateMode, Scenario, SinkBooking
 from flowopt.solve import SolveOutcome
 
@@ -91,10 +100,15 @@ class FlowRow(_Out):
     handling_cny: float
     """Processing cost (project) or fee (sink)."""
     revenue_cny: float
+    """Product revenue: ``revenue_cny_per_t`` × tonnes, plus this flow's share (by tonnes of the
+    project's feed) of what the project sells in markets (``projects.markets``)."""
     tax_cny: float
     penalty_cny: float
+    incentive_cny: float = 0.0
+    """Tax incentives on that revenue (VAT refunded plus income tax saved; 0 unless
+    ``policy.apply_incentives`` and the project has some)."""
     cost_cny: float
-    """transport + handling + tax + penalty − revenue."""
+    """transport + handling + tax + penalty − revenue − incentive."""
 
 
 class StreamFate(_Out):
@@ -253,7 +267,9 @@ class Bottleneck(_Out):
     """Model constraint name (for tools; explanations never need it)."""
     kind: str
     """``project_capacity``, ``project_min_intake``, ``sink_capacity``, ``route_capacity``,
-    ``stock_reclaim_limit``, ``quality_max``, ``quality_min``, ``feed_share`` or ``target``."""
+    ``stock_reclaim_limit``, ``quality_max``, ``quality_min``, ``feed_share``, ``target``,
+    ``market_demand`` (a product market's demand), ``firm_target`` (a firm's duty), or another
+    family of the registry (:mod:`flowopt.formulation.families`)."""
     subject: str
     """Id of the project, sink, route or stockpile (``park`` for the target)."""
     subject_name_zh: str
@@ -354,6 +370,21 @@ class Plan(_Out):
     target_marginal_cost: TargetMarginalCost | None = None
     max_utilization_rate: float | None = None
     """Highest value of the chosen rate any plan can reach (cost ignored)."""
+    airspace: list[AirspaceRow] = []
+    """Sinks with a remaining volume (库容): airspace at the start of the year, intake, what is left
+    at the end and the years of life left at this intake (:mod:`flowopt.airspace_carbon`)."""
+    co2_t: Co2Summary | None = None
+    """The plan's CO2 (tCO2/yr): transport, process, electricity, gross, avoided, net, the cap
+    and its price, by project and by firm (:mod:`flowopt.airspace_carbon`)."""
+    markets: list[MarketRow] = []
+    """Product markets sold into: tonnes sold against the demand limit, the price tier reached,
+    revenue, and the demand's shadow price when it binds (:mod:`flowopt.markets_duties`)."""
+    incentives_cny: IncentiveSummary | None = None
+    """Tax incentives (VAT refund, income-tax reduction): total and per project, and the plan's
+    cost without them (:mod:`flowopt.markets_duties`)."""
+    firm_targets: list[FirmTargetRow] = []
+    """Firms' duties (``firms.target_rate``): the rate each firm reaches by its ledger, and what
+    the duty costs the park per point when it binds (:mod:`flowopt.markets_duties`)."""
     audit: AuditReport
     warnings: list[str]
     solver: dict[str, Any]
@@ -419,7 +450,7 @@ GROUP_BY: tuple[str, ...] = ("firm", "stream", "category", "destination", "kind"
 
 def _scaled(f: FlowRow, firm: str, share: float) -> FlowRow:
     """One firm's part of a residue row fed by several firms (tonnes and money × share)."""
-    money = ("tonnes", "transport_cny", "handling_cny", "revenue_cny", "tax_cny", "penalty_cny", "cost_cny")
+    money = ("tonnes", "transport_cny", "handling_cny", "revenue_cny", "tax_cny", "penalty_cny", "incentive_cny", "cost_cny")
     return f.model_copy(update={"firm": firm, **{k: getattr(f, k) * share for k in money}})
 
 
@@ -463,14 +494,21 @@ def extract_flows(g: MaterialGraph, outcome: SolveOutcome) -> tuple[list[FlowRow
     penalty = s.policy.penalty_cny_per_t
     rows: list[dict[str, Any]] = []
     flows = _clean(outcome.cols("flow_t"))
+    # what each project sells in markets, shared among its flows by tonnes of feed
+    market = market_revenue(outcome)
+    feed: dict[str, float] = defaultdict(float)
+    for j in np.flatnonzero(flows > 0):
+        feed[g.arcs[int(j)].outlet] += float(flows[j])
     for j in np.flatnonzero(flows > 0):
         arc = g.arcs[int(j)]
         t = float(flows[j])
         lot = g.lots[arc.lot]
         transport = arc.transport_cny_per_t * t
+        incentive = 0.0
         if arc.outlet in g.projects:
             p = g.projects[arc.outlet]
-            handling, revenue = p.processing_cost_cny_per_t * t, p.revenue_cny_per_t * t
+            handling, revenue = p.processing_cost_cny_per_t * t, p.revenue_cny_per_t * t + market.get(arc.outlet, 0.0) * t / feed[arc.outlet]
+            incentive = p.incentive_factor * revenue if s.policy.apply_incentives else 0.0
             kind: FlowKind = "reuse" if p.counts_as == ProjectBooking.utilization else "disposal"
             dkind: Literal["project", "sink"] = "project"
         else:
@@ -478,7 +516,7 @@ def extract_flows(g: MaterialGraph, outcome: SolveOutcome) -> tuple[list[FlowRow
             handling, revenue = d.fee_cny_per_t * t, 0.0
             kind = "disposal" if d.counts_as == SinkBooking.disposal else "storage"
             dkind = "sink"
-        rows.append({"stream": lot.stream, "category": category[lot.stream].value, "lot": lot.id, "origin": lot.origin, "source_kind": lot.kind, "source": lot.source, "from_site": lot.site, "destination": arc.outlet, "destination_kind": dkind, "kind": kind, "tonnes": t, "distance_km": arc.distance_km, "transport_cny": transport, "handling_cny": handling, "revenue_cny": revenue, "tax_cny": 0.0, "penalty_cny": 0.0, "cost_cny": transport + handling - revenue})
+        rows.append({"stream": lot.stream, "category": category[lot.stream].value, "lot": lot.id, "origin": lot.origin, "source_kind": lot.kind, "source": lot.source, "from_site": lot.site, "destination": arc.outlet, "destination_kind": dkind, "kind": kind, "tonnes": t, "distance_km": arc.distance_km, "transport_cny": transport, "handling_cny": handling, "revenue_cny": revenue, "tax_cny": 0.0, "penalty_cny": 0.0, "incentive_cny": incentive, "cost_cny": transport + handling - revenue - incentive})
     # unmanaged_t has columns only when the scenario allows unmanaged tonnes
     unmanaged = _clean(outcome.cols("unmanaged_t"))
     for lid, t in zip(lp.cols["unmanaged_t"].keys, unmanaged, strict=True):
@@ -497,6 +535,29 @@ def extract_flows(g: MaterialGraph, outcome: SolveOutcome) -> tuple[list[FlowRow
         out.append(FlowRow.model_construct(**r, firm=firm, firm_shares=shares, origin_label=en, origin_label_zh=zh))
     out.sort(key=lambda r: (r.stream, r.source_kind, r.source, r.origin, r.destination))
     return out, reclaim
+
+
+def market_revenue(outcome: SolveOutcome) -> dict[str, float]:
+    """CNY/yr each project earns from its market sales (``sold_t`` × tier prices) in a solved LP.
+
+    Args:
+        outcome: an optimal outcome of an LP assembled from one network.
+
+    Returns:
+        Project id -> revenue from its markets (projects without market sales left out).
+    """
+    lp = outcome.lp
+    n = lp.network
+    if n is None or "sold_t" not in lp.cols or not len(lp.cols["sold_t"]):
+        return {}
+    from flowopt.formulation.families import sold_prices
+
+    sold = _clean(outcome.cols("sold_t"))
+    out: dict[str, float] = defaultdict(float)
+    for (p, _, _), t, price in zip(n.sales, sold, sold_prices(n), strict=True):
+        if t > 0:
+            out[p] += float(t) * float(price)
+    return dict(out)
 
 
 def origin_labels(source_kind: str, source: str, origin: str) -> tuple[str, str]:
@@ -799,6 +860,7 @@ def cost_terms(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float]) -> 
         terms["transport_cny"] += f.transport_cny
         terms["revenue_cny"] += f.revenue_cny
         terms["environmental_tax_cny"] += f.tax_cny
+        terms["incentives_cny"] += getattr(f, "incentive_cny", 0.0)
         terms["unmanaged_penalty_cny"] += f.penalty_cny
         if f.destination_kind == "project":
             terms["processing_cny"] += f.handling_cny
@@ -809,9 +871,13 @@ def cost_terms(s: Scenario, flows: list[FlowRow], reclaim: dict[str, float]) -> 
     return terms
 
 
+#: Sign with which each cost term enters the objective (revenue and incentives: −1).
+TERM_SIGNS: dict[str, int] = {t.name: t.sign for t in TERMS}
+
+
 def total_cost(terms: dict[str, float]) -> float:
-    """Return the objective from its terms (revenue subtracted)."""
-    return sum(v for k, v in terms.items() if k != "revenue_cny") - terms["revenue_cny"]
+    """Return the objective from its terms (revenue and incentives subtracted, as the registry says)."""
+    return sum(TERM_SIGNS.get(k, 1) * v for k, v in terms.items())
 
 
 def assemble_plan(scenario: Scenario, flows: list[FlowRow], reclaim: dict[str, float], fates: list[StreamFate], k: Kpis, *, objective_cny: float, target: float, bottlenecks: list[Bottleneck], audit: AuditReport, warnings: list[str], solver: dict[str, Any], why_not: list[WhyNot] | None = None, target_marginal_cost: TargetMarginalCost | None = None, max_utilization_rate: float | None = None) -> Plan:
@@ -857,6 +923,11 @@ def assemble_plan(scenario: Scenario, flows: list[FlowRow], reclaim: dict[str, f
         why_not=why_not or [],
         target_marginal_cost=target_marginal_cost,
         max_utilization_rate=max_utilization_rate,
+        airspace=airspace_rows(scenario, flows),
+        co2_t=carbon_summary(scenario, flows, bottlenecks),
+        markets=market_rows(scenario, flows, bottlenecks),
+        incentives_cny=incentive_summary(scenario, flows, objective_cny),
+        firm_targets=firm_target_rows(scenario, flows, bottlenecks),
         audit=audit,
         warnings=warnings,
         solver=solver,

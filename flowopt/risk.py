@@ -67,7 +67,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -99,6 +99,78 @@ ZERO_DUAL = 1e-7
 TORNADO_Q = (0.05, 0.95)
 
 Engine = Literal["local", "dask", "ray"]
+
+
+@dataclass(frozen=True)
+class BuildSet:
+    """A set of candidates built, to evaluate over the samples (picklable, sent with each block).
+
+    Attributes:
+        label: short name (``invest``, ``robust``, ``deterministic``).
+        name_en: how the text names it in English.
+        name_zh: the same in Chinese.
+        sizes_t: ``(candidate id, capacity it adds t/yr)`` for every candidate built, sorted.
+    """
+
+    label: str
+    name_en: str
+    name_zh: str
+    sizes_t: tuple[tuple[str, float], ...]
+
+    @classmethod
+    def of(cls, label: str, sizes: dict[str, float], name_en: str = "", name_zh: str = "") -> BuildSet:
+        """A build set from ``candidate id -> size`` (sizes of 0 dropped); names default to the list."""
+        items = tuple(sorted((str(c), float(v)) for c, v in sizes.items() if v > 0))
+        listed = ", ".join(f"{c} {v / 1e6:g} Mt/yr" for c, v in items) or "nothing"
+        listed_zh = "、".join(f"{c} {v / 1e4:,.0f} 万吨/年" for c, v in items) or "不建设"
+        return cls(label, name_en or f"{label}: {listed}", name_zh or f"{label}：{listed_zh}", items)
+
+    def key(self) -> tuple[tuple[str, float], ...]:
+        """The sizes as a hashable, picklable tuple."""
+        return self.sizes_t
+
+
+def plan_build_set(scenario: Scenario, target: float, options: SolveOptions | None = None) -> tuple[BuildSet | None, str, str]:
+    """The build set ``flowopt invest`` chooses with the scenario's own values (the current plan's).
+
+    Returns:
+        ``(build set, "", "")``, or ``(None, why not, the same in Chinese)`` when no build set
+        meets the target (or the solve ends without one).
+    """
+    from flowopt.invest import solve_investment
+
+    try:
+        inv = solve_investment(scenario, target_rate=target, options=options, explain=False, decision_values=False, break_even=False)
+    except FlowoptError as exc:
+        return None, f"No probability with the current plan's build set: flowopt invest ended without one ({exc.code}: {_short(str(exc), 200)}).", f"无现行方案建设组合下的概率：flowopt invest 未得到建设方案（{exc.code}）。"
+    if inv.plan is None:
+        return None, f"No probability with the current plan's build set: no build set meets the {target:.1%} target with the scenario's own values.", f"无现行方案建设组合下的概率：按情景原值，任何建设方案都无法达到 {target:.1%} 的目标。"
+    sizes = {b.id: b.size_t for b in inv.builds if b.built}
+    return BuildSet.of("invest", sizes, name_en="chosen by flowopt invest (" + (", ".join(f"{c} {v:,.0f} t/yr" for c, v in sorted(sizes.items())) or "nothing") + ")",
+                       name_zh="由 flowopt invest 选定（" + ("、".join(f"{c} {v:,.0f} 吨/年" for c, v in sorted(sizes.items())) or "不建设") + "）"), "", ""
+
+
+def _check_sets(scenario: Scenario, sets: Sequence[BuildSet]) -> list[BuildSet]:
+    """The build sets, checked against the scenario's candidates (every problem at once)."""
+    from flowopt.formulation.families import candidate_sizes
+
+    known = {c.id: c for c in scenario.candidates}
+    problems = []
+    for bs in sets:
+        for cid, size in bs.sizes_t:
+            c = known.get(cid)
+            if c is None:
+                problems.append(Problem("risk", None, "builds", f"build set '{bs.label}': no candidate '{cid}'.", "use ids from the candidates table."))
+                continue
+            low, high = candidate_sizes(c)
+            if not (low - 1e-9 * max(1.0, high) <= size <= high + 1e-9 * max(1.0, high)):
+                problems.append(Problem("risk", None, "builds", f"build set '{bs.label}': candidate '{cid}' can add {low:,.0f} to {high:,.0f} t/yr, not {size:,.0f}.", "give a size its sizing allows."))
+    if len({bs.label for bs in sets}) != len(sets):
+        problems.append(Problem("risk", None, "builds", "two build sets have the same label.", "give each build set its own label."))
+    if problems:
+        msg = f"The build sets do not fit the scenario: {len(problems)} problem(s) found."
+        raise InputError(msg, problems)
+    return list(sets)
 
 
 class _Out(BaseModel):
@@ -204,6 +276,8 @@ class SampleRow(_Out):
     utilization_rate: float | None
     max_rate_with_builds: float | None = None
     reachable_with_builds: bool | None = None
+    max_rate_with_sets: list[float | None] = []
+    """Highest rate with each build set of candidates (``RiskResult.build_sets``, in order)."""
     warm: bool | None
     """True when both solves started from the reference basis."""
     seconds: float | None
@@ -217,6 +291,20 @@ class SampleRow(_Out):
     def solved(self) -> bool:
         """True when the sample counts (solved, or shown to have no plan at all)."""
         return self.status in ("ok", "no_plan")
+
+
+class BuildSetProbability(_Out):
+    """The probability of the target with one set of candidates built (sizes in t/yr)."""
+
+    label: str
+    """``invest`` (the least-cost build set of ``flowopt invest`` with the scenario's own values),
+    ``deterministic`` or ``robust`` (``flowopt risk --robust``), or a name given."""
+    name_en: str
+    name_zh: str
+    sizes_t: dict[str, float]
+    """Candidate id -> capacity it adds, t/yr (only the candidates built)."""
+    probability: Interval
+    """P(highest rate with these builds ≥ target), over the solved samples."""
 
 
 class RiskResult(_Out):
@@ -240,6 +328,14 @@ class RiskResult(_Out):
     probability_with_builds: Interval | None = None
     """The same with the build set ``builds`` (``None`` without one)."""
     builds: str | None = None
+    build_sets: list[BuildSetProbability] = []
+    """The same with each set of candidates built: for a scenario with candidates, the build set
+    ``flowopt invest`` chooses with the scenario's own values (the current plan's), unless
+    ``builds`` is given; ``flowopt risk --robust`` evaluates the robust and the deterministic one."""
+    notes: list[str] = []
+    """What was not computed, and why (e.g. no build set meets the target with the scenario's values)."""
+    notes_zh: list[str] = []
+    """The same in Chinese."""
     deterministic_max_rate: float | None
     """Highest rate with the scenario's own values."""
     deterministic_objective_cny: float | None
@@ -268,6 +364,8 @@ class RiskResult(_Out):
             rec: dict[str, Any] = {"sample": r.index, "block": r.block, "status": r.status, "reachable": r.reachable, "max_rate": r.max_rate, "objective_cny": r.objective_cny, "utilization_rate": r.utilization_rate}
             if builds:
                 rec |= {"max_rate_with_builds": r.max_rate_with_builds, "reachable_with_builds": r.reachable_with_builds}
+            for bs, rate in zip(self.build_sets, r.max_rate_with_sets, strict=False):
+                rec[f"max_rate_with_{bs.label}"] = rate
             rec |= dict(zip(ids, r.values, strict=True))
             rec |= {"binding": "; ".join(r.binding), "limiting": "; ".join(r.limiting), "warm": r.warm, "seconds": r.seconds, "message": r.message}
             records.append(rec)
@@ -338,6 +436,8 @@ class _Job:
     start: int
     draws: list[list[float]]
     values: list[list[Any]]
+    sets: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+    """Build sets of candidates: ``(label, ((candidate id, size t/yr), ...))``."""
 
 
 @dataclass
@@ -355,6 +455,7 @@ class _Reference:
     free: _Side
     target: _Side
     builds_free: _Side | None
+    sets: list[_Side | None] = field(default_factory=list)
 
 
 # the references of this process, by run key (read-only once built; shared by threads)
@@ -368,7 +469,7 @@ def _reference(job: _Job) -> _Reference:
     with _references_lock:
         ref = _references.get(job.key)
         if ref is None:
-            ref = _build_reference(job.inputs, job.options, job.builds)
+            ref = _build_reference(job.inputs, job.options, job.builds, job.sets)
             _references[job.key] = ref
             while len(_references) > _MAX_REFERENCES:
                 _references.popitem(last=False)
@@ -377,7 +478,7 @@ def _reference(job: _Job) -> _Reference:
         return ref
 
 
-def _build_reference(inputs: Inputs, options: SolveOptions, builds: Overrides | None) -> _Reference:
+def _build_reference(inputs: Inputs, options: SolveOptions, builds: Overrides | None, sets: Sequence[tuple[str, Any]] = ()) -> _Reference:
     """Solve the scenario at the inputs' medians (and with the builds) and keep its bases."""
     from flowopt.formulation import Network, assemble
     from flowopt.graph import build_graph
@@ -403,7 +504,29 @@ def _build_reference(inputs: Inputs, options: SolveOptions, builds: Overrides | 
     out = session.solve()
     target = _Side(layout(lp_t), session.basis() if out.ok else None)
     builds_free = free_side(_with_builds(center, builds))[0] if builds is not None else None
-    return _Reference(free, target, builds_free)
+    median = inputs.quantile_values(0.5)
+    by_set: list[_Side | None] = []
+    for _, sizes in sets:
+        try:
+            by_set.append(free_side(with_candidates_built(inputs, center, median, dict(sizes)))[0])
+        except Exception:  # that set's samples are solved cold
+            by_set.append(None)
+    return _Reference(free, target, builds_free, by_set)
+
+
+def with_candidates_built(inputs: Inputs, sample: Scenario, values: Sequence[Any], sizes: dict[str, float]) -> Scenario:
+    """A sample's scenario with candidates built: each project's capacity raised by what is built.
+
+    The capacity a candidate adds is scaled by the sample's availability factor of its project
+    (:meth:`flowopt.uncertainty.Inputs.capacity_factors`), the same rule the robust-build MILP
+    uses (:mod:`flowopt.robust`); candidates not built and projects that exist only as unbuilt
+    candidates are left out (:func:`flowopt.invest.fixed_scenario`).
+    """
+    from flowopt.invest import fixed_scenario
+
+    factors = inputs.capacity_factors(values)
+    project = {c.id: c.project for c in sample.candidates}
+    return fixed_scenario(sample, {cid: size * factors.get(project.get(cid, ""), 1.0) for cid, size in sizes.items()})
 
 
 def _with_builds(s: Scenario, builds: Overrides | None) -> Scenario:
@@ -490,6 +613,14 @@ def _solve_sample(job: _Job, ref: _Reference | None, values: Sequence[Any], u: S
             built = _with_builds(scenario, job.builds)
             b_rate, _, _ = _max_rate(build_graph(built), ref.builds_free if ref else None, job.options)
             row.update(max_rate_with_builds=b_rate, reachable_with_builds=b_rate is not None and b_rate >= target - RATE_TOL)
+        rates: list[float | None] = []
+        for k, (_, sizes) in enumerate(job.sets):
+            built = with_candidates_built(job.inputs, scenario, values, dict(sizes))
+            side = ref.sets[k] if ref is not None and k < len(ref.sets) else None
+            rates.append(_max_rate(build_graph(built), side, job.options)[0])
+        row["max_rate_with_sets"] = rates
+        if job.builds is None and rates:  # the first set is the row's "with builds" figure
+            row.update(max_rate_with_builds=rates[0], reachable_with_builds=rates[0] is not None and rates[0] >= target - RATE_TOL)
     except InputError as exc:
         row.update(status=exc.code, reachable=None, message=_sample_reason(exc, job.inputs, values))
     except FlowoptError as exc:
@@ -568,8 +699,8 @@ def _check_args(samples: int, seed: int, tolerance: float, min_samples: int, met
         raise InputError(msg, problems)
 
 
-def _run_key(inputs: Inputs, options: SolveOptions, builds: Overrides | None) -> str:
-    text = json.dumps(inputs.base_data, sort_keys=True, default=str) + repr(options) + repr([s.record for s in inputs.specs]) + (builds.model_dump_json() if builds else "")
+def _run_key(inputs: Inputs, options: SolveOptions, builds: Overrides | None, sets: Sequence[tuple[str, Any]] = ()) -> str:
+    text = json.dumps(inputs.base_data, sort_keys=True, default=str) + repr(options) + repr([s.record for s in inputs.specs]) + (builds.model_dump_json() if builds else "") + repr(list(sets))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -605,8 +736,11 @@ def run_risk(
     options: SolveOptions | None = None,
     builds: Overrides | None = None,
     builds_label: str | None = None,
+    build_sets: Sequence[BuildSet] | None = None,
+    plan_builds: bool = True,
     tornado: bool = True,
     progress: ProgressCallback | None = None,
+    stream: int = 0,
 ) -> RiskResult:
     """Sample the scenario's uncertain inputs and report how likely its target is.
 
@@ -627,8 +761,16 @@ def run_risk(
         builds: a build set as changes to the scenario (e.g. the projects an investment plan
             builds); adds the probability with those builds.
         builds_label: how the build set is named in the result.
+        build_sets: sets of candidates built (:class:`BuildSet`: a label and sizes in t/yr),
+            each adding its probability (``build_sets`` of the result); the capacity a build adds
+            is scaled by its project's availability factor in the sample, if the table has one.
+        plan_builds: for a scenario with candidates and neither ``builds`` nor ``build_sets``,
+            add the probability with the build set ``flowopt invest`` chooses with the
+            scenario's own values (the current plan's build set).
         tornado: also compute the tornado (two or a few solves per input, here).
         progress: called as ``progress(done, total, what)`` after each block.
+        stream: the draws' stream (0, the default, for every ``flowopt risk`` run; see
+            :func:`flowopt.uncertainty.draws`).
 
     Returns:
         The result; ``rows`` in sample order.
@@ -648,6 +790,12 @@ def run_risk(
     inputs = resolve(scenario).with_target(target)
     if builds is not None:
         _with_builds(scenario, builds)  # a build set that does not fit the scenario: its problems, by change
+    notes: list[tuple[str, str]] = []
+    if build_sets is None and builds is None and plan_builds and scenario.candidates:
+        found, note, note_zh = plan_build_set(scenario, target, options)
+        build_sets = [found] if found is not None else []
+        notes += [(note, note_zh)] if note else []
+    sets = _check_sets(scenario, build_sets or [])
     # the reference (inputs at their medians) in this process: an invalid one is the user's to fix
     try:
         center = inputs.scenario_of(inputs.quantile_values(0.5))
@@ -656,14 +804,14 @@ def run_risk(
     except InputError as exc:
         msg = "The uncertain inputs at their medians make an invalid scenario (every sample starts from it)."
         raise InputError(msg, [Problem(p.table, p.row, p.column, f"at the medians: {p.message}", p.hint, p.file, p.severity) for p in exc.problems]) from exc
-    key = _run_key(inputs, options, builds)
+    key = _run_key(inputs, options, builds, [(s.label, s.key()) for s in sets])
     n_blocks = math.ceil(samples / BLOCK)
     d = len(inputs.drivers)
     jobs = []
     for b in range(n_blocks):
         m = min(BLOCK, samples - b * BLOCK)
-        u = draws(m, d, seed, b, method)
-        jobs.append(_Job(key, inputs, options, builds, b, b * BLOCK, u.tolist(), inputs.values(u)))
+        u = draws(m, d, seed, b, method, stream)
+        jobs.append(_Job(key, inputs, options, builds, b, b * BLOCK, u.tolist(), inputs.values(u), tuple((s.label, s.key()) for s in sets)))
     tasks: list[tuple[Any, ...]] = [(j,) for j in jobs]
     ids = [f"block {j.block}" for j in jobs]
     results: dict[int, list[dict[str, Any]]] = {}
@@ -680,7 +828,7 @@ def run_risk(
             progress = report(progress, done, samples, f"block {b + 1} of {n_blocks}")
             while checked < n_blocks and checked in results:
                 checked += 1
-                if tolerance > 0 and checked < n_blocks and _narrow(results, checked, min_samples, tolerance):
+                if tolerance > 0 and checked < n_blocks and _narrow(results, checked, min_samples, tolerance, target):
                     stop_at = checked
                     break
             if stop_at is not None:
@@ -696,7 +844,7 @@ def run_risk(
     kept = range(stop_at if stop_at is not None else n_blocks)
     rows = [SampleRow(**r) for b in kept for r in results.get(b) or _failed(jobs[b], f"the {engine} engine returned no result for this block.")]
     deterministic = _solve_sample(_Job(key, inputs, options, None, -1, -1, [], []), None, inputs.current_values(), [], -1)
-    result = _summarize(scenario, inputs, rows, target=target, method=method, seed=seed, engine=engine, samples_requested=samples, stopped=stop_at is not None, tolerance=tolerance, builds=builds, builds_label=builds_label, deterministic=deterministic, seconds=0.0)
+    result = _summarize(scenario, inputs, rows, target=target, method=method, seed=seed, engine=engine, samples_requested=samples, stopped=stop_at is not None, tolerance=tolerance, builds=builds, builds_label=builds_label, deterministic=deterministic, seconds=0.0, sets=sets, notes=notes)
     if tornado:
         result = result.model_copy(update={"tornado": _tornado(inputs, options, rows, key, builds)})
     return result.model_copy(update={"seconds": time.perf_counter() - t0})
@@ -714,13 +862,27 @@ def _failed(job: _Job, message: str, status: str = "error") -> list[dict[str, An
     return [{"index": job.start + k, "block": job.block, "status": status, "reachable": None, "max_rate": None, "objective_cny": None, "utilization_rate": None, "warm": None, "seconds": None, "draws": list(u), "values": list(v), "message": message} for k, (v, u) in enumerate(zip(job.values, job.draws, strict=True))]
 
 
-def _narrow(results: dict[int, list[dict[str, Any]]], blocks: int, min_samples: int, tolerance: float) -> bool:
-    """True when the first ``blocks`` blocks hold ``min_samples`` solved samples and a narrow enough interval."""
+def _narrow(results: dict[int, list[dict[str, Any]]], blocks: int, min_samples: int, tolerance: float, target: float | None = None) -> bool:
+    """True when the first ``blocks`` blocks hold ``min_samples`` solved samples and narrow enough intervals.
+
+    Every probability the run reports must be narrow enough: with the current network, with
+    ``builds`` and with each build set (``max_rate_with_sets``, reached at ``target``).
+    """
     rows = [r for b in range(blocks) for r in results[b] if r["status"] in ("ok", "no_plan")]
     if len(rows) < min_samples:
         return False
-    iv = wilson(sum(1 for r in rows if r["reachable"]), len(rows))
-    return iv.low is not None and iv.high is not None and iv.high - iv.low < tolerance
+    counts = [sum(1 for r in rows if r["reachable"])]
+    if any(r.get("reachable_with_builds") is not None for r in rows):
+        counts.append(sum(1 for r in rows if r.get("reachable_with_builds")))
+    if target is not None:
+        sets = max((len(r.get("max_rate_with_sets") or []) for r in rows), default=0)
+        for k in range(sets):
+            counts.append(sum(1 for r in rows if len(r.get("max_rate_with_sets") or []) > k and r["max_rate_with_sets"][k] is not None and r["max_rate_with_sets"][k] >= target - RATE_TOL))
+    for k in counts:
+        iv = wilson(k, len(rows))
+        if iv.low is None or iv.high is None or iv.high - iv.low >= tolerance:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -748,7 +910,7 @@ def _limit_labels(scenario: Scenario, name: str) -> tuple[str, str, str, str]:
     return family, ident, f"{fam.label_en}: {en} ({ident}{extra})", f"{fam.label_zh}：{zh}（{ident}{extra}）"
 
 
-def _summarize(scenario: Scenario, inputs: Inputs, rows: list[SampleRow], *, target: float, method: str, seed: int, engine: str, samples_requested: int, stopped: bool, tolerance: float, builds: Overrides | None, builds_label: str | None, deterministic: dict[str, Any], seconds: float) -> RiskResult:
+def _summarize(scenario: Scenario, inputs: Inputs, rows: list[SampleRow], *, target: float, method: str, seed: int, engine: str, samples_requested: int, stopped: bool, tolerance: float, builds: Overrides | None, builds_label: str | None, deterministic: dict[str, Any], seconds: float, sets: Sequence[BuildSet] = (), notes: Sequence[tuple[str, str]] = ()) -> RiskResult:
     solved = [r for r in rows if r.solved]
     reach = [r for r in solved if r.reachable]
     rates = [r.max_rate for r in solved if r.max_rate is not None]
@@ -765,6 +927,15 @@ def _summarize(scenario: Scenario, inputs: Inputs, rows: list[SampleRow], *, tar
     if builds is not None:
         built = [r for r in solved if r.reachable_with_builds is not None]
         with_builds = wilson(sum(1 for r in built if r.reachable_with_builds), len(built))
+    set_rows = []
+    for k, bs in enumerate(sets):
+        rates_k = [r.max_rate_with_sets[k] if k < len(r.max_rate_with_sets) else None for r in solved]
+        # a sample without any plan with the builds counts as not reaching the target
+        iv = wilson(sum(1 for x in rates_k if x is not None and x >= target - RATE_TOL), len(rates_k))
+        set_rows.append(BuildSetProbability(label=bs.label, name_en=bs.name_en, name_zh=bs.name_zh, sizes_t=dict(bs.sizes_t), probability=iv))
+    label = (builds_label or builds.id or "builds") if builds is not None else None
+    if builds is None and set_rows:  # the first set is the result's "with builds" figure
+        with_builds, label = set_rows[0].probability, set_rows[0].name_en
     current, median = inputs.current_values(), inputs.quantile_values(0.5)
     summaries = [
         InputSummary(id=s.id, path=s.record.path, name_en=s.record.name_en or s.record.path, name_zh=s.record.name_zh or s.record.name_en or s.record.path, distribution=s.record.distribution.value, describe=s.describe(), describe_zh=s.describe("zh"), group=s.record.group, current=_value_text(c) if c is not None else "–", median=_value_text(m), source=s.record.source)
@@ -784,7 +955,10 @@ def _summarize(scenario: Scenario, inputs: Inputs, rows: list[SampleRow], *, tar
         tolerance=tolerance,
         probability=wilson(len(reach), len(solved)),
         probability_with_builds=with_builds,
-        builds=(builds_label or builds.id or "builds") if builds is not None else None,
+        builds=label,
+        build_sets=set_rows,
+        notes=[en for en, _ in notes],
+        notes_zh=[zh for _, zh in notes],
         deterministic_max_rate=deterministic.get("max_rate"),
         deterministic_objective_cny=deterministic.get("objective_cny"),
         max_rate=spread(rates),

@@ -12,6 +12,9 @@ year, ``_cny_per_t`` yuan per tonne, ``_km`` kilometres; fractions are mass frac
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -58,6 +61,16 @@ MAX_CNY = 1e12
 Cny = Annotated[float, Field(ge=0, le=MAX_CNY, allow_inf_nan=False)]
 """Yuan (a capital cost, a budget or a yearly fixed cost), finite, between 0 and 1e12."""
 
+#: Largest emission factor accepted per tonne (tCO2/t): far above any process (a tonne of
+#: carbon burnt gives 3.7 tCO2); larger values are typing errors.
+MAX_TCO2_PER_T = 100.0
+
+TCo2PerTonne = Annotated[float, Field(ge=0, le=MAX_TCO2_PER_T, allow_inf_nan=False)]
+"""Tonnes of CO2 per tonne (``_tco2_per_t``), finite, between 0 and 100."""
+
+KwhPerTonne = Annotated[float, Field(ge=0, le=1e5, allow_inf_nan=False)]
+"""Kilowatt-hours per tonne (``_kwh_per_t``), finite, between 0 and 100,000."""
+
 Coordinate = Annotated[float, Field(ge=-MAX_KM, le=MAX_KM, allow_inf_nan=False)]
 """Planar coordinate in km, finite."""
 
@@ -69,6 +82,49 @@ Label = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)]
 
 Source = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
 """Where the numbers of a row come from: a cited reference or ``estimate``."""
+
+MarketLinks = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
+"""Markets a project sells into: ``AGG=0.6;SAND=0.4`` (see :func:`parse_market_links`)."""
+
+#: Most tonnes of product per tonne of feed a market link may give (a block line adds binder
+#: and water to its waste; larger values are typing errors).
+MAX_PRODUCT_T_PER_T = 100.0
+_MARKET_ID = r"[A-Za-z][A-Za-z0-9_]*"
+
+
+@functools.lru_cache(maxsize=4096)  # read on every plan (market_yields), and the text is immutable
+def parse_market_links(text: str) -> tuple[tuple[str, float | None], ...]:
+    """Read a project's ``markets`` field: ``AGG=0.6;SAND=0.4`` -> ``(("AGG", 0.6), ("SAND", 0.4))``.
+
+    Parts are separated by ``;`` (or the Chinese ``；``); each is a market id, optionally with
+    ``=`` and the tonnes of product sold there per tonne of feed (above 0, at most 100). A lone
+    id gives ``None``: the project's ``product_fraction``.
+
+    Raises:
+        PydanticCustomError: ``market_links`` naming the part that cannot be read.
+    """
+    out: list[tuple[str, float | None]] = []
+    for part in (x.strip() for x in re.split(r"[;；]", text or "")):
+        if not part:
+            continue
+        name, _, amount = (x.strip() for x in part.partition("="))
+        if not re.fullmatch(_MARKET_ID, name):
+            kind = "market_links"
+            raise PydanticCustomError(kind, "'{part}' is not a market id (a letter, then letters, digits or underscores), optionally with '=' and tonnes of product per tonne of feed", {"part": part[:60]})
+        value: float | None = None
+        if "=" in part:
+            try:
+                value = float(amount)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value) or not 0 < value <= MAX_PRODUCT_T_PER_T:
+                kind = "market_links"
+                raise PydanticCustomError(kind, "'{part}': the tonnes of product per tonne of feed must be a number above 0 and at most {most}", {"part": part[:60], "most": f"{MAX_PRODUCT_T_PER_T:g}"})
+        if any(name == m for m, _ in out):
+            kind = "market_links"
+            raise PydanticCustomError(kind, "market '{name}' is named twice", {"name": name})
+        out.append((name, value))
+    return tuple(out)
 
 
 class Record(BaseModel):
@@ -157,6 +213,12 @@ class Firm(Record):
     """English name."""
     site: Identifier
     """Main site of the firm (id in ``sites``)."""
+    target_rate: Fraction | None = None
+    """The firm's own duty: the least value, for its own waste, of the rate the park's target
+    applies to (``policy.rate_mode``), counted as the firm's ledger counts it: the tonnes of its
+    streams (and of its stockpiles' reclaim) it delivers to projects booked as utilization, its
+    own or another firm's, over its generation plus its prior-year stock delivered (see
+    ``models/README.md``, "Firms' duties"). Empty (default): no duty."""
     source: Source = ""
     """Source of the record."""
 
@@ -260,8 +322,57 @@ class Project(Record):
     counts_as: ProjectBooking = ProjectBooking.utilization
     """How the product tonnes are booked: ``utilization`` (default) or ``disposal`` (e.g.
     backfill that is reported as 处置)."""
+    markets: MarketLinks = ""
+    """Markets its products are sold in (ids in ``markets``), each with the tonnes of product
+    sold there per tonne of feed: ``AGG=0.6;SAND=0.4``; a lone id (``SAND``) sells
+    ``product_fraction`` t per t of feed. Every tonne made must be sold: the market's demand limit
+    and price tiers apply, its prices on top of ``revenue_cny_per_t`` (set that to what the
+    project sells outside its markets, often 0). Empty (default): no market, ``revenue_cny_per_t``
+    alone."""
+    vat_refund_rate: Fraction = 0.0
+    """Share of the VAT paid on its product revenue that is refunded at collection under the
+    resource-comprehensive-utilization VAT catalogue (0.3, 0.5, 0.7, 0.9 or 1 by the item its
+    product falls under); 0 for none. Counted only when ``policy.apply_incentives`` is true."""
+    vat_rate: Fraction = 0.13
+    """VAT paid per CNY of product revenue, the base of the refund (default 0.13, brief §5 item 4
+    [E]; 0.03 for a seller on the 3 % simplified levy)."""
+    taxable_revenue_share: Fraction = 1.0
+    """Share of its product revenue counted as taxable income under the income-tax catalogue
+    (0.9 when such revenue counts at 90 %); 1 (default) for no reduction."""
+    income_tax_rate: Fraction = 0.25
+    """Corporate income-tax rate the reduction saves at (0.25 standard; 0.15 for firms under
+    the Western Development policy)."""
+    incentive_item: Label = ""
+    """The VAT catalogue item that grants the refund (``2.1``), for the reader; empty if none."""
+    process_tco2_per_t: TCo2PerTonne = 0.0
+    """Direct CO2 per tonne of feed, tCO2/t: fuel burnt, reductants, process CO2 (electricity
+    excluded: see ``electricity_kwh_per_t``)."""
+    electricity_kwh_per_t: KwhPerTonne = 0.0
+    """Electricity per tonne of feed, kWh/t; counted as CO2 with ``policy.grid_tco2_per_mwh``."""
+    product_avoided_tco2_per_t: TCo2PerTonne = 0.0
+    """CO2 avoided per tonne of product (feed × ``product_fraction``), tCO2/t: the emissions of
+    the virgin product it displaces (quarried aggregate, mined ore, natural gypsum)."""
     source: Source = ""
     """Source of the numbers."""
+
+    @field_validator("markets")
+    @classmethod
+    def _market_links(cls, value: str) -> str:
+        parse_market_links(value)  # a located error for a link that cannot be read
+        return value
+
+    @property
+    def market_yields(self) -> dict[str, float]:
+        """Market id -> tonnes of product sold there per tonne of feed (``markets``, in order)."""
+        return {m: self.product_fraction if y is None else y for m, y in parse_market_links(self.markets)}
+
+    @property
+    def incentive_factor(self) -> float:
+        """CNY of incentives per CNY of product revenue: VAT refunded plus income tax saved.
+
+        ``vat_refund_rate × vat_rate + (1 − taxable_revenue_share) × income_tax_rate``.
+        """
+        return self.vat_refund_rate * self.vat_rate + (1.0 - self.taxable_revenue_share) * self.income_tax_rate
 
 
 class Sink(Record):
@@ -280,9 +391,17 @@ class Sink(Record):
     counts_as: SinkBooking
     """``disposal`` (处置) or ``storage`` (贮存, counts as neither utilization nor disposal)."""
     capacity_t: Tonnes | None = None
-    """Most tonnes accepted per year; empty for no limit."""
+    """Most tonnes accepted per year (the yearly intake cap); empty for no limit."""
     fee_cny_per_t: CnyPerTonne = 0.0
     """Gate fee or operating cost per tonne placed."""
+    remaining_volume_t: Tonnes | None = None
+    """Airspace left at the start of the scenario's year, in tonnes placed: the most the
+    sink can still take in all. A year's intake cannot exceed it; the multi-year pathway
+    depletes it year by year and reports the years of life left. Empty: not limited."""
+    reclaim_as: Identifier | None = None
+    """For a storage sink (``counts_as`` storage): the stockpile (id in ``stockpiles``) whose
+    reclaimable stock the tonnes placed here become from the next year of a pathway on, with
+    that pile's stream, reclaim cost and yearly limit. Empty: tonnes placed stay."""
     source: Source = ""
     """Source of the numbers."""
 
@@ -396,8 +515,51 @@ class Route(Record):
     """Most tonnes carried per year on this route (all matching streams together)."""
     prohibited: bool = False
     """True forbids the transport."""
+    transport_tco2_per_t: TCo2PerTonne | None = None
+    """CO2 per tonne carried on this route, tCO2/t, replacing the trucking factor
+    (``transport.tco2_per_t_km`` × km): a slurry pipeline or a conveyor; empty for trucks."""
     source: Source = ""
     """Source of the rule."""
+
+
+class Market(Record):
+    """A product market shared by every project that sells into it (``projects.markets``).
+
+    ``limit_t`` caps the tonnes of product those projects sell in all per year (the demand the
+    park's products can find); ``market_tiers`` give its prices: the first tonnes sell at the
+    highest price, later ones at lower prices (a concave, piecewise-linear revenue). A market
+    without tiers only limits the tonnes, and the projects' ``revenue_cny_per_t`` pays.
+    """
+
+    id: Identifier
+    """Unique market id."""
+    name_zh: Label = ""
+    """Chinese name of the product."""
+    name_en: Label = ""
+    """English name of the product."""
+    limit_t: Tonnes | None = None
+    """Most tonnes of product sold per year by all projects together; empty for no limit."""
+    source: Source = ""
+    """Source of the limit."""
+
+
+class MarketTier(Record):
+    """One price tier of a market: the tonnes sold in the year up to ``upto_t`` fetch ``price_cny_per_t``.
+
+    A tier starts where the previous one (next lower ``upto_t``) ends; the last tier has no
+    ``upto_t`` and runs to the market's ``limit_t`` (or without end). Prices may not rise from
+    tier to tier.
+    """
+
+    market: Identifier
+    """Market id."""
+    upto_t: Tonnes | None = None
+    """Tonnes of product sold in the market (all projects, counted from 0) up to which this price
+    holds; empty for the last tier."""
+    price_cny_per_t: CnyPerTonne
+    """Price per tonne of product sold in this tier (CNY/t, VAT excluded)."""
+    source: Source = ""
+    """Source of the price."""
 
 
 class EnvironmentalTax(Record):
@@ -423,6 +585,15 @@ class EnvironmentalTax(Record):
     def rate(self, category: Category) -> float:
         """Return the tax in CNY/t for ``category``."""
         return float(getattr(self, category.value))
+
+
+class Co2Basis(StrEnum):
+    """Which CO2 total a cap (``policy.co2_cap_t``) limits."""
+
+    gross = "gross"
+    """Emitted: trucking (or a route's own factor), projects' process CO2 and electricity."""
+    net = "net"
+    """Gross minus the emissions avoided by the products (virgin products displaced)."""
 
 
 class Policy(Record):
@@ -451,6 +622,10 @@ class Policy(Record):
     """Extra cost per unmanaged tonne on top of the tax (fines, remediation), CNY/t; required
     when ``allow_unmanaged`` is true (0 for the tax alone), ignored otherwise."""
 
+    apply_incentives: bool = True
+    """Count the projects' tax incentives (``vat_refund_rate``, ``taxable_revenue_share``) as a
+    revenue adjustment, the cost term ``incentives_cny``; false plans as if there were none."""
+
     discount_rate: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.08
     """Discount rate per year for investment decisions (``candidates``): a candidate's capital
     is annualized with the capital recovery factor r(1+r)^L / ((1+r)^L − 1) over its
@@ -462,6 +637,14 @@ class Policy(Record):
     capital_budget_cny_per_yr: Cny | None = None
     """Most capital (CNY) committed to candidates commissioned in any one year; empty for no
     limit. In the single-year model every build is commissioned in the scenario's year."""
+    grid_tco2_per_mwh: Annotated[float, Field(ge=0, le=2, allow_inf_nan=False)] = 0.0
+    """Grid emission factor, tCO2/MWh: turns the projects' ``electricity_kwh_per_t`` into CO2."""
+    co2_cap_t: Annotated[float, Field(ge=0, le=MAX_TONNES, allow_inf_nan=False)] | None = None
+    """Most CO2 the plan may emit, tonnes of CO2 per year (``co2_cap_basis`` says which total);
+    empty for no cap. A constraint with a shadow price in CNY per tCO2."""
+    co2_cap_basis: Co2Basis = Co2Basis.gross
+    """What the cap limits: ``gross`` (default: emitted by hauling and processing) or ``net``
+    (gross minus the emissions avoided by the products)."""
 
     @field_validator("unmanaged_penalty_cny_per_t")
     @classmethod
@@ -553,6 +736,9 @@ class Tariff(Record):
     """Road km per straight-line km, used when a distance comes from coordinates."""
     same_site_fixed: bool = True
     """Charge the fixed handling cost also when source and outlet share a site."""
+    tco2_per_t_km: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.0
+    """CO2 of road haulage per tonne-kilometre, tCO2/(t·km) (diesel trucks); a route's
+    ``transport_tco2_per_t`` replaces it."""
 
 
 class Distribution(StrEnum):
@@ -698,6 +884,10 @@ class Scenario(Record):
     """Road distances between sites."""
     routes: tuple[Route, ...] = ()
     """Route overrides, capacities and prohibitions."""
+    markets: tuple[Market, ...] = ()
+    """Product markets: demand limits (``projects.markets`` links projects to them)."""
+    market_tiers: tuple[MarketTier, ...] = ()
+    """Price tiers of the markets (long format: market, upto_t, price_cny_per_t)."""
     candidates: tuple[Candidate, ...] = ()
     """Investment decisions: projects that may be built or expanded (``flowopt invest``)."""
     uncertainty: tuple[UncertainInput, ...] = ()
@@ -745,6 +935,8 @@ TABLES: dict[str, type[Record]] = {
     "quality": QualityLimit,
     "distances": Distance,
     "routes": Route,
+    "markets": Market,
+    "market_tiers": MarketTier,
     "candidates": Candidate,
     "uncertainty": UncertainInput,
 }

@@ -12,6 +12,9 @@ routes, projects booked as disposal, losses, and any of the three rate modes. Pa
 seeds allow unmanaged tonnes (``policy.allow_unmanaged``, penalty 300 CNY/t), parks of even
 seeds prohibit them, so both forms of the lot balance are exercised.
 
+``markets=True`` adds product markets (demand limits, price tiers), tax incentives and firms
+with duties (:func:`add_markets_duties`), also from a random stream of their own.
+
 ``candidates=K`` adds K investment candidates (``flowopt invest``): expansions of existing
 projects and new projects (capacity 0 until built), in all three sizing modes, some in
 exclusive groups and, for some seeds, a capital budget. They are drawn from a random stream
@@ -26,7 +29,7 @@ from typing import Any
 CATEGORIES = ("smelting_slag", "tailings", "fly_ash", "byproduct_gypsum", "other")
 
 
-def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12, rich: bool = True, candidates: int = 0) -> dict[str, Any]:
+def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12, rich: bool = True, candidates: int = 0, markets: bool = False, airspace_carbon: bool = False) -> dict[str, Any]:
     """Return a scenario as a plain dict (validate it with :func:`flowopt.checks.validated`).
 
     Args:
@@ -37,6 +40,10 @@ def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12,
             projects and other rate modes (``False``: only generation, projects, TiO2 maxima,
             residues and sinks, as in a plain park).
         candidates: investment candidates to add (see :func:`add_candidates`).
+        markets: add product markets with demand limits and price tiers, tax incentives and
+            firms with duties (see :func:`add_markets_duties`).
+        airspace_carbon: add sinks' airspace, a reclaimable storage yard and emission factors
+            with, for some seeds, a CO2 cap (see :func:`add_airspace_carbon`).
 
     Returns:
         The scenario dict (``id`` = ``synthetic_<n>_<seed>``).
@@ -141,6 +148,77 @@ def random_park(n_streams: int, seed: int = 7, *, accepts_per_project: int = 12,
     }
     if candidates:
         add_candidates(park, candidates, seed)
+    if markets:
+        add_markets_duties(park, seed)
+    if airspace_carbon:
+        add_airspace_carbon(park, seed)
+    return park
+
+
+def add_markets_duties(park: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Add product markets, tax incentives and firms' duties to a park dict (in place; also returned).
+
+    About one market per three projects, each with a demand limit (or none, for some seeds) and
+    one to three price tiers falling in price; about half the projects sell into one or two of
+    them (with explicit tonnes of product per tonne of feed when two), some with revenue of
+    their own besides. A third of the projects get tax incentives (a VAT refund rate of the
+    catalogue's 30–100 %, some the 90 % income-tax rule). Three firms take over the generated
+    streams; one or two of them get a modest duty (5–25 %). Drawn from a random stream of their
+    own, so the rest of the park is the same with or without them; every fifth seed turns the
+    incentives off (``policy.apply_incentives``), so both forms of the objective are exercised.
+
+    Args:
+        park: a dict from :func:`random_park`.
+        seed: random seed.
+
+    Returns:
+        ``park``.
+    """
+    rng = random.Random(seed * 104729 + 29)
+    streams = [st for st in park["streams"] if st.get("generation_t")]
+    total = sum(st["generation_t"] for st in streams)
+    projects = park["projects"]
+    sites = park["sites"]
+    markets: list[dict[str, Any]] = []
+    tiers: list[dict[str, Any]] = []
+    for i in range(max(1, len(projects) // 3)):
+        mid = f"M{i}"
+        limit = round(total * rng.uniform(0.03, 0.25)) if rng.random() < 0.8 else None
+        market: dict[str, Any] = {"id": mid, "name_en": f"product {i}", "name_zh": f"产品{i}"}
+        if limit is not None:
+            market["limit_t"] = limit
+        markets.append(market)
+        n_tiers = rng.randint(0, 3)
+        prices = sorted((round(rng.uniform(0, 120), 2) for _ in range(n_tiers)), reverse=True)
+        span = limit if limit is not None else round(total * 0.3)
+        uptos = sorted(round(span * f) for f in rng.sample([0.2, 0.35, 0.5, 0.7, 0.85], max(n_tiers - 1, 0)))
+        for k, price in enumerate(prices):
+            tier: dict[str, Any] = {"market": mid, "price_cny_per_t": price}
+            if k < len(prices) - 1:
+                tier["upto_t"] = uptos[k]
+            tiers.append(tier)
+    for p in projects:
+        pick = rng.random()
+        if pick < 0.35:
+            p["markets"] = rng.choice(markets)["id"]
+        elif pick < 0.5 and len(markets) > 1:
+            a, b = rng.sample(markets, 2)
+            p["markets"] = f"{a['id']}={round(rng.uniform(0.2, 0.8), 3)};{b['id']}={round(rng.uniform(0.1, 1.2), 3)}"
+        if rng.random() < 0.35:
+            p["vat_refund_rate"] = rng.choice([0.3, 0.5, 0.7, 0.9, 1.0])
+            p["vat_rate"] = rng.choice([0.13, 0.13, 0.03])
+            if rng.random() < 0.5:
+                p["taxable_revenue_share"] = 0.9
+                p["income_tax_rate"] = rng.choice([0.25, 0.15])
+    firms = [{"id": f"F{i}", "site": rng.choice(sites)["id"]} for i in range(3)]
+    for st in streams:
+        st["firm"] = rng.choice(firms)["id"]
+    for f in rng.sample(firms, rng.randint(1, 2)):
+        f["target_rate"] = round(rng.uniform(0.05, 0.25), 3)
+    park["firms"] = firms
+    park["markets"] = markets
+    park["market_tiers"] = tiers
+    park.setdefault("policy", {})["apply_incentives"] = seed % 5 != 0
     return park
 
 
@@ -205,3 +283,46 @@ def add_candidates(park: dict[str, Any], count: int, seed: int) -> dict[str, Any
     if seed % 3 == 0 and largest > 0:
         park["policy"]["capital_budget_cny"] = round(0.4 * largest)
     return park
+
+
+def add_airspace_carbon(park: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Add airspace, reclaimable storage and carbon to a park dict (in place; also returned).
+
+    Every sink gets a remaining volume (the landfill about a year and a half of generation, the
+    dam and the yard less, so some bind), the storage yard feeds a new empty stockpile ``SPY``
+    (``reclaim_as``), trucking, the grid and every project get emission factors, one route in two
+    a factor of its own, and even seeds a CO2 cap on gross (seeds 0, 4, 8 …) or net CO2. Drawn
+    from a random stream of their own, so the rest of the park is the same with or without them.
+
+    Args:
+        park: a dict from :func:`random_park`.
+        seed: random seed.
+
+    Returns:
+        ``park``.
+    """
+    rng = random.Random(seed * 104729 + 3)
+    total = sum(s.get("generation_t", 0) for s in park["streams"])
+    share = {"landfill": 1.5, "dam": rng.uniform(0.1, 0.6), "yard": rng.uniform(0.05, 0.5)}
+    for sink in park["sinks"]:
+        sink["remaining_volume_t"] = round(total * share.get(sink["id"], 1.0))
+    generated = [s["id"] for s in park["streams"] if s.get("generation_t")]
+    yard = next((d for d in park["sinks"] if d["id"] == "yard"), None)
+    if yard is not None and generated:
+        park["stockpiles"].append({"id": "SPY", "stream": rng.choice(generated), "site": yard["site"], "stock_t": 0, "max_reclaim_t": round(total * rng.uniform(0.02, 0.1)), "reclaim_cost_cny_per_t": round(rng.uniform(2, 15))})
+        yard["reclaim_as"] = "SPY"
+    park.setdefault("transport", {})["tco2_per_t_km"] = round(rng.uniform(4e-5, 1.2e-4), 7)
+    policy = park.setdefault("policy", {})
+    policy["grid_tco2_per_mwh"] = round(rng.uniform(0.1, 0.9), 3)
+    for p in park["projects"]:
+        p["process_tco2_per_t"] = round(rng.choice([0.0, rng.uniform(0, 0.3)]), 4)
+        p["electricity_kwh_per_t"] = round(rng.uniform(0, 60), 1)
+        p["product_avoided_tco2_per_t"] = round(rng.choice([0.0, rng.uniform(0, 0.5)]), 4)
+    for i, r in enumerate(park.get("routes", [])):
+        if i % 2 == 0 and not r.get("prohibited"):
+            r["transport_tco2_per_t"] = round(rng.uniform(0, 0.004), 5)
+    if seed % 2 == 0:
+        policy["co2_cap_t"] = round(total * rng.uniform(0.005, 0.05))
+        policy["co2_cap_basis"] = "gross" if seed % 4 == 0 else "net"
+    return park
+

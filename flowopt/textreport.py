@@ -27,7 +27,7 @@ from flowopt.i18n import (
     value,
     where,
 )
-from flowopt.results import Plan
+from flowopt.results import TERM_SIGNS, Plan
 from flowopt.texttable import clip, display_width, pad, text_table
 
 if TYPE_CHECKING:
@@ -85,6 +85,9 @@ def format_plan(plan: Plan, *, lang: str = "en", all_flows: bool = False, by: st
     unmanaged = getattr(plan, "unmanaged", None)  # the unmanaged tonnes and their policy, when the plan says
     if unmanaged is not None:
         lines.append(unmanaged.headline_zh if lang == "zh" else unmanaged.headline)
+    co2 = getattr(plan, "co2_t", None)  # the plan's CO2 headline (issue 15)
+    if co2 is not None and (co2.gross_tco2 or co2.avoided_tco2 or co2.cap_t is not None):
+        lines.append(co2.headline_zh if lang == "zh" else co2.headline)
     lines += ["", text("plan.tonnes", lang)]
     prior = text("plan.prior", lang, t=fmt.number(k.utilized_prior_t)) if k.utilized_prior_t else ""
     figures = [("generated_t", k.generated_t, ""), ("reclaimed_t", k.reclaimed_t, ""), ("utilized_t", k.utilized_t, prior), ("disposed_t", k.disposed_t, ""), ("stored_t", k.stored_t, ""), ("unmanaged_t", k.unmanaged_t, "")]
@@ -92,7 +95,7 @@ def format_plan(plan: Plan, *, lang: str = "en", all_flows: bool = False, by: st
         figures.append(("lost_t", k.lost_t, ""))
     lines += _pairs([(metric(f, lang)[0], fmt.number(v), note) for f, v, note in figures])
     lines += ["", text("plan.cost_terms", lang)]
-    terms = [(f"{'-' if name == 'revenue_cny' else '+'} {cost_term(name, lang)}", fmt.number(v), "") for name, v in plan.cost_terms.items()]
+    terms = [(f"{'-' if TERM_SIGNS.get(name, 1) < 0 else '+'} {cost_term(name, lang)}", fmt.number(v), "") for name, v in plan.cost_terms.items()]
     terms.append((f"= {text('total_cost', lang)}", fmt.number(plan.objective_cny), ""))
     lines += _pairs(terms)
     lines += _group_lines(plan, lang, by, all_flows) if by else _flow_lines(plan, lang, all_flows)
@@ -101,6 +104,8 @@ def format_plan(plan: Plan, *, lang: str = "en", all_flows: bool = False, by: st
     lines += ["", text("plan.by_category", lang), _rates_table(plan.rates_by_category, lang, lambda g: category(g, lang))]
     if plan.rates_by_firm:
         lines += ["", text("plan.by_firm", lang), _rates_table(plan.rates_by_firm, lang, lambda g: _group_name(plan, g, lang))]
+    lines += airspace_carbon_lines(plan, lang)
+    lines += markets_duties_lines(plan, lang)
     lines += ["", text("plan.bottlenecks", lang, n=len(plan.bottlenecks))]
     for i, b in enumerate(plan.bottlenecks, 1):
         lines.append(f"  {i:>2}. [{family(b.kind, lang)}] {b.explanation_zh if lang == 'zh' else b.explanation}")
@@ -189,6 +194,85 @@ def _loads_table(plan: Plan, lang: str) -> str:
         capped = o.capacity_t is not None
         rows.append({"outlet": o.outlet, "name": clip(name or o.outlet, NAME_WIDTH), "intake_t": fmt.number(o.intake_t), "capacity_t": fmt.number(o.capacity_t) if capped else text("no_limit", lang), "load_share": fmt.rate(o.load_share, 1) if capped and o.load_share is not None else "–"})
     return _table(rows, ["outlet", "name", "intake_t", "capacity_t", "load_share"], lang, right=["intake_t", "capacity_t", "load_share"], heads={"load_share": header("load_share", lang, with_unit=False)})
+
+
+def markets_duties_lines(plan: Plan, lang: str) -> list[str]:
+    """The plan's product markets, tax incentives and firms' duties (empty when it has none).
+
+    Args:
+        plan: the plan.
+        lang: ``en`` or ``zh``.
+
+    Returns:
+        Lines: a table of markets (sold against demand, the price tier reached, whether the
+        demand binds and its price), the incentives' total with the cost without them and a
+        table per project, and a table of the firms' duties (the rate by each firm's ledger,
+        whether the duty binds and what a point of it costs).
+    """
+    zh = lang == "zh"
+    out: list[str] = []
+    markets = getattr(plan, "markets", None) or []
+    if markets:
+        rows = []
+        for r in markets:
+            name = (r.name_zh or r.name_en) if zh else (r.name_en or r.name_zh)
+            tier = text("plan.market_tier", lang, k=r.tier_reached, n=len(r.tiers), price=fmt.number(r.price_reached_cny_per_t or 0.0, 2)) if r.tier_reached else text("plan.market_nothing" if r.tiers else "plan.market_untiered", lang)
+            state = text("plan.market_binds", lang, price=fmt.number(r.shadow_price_cny_per_t or 0.0, 2)) if r.binds else text("plan.market_room", lang)
+            rows.append({"market": r.market, "market_name": clip(name or r.market, NAME_WIDTH), "limit_t": fmt.number(r.limit_t) if r.limit_t is not None else text("plan.market_no_limit", lang), "sold_t": fmt.number(r.sold_t), "tier_reached": tier, "market_revenue_cny": fmt.number(r.revenue_cny), "market_state": state})
+        out += ["", text("plan.markets", lang), _table(rows, ["market", "market_name", "limit_t", "sold_t", "tier_reached", "market_revenue_cny", "market_state"], lang, right=["limit_t", "sold_t", "market_revenue_cny"])]
+    inc = getattr(plan, "incentives_cny", None)
+    if inc is not None:
+        if not inc.applied:
+            out += ["", text("plan.incentives_off", lang)]
+        else:
+            out += ["", text("plan.incentives", lang, total=fmt.number(inc.total_cny), vat=fmt.number(inc.vat_refund_cny), tax=fmt.number(inc.income_tax_cny), without=fmt.number(inc.objective_without_cny))]
+            rows = [{"project": r.project, "name": clip(((r.name_zh or r.name_en) if zh else (r.name_en or r.name_zh)) or r.project, NAME_WIDTH), "revenue_cny": fmt.number(r.revenue_cny), "vat_refund_rate": fmt.rate(r.vat_refund_rate, 0, lang=lang), "vat_refund_cny": fmt.number(r.vat_refund_cny), "income_tax_cny": fmt.number(r.income_tax_cny), "incentive_cny": fmt.number(r.total_cny)} for r in inc.by_project]
+            if rows:
+                out.append(_table(rows, ["project", "name", "revenue_cny", "vat_refund_rate", "vat_refund_cny", "income_tax_cny", "incentive_cny"], lang, right=["revenue_cny", "vat_refund_rate", "vat_refund_cny", "income_tax_cny", "incentive_cny"], heads={"vat_refund_rate": header("vat_refund_rate", lang, with_unit=False)}))
+    duties = getattr(plan, "firm_targets", None) or []
+    if duties:
+        rows = []
+        for r in duties:
+            name = _group_name(plan, r.firm, lang)
+            state = text("plan.duty_binds", lang, price=fmt.number(r.cny_per_point or 0.0)) if r.binds else text("plan.duty_met", lang)
+            rows.append({"firm": clip(name, NAME_WIDTH), "duty": fmt.rate(r.target_rate, 1, lang=lang), "duty_reached": fmt.rate(r.rate, 2, lang=lang), "delivered_t": fmt.number(r.delivered_t), "generated_t": fmt.number(r.generated_t), "duty_state": state})
+        out += ["", text("plan.duties", lang), _table(rows, ["firm", "duty", "duty_reached", "delivered_t", "generated_t", "duty_state"], lang, right=["duty", "duty_reached", "delivered_t", "generated_t"], heads={"duty": header("duty", lang, with_unit=False), "duty_reached": header("duty_reached", lang, with_unit=False)})]
+    return out
+
+
+def airspace_carbon_lines(plan: Plan, lang: str) -> list[str]:
+    """The plan's airspace (sinks with a remaining volume) and its CO2 by project and by firm.
+
+    Args:
+        plan: the plan (``airspace`` and ``co2_t``; a plan without them gives no lines).
+        lang: ``en`` or ``zh``.
+
+    Returns:
+        Lines to add to the plan's text (empty when there is no airspace and no CO2 at all).
+    """
+    lines: list[str] = []
+    rows = getattr(plan, "airspace", None) or []
+    if rows:
+        lines += ["", text("plan.airspace", lang)]
+        for a in rows:
+            name = clip(((a.name_zh or a.name_en) if lang == "zh" else (a.name_en or a.name_zh)) or a.sink, NAME_WIDTH)
+            years = text("airspace.never", lang) if a.years_left is None else text("airspace.years", lang, years=fmt.number(a.years_left, 1))
+            lines.append(text("plan.airspace_row", lang, sink=a.sink, name=name, start=fmt.number(a.remaining_start_t), intake=fmt.number(a.intake_t), left=fmt.number(a.remaining_t), years=years))
+    co2 = getattr(plan, "co2_t", None)
+    if co2 is None or not (co2.gross_tco2 or co2.avoided_tco2):
+        return lines
+    columns = ["group", "tonnes", "transport_tco2", "process_tco2", "electricity_tco2", "avoided_tco2", "net_tco2"]
+    heads = {"group": header("project", lang), "tonnes": header("tonnes", lang)}
+    lines += ["", text("plan.co2", lang)]
+
+    def cells(r: Any, name: str) -> dict[str, str]:
+        return {"group": clip(name, NAME_WIDTH), "tonnes": fmt.number(r.tonnes), **{c: fmt.number(getattr(r, c)) for c in columns[2:]}}
+
+    by_project = [cells(r, f"{r.group} {(r.name_zh if lang == 'zh' else r.name_en) or ''}".strip()) for r in co2.by_project]
+    lines.append(_table(by_project, columns, lang, right=columns[1:], heads=heads))
+    by_firm = [cells(r, _group_name(plan, r.group, lang)) for r in co2.by_firm]
+    lines.append(_table(by_firm, columns, lang, right=columns[1:], heads={**heads, "group": header("firm", lang)}))
+    return lines
 
 
 def _rates_table(rates: Sequence[Any], lang: str, label: Any) -> str:
@@ -355,6 +439,34 @@ def format_curve(curve: Any, *, lang: str = "en", t_from: float | None = None, t
     return "\n".join(lines)
 
 
+def format_co2_curve(curve: Any, *, lang: str = "en") -> str:
+    """Render a cost–CO2 curve (``flowopt sweep --co2``): range, breakpoints, segments, points.
+
+    Args:
+        curve: a :class:`flowopt.sweep.Co2Curve`.
+        lang: ``en`` or ``zh``.
+
+    Returns:
+        The text.
+    """
+    lang = check_lang(lang)
+    zh = lang == "zh"
+    head = text("co2.title", lang, id=curve.scenario_id, mode=value("rate_mode", curve.rate_mode, lang), target=fmt.rate(curve.target, 1), lo=fmt.number(curve.from_cap_tco2), hi=fmt.number(curve.to_cap_tco2), basis=value("co2_basis", curve.basis, lang))
+    lines = [head, "=" * 72]
+    if curve.status != "ok" or curve.least_tco2 is None:
+        return "\n".join([*lines, text("co2.unreachable", lang)])
+    lines.append(text("co2.range", lang, least=fmt.number(curve.least_tco2), free=fmt.number(curve.free_tco2 or 0.0)))
+    sep = "，" if zh else ", "
+    lines.append(text("co2.breakpoints", lang, points=sep.join(fmt.number(b) for b in curve.breakpoints) or text("none", lang)))
+    lines.append("")
+    for seg in curve.segments:
+        lines.append(text("co2.segment", lang, lo=fmt.number(seg.start_cap_tco2), hi=fmt.number(seg.end_cap_tco2), label=seg.label_zh if zh else seg.label, prices=fmt.number(seg.cny_per_tco2, 2)))
+    rows = [{"cap_tco2": fmt.number(p.cap_tco2), "co2_tco2": fmt.number(p.co2_tco2), "objective_cny": fmt.number(p.objective_cny), "cny_per_tco2": fmt.number(p.cny_per_tco2, 2), "segment": str(p.segment)} for p in sorted(curve.points, key=lambda p: p.cap_tco2)]
+    columns = ["cap_tco2", "co2_tco2", "objective_cny", "cny_per_tco2", "segment"]
+    lines += ["", _table(rows, columns, lang, right=columns)]
+    return "\n".join(lines)
+
+
 def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
@@ -416,7 +528,11 @@ def format_risk(result: Any, *, lang: str = "en", limits: int = 12, failed: int 
         return text(key, lang, target=fmt.rate(result.target, 1), p=fmt.rate(iv.estimate, 1) if iv.estimate is not None else "–", lo=fmt.rate(iv.low, 1) if iv.low is not None else "–", hi=fmt.rate(iv.high, 1) if iv.high is not None else "–", k=f"{iv.successes:,}", n=f"{iv.n:,}", **extra)
 
     lines.append(prob("risk.probability", p))
-    lines.append(prob("risk.with_builds", result.probability_with_builds, name=result.builds) if result.probability_with_builds is not None else text("risk.builds_later", lang))
+    # the build set flowopt invest chose (a scenario with candidates) has a Chinese name of its own
+    sets = getattr(result, "build_sets", [])
+    builds_name = sets[0].name_zh if zh and sets and result.builds == sets[0].name_en else result.builds
+    lines.append(prob("risk.with_builds", result.probability_with_builds, name=builds_name) if result.probability_with_builds is not None else text("risk.builds_later", lang))
+    lines += [str(n) for n in (getattr(result, "notes_zh", []) if zh else getattr(result, "notes", []))]
     if result.deterministic_max_rate is not None:
         if result.deterministic_objective_cny is not None:
             lines.append(text("risk.deterministic", lang, rate=fmt.rate(result.deterministic_max_rate), cost=fmt.money(result.deterministic_objective_cny, lang)))

@@ -790,6 +790,24 @@ class Inputs:
         elif delta > 0:
             data["residues"] = [*data["residues"], {"project": project, "stream": bal, "fraction": _tidy(delta), "source": f"flowopt risk: takes up the change of {spec.id}"}]
 
+    def capacity_factors(self, values: Sequence[Any]) -> dict[str, float]:
+        """Project id -> the factor its ``capacity_t`` is scaled by in a sample (``apply: scale``).
+
+        A built candidate adds its capacity to the project's and is available to the same share
+        (a first-year availability factor applies to what is built too); a capacity that is
+        *set* is the existing capacity only, the builds come on top. Projects not scaled are
+        absent (factor 1).
+        """
+        out: dict[str, float] = {}
+        for spec, value in zip(self.specs, values, strict=True):
+            target = self.targets[spec.id]
+            if target.table != "projects" or spec.field != "capacity_t" or spec.record.apply != UncertainApply.scale:
+                continue
+            for k in target.rows:
+                pid = str(self.base_data["projects"][k]["id"])
+                out[pid] = out.get(pid, 1.0) * float(value)
+        return out
+
     def scenario_of(self, values: Sequence[Any]) -> Scenario:
         """The validated scenario of one sample.
 
@@ -874,7 +892,7 @@ def _located(s: Scenario, p: Problem) -> Problem:
 # ---------------------------------------------------------------------------------------------
 
 
-def draws(n: int, d: int, seed: int, block: int, method: Method = "lhs") -> np.ndarray:
+def draws(n: int, d: int, seed: int, block: int, method: Method = "lhs", stream: int = 0) -> np.ndarray:
     """``n`` points in the unit hypercube of dimension ``d``, for block ``block`` of a run.
 
     Each block is a design of its own: a Latin hypercube (``lhs``), scrambled Sobol' points
@@ -882,10 +900,14 @@ def draws(n: int, d: int, seed: int, block: int, method: Method = "lhs") -> np.n
     (``random``), randomized by ``(seed, block)``. The same arguments always give the same
     points, on any machine and engine; blocks are independent of one another.
 
+    ``stream`` 0 is the samples of ``flowopt risk``; another stream (the training samples of
+    robust builds, :mod:`flowopt.robust`, use 1) gives draws independent of those for the
+    same seed, so a build set chosen on one stream is checked on fresh samples of the other.
+
     Returns:
         An ``(n, d)`` array in (0, 1).
     """
-    rng = np.random.default_rng([int(seed), int(block)])
+    rng = np.random.default_rng([int(seed), int(block)] if stream == 0 else [int(seed), int(block), int(stream)])
     if d == 0 or n == 0:
         return np.zeros((n, d))
     if method == "random":

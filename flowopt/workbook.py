@@ -48,7 +48,7 @@ from flowopt.i18n import (
     value,
 )
 from flowopt.io import MANIFEST_SHEET, atomic_path
-from flowopt.results import Plan
+from flowopt.results import TERM_SIGNS, Plan
 from flowopt.schema import REQUIRED_TABLES, TABLES, Scenario
 from flowopt.texttable import display_width
 
@@ -62,6 +62,11 @@ PLAN_SHEETS: dict[str, Label] = {
     "why_not": Label("Why not", "未用足项目"),
     "rates_by_firm": Label("By firm", "分企业"),
     "rates_by_category": Label("By category", "分类别"),
+    "markets": Label("Markets", "产品市场"),
+    "incentives": Label("Incentives", "税收优惠"),
+    "firm_duties": Label("Firms' duties", "企业责任目标"),
+    "airspace": Label("Airspace", "剩余库容"),
+    "co2": Label("CO2", "碳排放"),
     "audit": Label("Audit", "审计"),
 }
 
@@ -72,7 +77,7 @@ DICTIONARY_SHEET = "dictionary"
 COLUMNS = HEADERS
 
 #: Bottleneck kinds whose limit is in t/yr (the others are fractions: quality, shares, the target).
-_TONNAGE_KINDS = ("project_capacity", "project_min_intake", "sink_capacity", "route_capacity", "stock_reclaim_limit")
+_TONNAGE_KINDS = ("project_capacity", "project_min_intake", "sink_capacity", "route_capacity", "stock_reclaim_limit", "sink_airspace", "co2_cap")
 
 
 def plan_sheets(lang: str = "en") -> dict[str, str]:
@@ -172,9 +177,12 @@ def _summary(plan: Plan, lang: str) -> list[list[Any]]:
     rows.append(row(text("total_cost", lang) if zh else "Total cost", plan.objective_cny, "cny", "CNY/yr"))
     for term, v in plan.cost_terms.items():
         label = cost_term(term, lang)
-        if term == "revenue_cny":
+        if TERM_SIGNS.get(term, 1) < 0:  # revenue and incentives are subtracted
             label = text("revenue_subtracted", lang, term=label)
-        rows.append(row(f"  {label}", -v if term == "revenue_cny" else v, "cny", "CNY/yr"))
+        rows.append(row(f"  {label}", TERM_SIGNS.get(term, 1) * v, "cny", "CNY/yr"))
+    incentives = getattr(plan, "incentives_cny", None)
+    if incentives is not None and incentives.applied:
+        rows.append(row("无税收优惠时的年总成本（同一方案）" if zh else "Total cost without the incentives (same plan)", incentives.objective_without_cny, "cny", "CNY/yr"))
     for f in ("generated_t", "reclaimed_t", "utilized_t", "utilized_new_t", "utilized_prior_t", "disposed_t", "stored_t", "unmanaged_t", "lost_t"):
         label = metric(f, lang)[0]
         rows.append(row(("  " + label) if f in ("utilized_new_t", "utilized_prior_t") else label, getattr(k, f), "t", "t/yr"))
@@ -200,7 +208,7 @@ def plan_tables(plan: Plan, lang: str = "en") -> dict[str, tuple[list[str], list
         return name_of(plan.labels, ident, lang, fallback_id=False)
 
     flows = [
-        [f.stream, nm(f.stream), _firm_id(getattr(f, "firm", None)), _firm(plan, getattr(f, "firm", None), lang), category(f.category, lang), (getattr(f, "origin_label_zh" if zh else "origin_label", "") or value("origin", f.origin, lang)), value("source_kind", f.source_kind, lang), f.source, f.from_site, f.destination, nm(f.destination) if f.destination_kind != "unmanaged" else value("flow_kind", "unmanaged", lang), value("destination_kind", f.destination_kind, lang), value("flow_kind", f.kind, lang), f.tonnes, f.distance_km, f.transport_cny, f.handling_cny, f.revenue_cny, f.tax_cny, f.penalty_cny, f.cost_cny]
+        [f.stream, nm(f.stream), _firm_id(getattr(f, "firm", None)), _firm(plan, getattr(f, "firm", None), lang), category(f.category, lang), (getattr(f, "origin_label_zh" if zh else "origin_label", "") or value("origin", f.origin, lang)), value("source_kind", f.source_kind, lang), f.source, f.from_site, f.destination, nm(f.destination) if f.destination_kind != "unmanaged" else value("flow_kind", "unmanaged", lang), value("destination_kind", f.destination_kind, lang), value("flow_kind", f.kind, lang), f.tonnes, f.distance_km, f.transport_cny, f.handling_cny, f.revenue_cny, f.tax_cny, f.penalty_cny, getattr(f, "incentive_cny", 0.0), f.cost_cny]
         for f in plan.flows
     ]
     fates = [[f.root, nm(f.root), f.stream, value("origin", f.origin, lang), category(f.category, lang), _firm_id(f.firm), _firm(plan, f.firm, lang), f.supplied_t, f.utilized_t, f.disposed_t, f.stored_t, f.unmanaged_t, f.lost_t] for f in plan.stream_fates]
@@ -222,16 +230,42 @@ def plan_tables(plan: Plan, lang: str = "en") -> dict[str, tuple[list[str], list
     by_firm = [[_firm_id(r.group), _firm(plan, r.group, lang), r.generated_t, r.utilized_t, r.utilized_prior_t, r.rate] for r in plan.rates_by_firm]
     by_cat = [[category(r.group, lang), r.generated_t, r.utilized_t, r.utilized_prior_t, r.rate] for r in plan.rates_by_category]
     audit = [[value("audit", c.name, lang), _yes(c.passed, lang), c.worst_violation, text("ok", lang) if c.detail == "ok" else c.detail] for c in plan.audit.checks]
+    markets = [[r.market, (r.name_zh or r.name_en) if zh else (r.name_en or r.name_zh), Cell(r.limit_t if r.limit_t is not None else text("plan.market_no_limit", lang), "t"), r.sold_t, r.tier_reached or None, r.price_reached_cny_per_t, r.revenue_cny, _yes(r.binds, lang), r.shadow_price_cny_per_t if r.binds else None] for r in getattr(plan, "markets", [])]
+    inc = getattr(plan, "incentives_cny", None)
+    incentives = [[r.project, (r.name_zh or r.name_en) if zh else (r.name_en or r.name_zh), r.incentive_item, r.revenue_cny, r.vat_refund_rate, r.vat_refund_cny, r.income_tax_cny, r.total_cny] for r in (inc.by_project if inc is not None else [])]
+    duties = [[r.firm, (r.name_zh or r.name_en) if zh else (r.name_en or r.name_zh), r.target_rate, r.rate, r.delivered_t, r.generated_t, _yes(r.binds, lang), r.cny_per_point] for r in getattr(plan, "firm_targets", [])]
     return {
         "summary": (["item", "value", "unit"], _summary(plan, lang)),
-        "flows": (["stream", "stream_name", "firm", "firm_name", "category", "origin_label", "source_kind", "source", "from_site", "destination", "destination_name", "destination_kind", "kind", "tonnes", "distance_km", "transport_cny", "handling_cny", "revenue_cny", "tax_cny", "penalty_cny", "cost_cny"], flows),
+        "flows": (["stream", "stream_name", "firm", "firm_name", "category", "origin_label", "source_kind", "source", "from_site", "destination", "destination_name", "destination_kind", "kind", "tonnes", "distance_km", "transport_cny", "handling_cny", "revenue_cny", "tax_cny", "penalty_cny", "incentive_cny", "cost_cny"], flows),
         "stream_fates": (["root", "name", "stream", "origin", "category", "firm", "firm_name", "supplied_t", "utilized_t", "disposed_t", "stored_t", "unmanaged_t", "lost_t"], fates),
         "outlet_loads": (["outlet", "kind", "name", "intake_t", "capacity_t", "spare_t", "min_intake_t", "load_share", "full"], loads),
         "bottlenecks": (["rank", "kind", "constraint", "subject", "subject_name", "shadow_price", "unit", "limit", "valid_from", "valid_to", "tonnes_at_stake", "cny_at_stake", "explanation"], cards),
         "why_not": (["subject", "kind", "status", "name", "intake_t", "capacity_t", "reduced_cost_cny_per_t", "break_even_cny_per_t", "entering_stream", "entering_source", "explanation"], why_not),
         "rates_by_firm": (["group", "group_name", "generated_t", "utilized_t", "utilized_prior_t", "rate"], by_firm),
         "rates_by_category": (["category", "generated_t", "utilized_t", "utilized_prior_t", "rate"], by_cat),
+        "markets": (["market", "market_name", "limit_t", "sold_t", "tier_reached", "price_reached_cny_per_t", "market_revenue_cny", "full", "shadow_price"], markets),
+        "incentives": (["project", "name", "incentive_item", "revenue_cny", "vat_refund_rate", "vat_refund_cny", "income_tax_cny", "incentive_cny"], incentives),
+        "firm_duties": (["firm", "firm_name", "duty", "duty_reached", "delivered_t", "generated_t", "duty_state", "cny_per_point"], duties),
+        **_airspace_carbon_tables(plan, lang),
         "audit": (["check", "passed", "worst_violation", "detail"], audit),
+    }
+
+
+def _airspace_carbon_tables(plan: Plan, lang: str) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The ``airspace`` and ``co2`` sheets: sinks' airspace, the plan's CO2 by project and by firm."""
+    zh = lang == "zh"
+    air = [[a.sink, (a.name_zh or a.name_en) if zh else (a.name_en or a.name_zh), value("sink_kind", a.kind, lang), a.remaining_start_t, a.intake_t, a.remaining_t, a.years_left] for a in getattr(plan, "airspace", [])]
+    co2 = getattr(plan, "co2_t", None)
+    rows: list[list[Any]] = []
+    if co2 is not None:
+        # the park's totals first, then one row per project and per firm
+        rows.append(["", "", "园区合计" if zh else "park total", None, co2.transport_tco2, co2.process_tco2, co2.electricity_tco2, co2.gross_tco2, co2.avoided_tco2, co2.net_tco2])
+        for kind, group in (("project", co2.by_project), ("firm", co2.by_firm)):
+            label = value("outlet_kind", "project", lang) if kind == "project" else header("firm", lang)
+            rows += [[label, _firm_id(r.group) if kind == "firm" else r.group, (r.name_zh if zh else r.name_en) if kind == "project" else _firm(plan, r.group, lang), r.tonnes, r.transport_tco2, r.process_tco2, r.electricity_tco2, r.gross_tco2, r.avoided_tco2, r.net_tco2] for r in group]
+    return {
+        "airspace": (["sink", "name", "kind", "remaining_start_t", "intake_t", "remaining_t", "years_left"], air),
+        "co2": (["kind", "id", "name", "tonnes", "transport_tco2", "process_tco2", "electricity_tco2", "gross_tco2", "avoided_tco2", "net_tco2"], rows),
     }
 
 
@@ -570,6 +604,43 @@ DOCS_ZH.update({
     "uncertainty.source": "取值范围的来源或依据。",
 })
 
+# airspace and carbon (issue 15)
+DOCS_ZH.update({
+    "scenario.policy.grid_tco2_per_mwh": "电网排放因子，吨二氧化碳/兆瓦时：把项目的用电量（electricity_kwh_per_t）折算为二氧化碳排放。",
+    "scenario.policy.co2_cap_t": "方案二氧化碳排放上限，吨/年（co2_cap_basis 指定总排放或净排放）；留空表示不设上限。上限起约束作用时给出每吨二氧化碳的影子价格。",
+    "scenario.policy.co2_cap_basis": "排放上限所限的口径：gross（默认，运输与加工实际排放）或 net（总排放减去产品替代原生产品的减排量）。",
+    "scenario.transport.tco2_per_t_km": "公路运输（柴油货车）每吨公里的二氧化碳排放，吨二氧化碳/(吨·公里)；运输路线的 transport_tco2_per_t 可替代该值。",
+    "projects.process_tco2_per_t": "每吨进料的直接二氧化碳排放（燃料、还原剂、工艺排放，不含用电），吨二氧化碳/吨。",
+    "projects.electricity_kwh_per_t": "每吨进料的用电量，千瓦时/吨；按 policy.grid_tco2_per_mwh 折算为二氧化碳排放。",
+    "projects.product_avoided_tco2_per_t": "每吨产品（进料 × product_fraction）替代原生产品所避免的二氧化碳排放（如开采碎石、矿石、天然石膏），吨二氧化碳/吨。",
+    "sinks.remaining_volume_t": "情景年份年初的剩余库容（按可填入吨数计）：此后总共还能接收的吨数。当年进场量不得超过该值；多年路径逐年扣减并报告剩余年限。留空表示不限。",
+    "sinks.reclaim_as": "仅用于贮存设施（counts_as 为 storage）：在多年路径中，当年存入的吨数自下一年起成为该堆存（stockpiles 表中的编号）的可回采存量，按该堆存的物料流、回采成本和年回采上限计。留空表示存入后不再回采。",
+    "routes.transport_tco2_per_t": "该路线每运输 1 吨的二氧化碳排放，吨二氧化碳/吨，替代公路运输因子（transport.tco2_per_t_km × 公里数），如管道输送或皮带运输；货车运输留空。",
+})
+
+#: Product markets, tax incentives and firms' duties (issue 15), in Chinese.
+DOCS_ZH.update({
+    "markets": "产品市场：销往同一市场的所有项目共用其需求上限（limit_t）与价格档（market_tiers 表）。项目通过 projects 表的 markets 字段与市场关联。没有价格档的市场只限制销量，收入仍按项目的 revenue_cny_per_t 计。",
+    "markets.name_zh": "产品中文名称（如机制砂、水泥缓凝剂）。",
+    "markets.name_en": "产品英文名称。",
+    "markets.limit_t": "所有项目合计每年最多售出的产品吨数（园区产品能找到的需求）；不限则留空。",
+    "markets.source": "需求上限的来源或估算依据。",
+    "market_tiers": "市场的价格档：当年市场累计售出量不超过 upto_t 的部分按 price_cny_per_t 计价。各档依 upto_t 由小到大衔接，最后一档 upto_t 留空、延续至市场需求上限。价格不得随档位上升（先售出的吨数价格最高，收入为凹的分段线性函数）。",
+    "market_tiers.market": "市场编号（markets 中的编号）。",
+    "market_tiers.upto_t": "该档价格适用至市场累计售出的吨数（所有项目合计，从 0 计）；最后一档留空。",
+    "market_tiers.price_cny_per_t": "该档每吨产品的售价（元/吨，不含增值税）。",
+    "market_tiers.source": "价格的来源或估算依据。",
+    "projects.markets": "项目产品销往的市场（markets 中的编号）及每吨进料产出的产品吨数，如 AGG=0.6;SAND=0.4；只写编号（如 SAND）表示按 product_fraction 计。所产产品须全部售出，受市场需求上限与价格档约束；市场价格另计于 revenue_cny_per_t 之外（后者填项目在市场之外的收入，常为 0）。留空：不进入市场，仅按 revenue_cny_per_t 计收入。",
+    "projects.vat_refund_rate": "资源综合利用增值税即征即退比例：按产品所属《资源综合利用产品和劳务增值税优惠目录》条目为 0.3、0.5、0.7、0.9 或 1；无则填 0。仅在 policy.apply_incentives 为 TRUE 时计入。",
+    "projects.vat_rate": "每元产品收入缴纳的增值税（即退税基数）：默认 0.13；选择 3% 简易计税的砂石销售方填 0.03。",
+    "projects.taxable_revenue_share": "产品收入计入应纳税所得额的比例（资源综合利用企业所得税减计收入：按 90% 计入时填 0.9）；默认 1，即无减计。",
+    "projects.income_tax_rate": "减计收入所节省的企业所得税税率（一般 0.25；享受西部大开发政策的企业 0.15）。",
+    "projects.incentive_item": "给予退税的增值税优惠目录条目编号（如 2.1），供读者查阅；无则留空。",
+    "firms.target_rate": "企业主体责任目标：企业自身固废按 policy.rate_mode 所选比率计的最低值，按企业台账口径计：其物料流（及其堆存回采）交付计入口径项目的吨数（自行利用 + 委托利用）÷（当年产生量 + 交付的往年贮存量）。留空：无目标。",
+    "scenario.policy.apply_incentives": "是否将各项目的税收优惠（增值税即征即退、所得税减计收入）计为收入调整（成本分项 incentives_cny）；FALSE 表示按无优惠规划。",
+})
+
+
 def doc_zh(table: str, field: str = "") -> str | None:
     """The Chinese description of a table (``field`` empty), a field or a manifest key (``table`` ``scenario``); None if missing."""
     if not field:
@@ -583,6 +654,13 @@ def _unit(name: str) -> str:
     if "_cny_per_t." in name:  # policy.environmental_tax_cny_per_t.<category>
         return "CNY/t"
     name = name.rsplit(".", 1)[-1]
+    carbon = {"co2_cap_t": "tCO2/yr", "remaining_volume_t": "t", "grid_tco2_per_mwh": "tCO2/MWh", "tco2_per_t_km": "tCO2/(t·km)"}
+    if name in carbon:
+        return carbon[name]
+    if name.endswith("_tco2_per_t"):
+        return "tCO2/t"
+    if name.endswith("_kwh_per_t"):
+        return "kWh/t"
     if name.endswith("_cny_per_t_km"):
         return "CNY/(t·km)"
     if name == "capital_cny_per_t":  # capital per t/yr of capacity added

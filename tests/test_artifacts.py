@@ -135,8 +135,10 @@ def test_sankey_svg_has_every_node_and_band_of_the_plan(park_plan, lang, tmp_pat
     else:
         assert "Zhonggouwan tailings dam" in all_text and "Mt" in all_text
     # W03 -> D03 in a tooltip: 4,895,000 t before issue 15's class-II limit on backfill R07 sent
-    # 24,000 t more W03 from the dam to R07 (see test_firms_and_tables)
-    assert "4,871,000" in all_text
+    # 24,000 t more W03 from the dam to R07 (see test_firms_and_tables), and the retarder market
+    # (issue 15) 83,333 t more: R10 takes 83,333 t less Ti gypsum, made up for by backfill
+    assert f"{4_871_000 - (500_000 - 300_000 / 0.72):,.0f}" == "4,787,667"
+    assert "4,787,667" in all_text
     assert not list(root.iter(f"{SVG}script"))
     assert "href" not in text
 
@@ -326,7 +328,7 @@ def test_plan_workbook_reads_back_with_the_plan_totals(park_plan, tmp_path):
     assert float(value["utilization rate (official)"]) == pytest.approx(park_plan.kpis.utilization_rate)
     assert float(value["Target (utilization rate)"]) == pytest.approx(park_plan.target)
     assert float(value["utilized U"]) == pytest.approx(park_plan.kpis.utilized_t)
-    terms = [float(value[f"  {n}"]) for n in ("transport", "processing", "product revenue (subtracted)", "disposal fees", "storage fees", "stock reclaim", "environmental tax", "unmanaged penalty")]
+    terms = [float(value[f"  {n}"]) for n in ("transport", "processing", "product revenue (subtracted)", "tax incentives (subtracted)", "disposal fees", "storage fees", "stock reclaim", "environmental tax", "unmanaged penalty")]
     assert sum(terms) == pytest.approx(park_plan.objective_cny, rel=1e-9)
     fates = sheets[names["stream_fates"]]
     assert fates[header("utilized_t")].sum() == pytest.approx(park_plan.kpis.utilized_t, rel=1e-9)
@@ -425,11 +427,13 @@ def test_html_report_of_the_park(park_plan, lang, tmp_path):
     assert not page.attrs("script")
     body = " ".join(" ".join(page.text).split())
     if lang == "zh":
-        assert "目标已实现" in body and "综合利用率" in body and "70.00%" in body and "-3.46 亿元/年" in body
+        assert "目标已实现" in body and "综合利用率" in body and "70.00%" in body and "-3.32 亿元/年" in body
         assert "假设与数据来源" in body
     else:
-        # -346,448,000 + 128,000 for GB 18599's class-II limit on backfill R07 (issue 15; by hand in test_firms_and_tables)
-        assert "Target met" in body and "70.00%" in body and "-346,320,000 CNY/yr" in body and "-346.3 M CNY" in body
+        # -346,448,000 + 128,000 for GB 18599's class-II limit on backfill R07, + 26,000,000 for the
+        # markets' price tiers, + 2,433,333 for the retarder market, − 14,384,000 of incentives
+        # (issue 15; each by hand in test_firms_and_tables)
+        assert "Target met" in body and "70.00%" in body and "-332,270,667 CNY/yr" in body and "-332.3 M CNY" in body
         assert "Assumptions and sources" in body
     # the Sankey is inline, with every node
     nodes = {a["data-id"] for a in page.attrs("g", "node")}

@@ -141,12 +141,20 @@ def test_the_bundled_curve_finds_every_kink():
     s = load_scenario(PARK_2025)
     curve = target_cost_curve(s, 0.5, 0.74, step=0.01)
     # before issue 15 also 0.63945 and 0.72548; GB 18599's class-II limit on backfill R07 changed
-    # which limits bind from 63.8 % to 72.9 %. 0.637864 and 0.728673 found independently by a
-    # slope scan (grid of 0.25 points, central differences, bisection); 0.72887 and 0.73570 as before
-    expected = [0.63786, 0.72867, 0.72887, 0.73570]
+    # which limits bind from 63.8 % to 72.9 % (kinks 0.63786, 0.72867, 0.72887, 0.73570). The
+    # cement-retarder market (issue 15: at most 300,000 t/yr of retarder, so R10 takes at most
+    # 416,667 instead of 500,000 t/yr of Ti gypsum) takes 83,333 t of utilization out of every plan
+    # on the curve and moves every kink down by the same 0.4583 points (and the highest rate from
+    # 73.68 % to 73.22 %). The four found again independently by a slope scan of cold re-solves
+    # (grids of 0.25, 0.005 and 0.01 points, central differences, bisection on the slope change)
+    expected = [0.633278, 0.724087, 0.724287, 0.731117]
     for b in expected:
         assert min(abs(b - x) for x in curve.breakpoints) < 1e-4, (b, curve.breakpoints)
-    assert curve.max_rate == pytest.approx(0.736813, abs=1e-6)
+    assert curve.max_rate == pytest.approx(0.732216, abs=1e-6)
+    # the highest rate, checked without Dinkelbach: just below it a plan exists, just above none
+    run(s, target_rate=curve.max_rate - 1e-6, explain=False)
+    with pytest.raises(InfeasibleError):
+        run(s, target_rate=curve.max_rate + 1e-5, explain=False)
     # every breakpoint is a kink: the slope of the least cost jumps across it
     h = 2e-6
     for b in curve.breakpoints:

@@ -14,7 +14,7 @@ from flowopt.io import load_scenario
 from flowopt.pipeline import run
 from flowopt.schema import Scenario
 
-TONNAGE = {"project_capacity", "project_min_intake", "sink_capacity", "route_capacity", "stock_reclaim_limit"}
+TONNAGE = {"project_capacity", "project_min_intake", "sink_capacity", "route_capacity", "stock_reclaim_limit", "market_demand"}
 
 
 def cost(s: Scenario) -> float:
@@ -89,7 +89,7 @@ def test_tonnage_ranges_hold_inside_and_end_at_the_edge_park(park_plan):
 
 def to_points(card, value: float) -> float:
     """Percentage points by which ``relaxed`` must move the card's limit to reach ``value``."""
-    down = card.kind in ("target", "quality_min")  # these relax downward
+    down = card.kind in ("target", "quality_min", "firm_target")  # these relax downward
     return ((card.limit - value) if down else (value - card.limit)) * 100
 
 
@@ -175,6 +175,10 @@ def apply_relaxations(s: Scenario, relaxations) -> Scenario:
             s = s.model_copy(update={"accepts": tuple(a.model_copy(update={"max_share": r.proposed}) if a.outlet == outlet and a.stream == stream else a for a in s.accepts)})
         elif r.kind == "target":
             s = s.model_copy(update={"policy": s.policy.model_copy(update={"target_rate": r.proposed})})
+        elif r.kind == "market_demand":
+            s = s.model_copy(update={"markets": tuple(m.model_copy(update={"limit_t": r.proposed}) if m.id == r.subject else m for m in s.markets)})
+        elif r.kind == "firm_target":
+            s = s.model_copy(update={"firms": tuple(f.model_copy(update={"target_rate": r.proposed}) if f.id == r.subject else f for f in s.firms)})
     return s
 
 

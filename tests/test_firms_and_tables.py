@@ -318,12 +318,22 @@ def test_the_bundled_data_say_unmanaged_tonnes_are_prohibited_and_keep_their_ans
     # 128,000 CNY/yr by hand: 80,000 t of W15 to the slag yard D02 (5 + 0.8 × 9 km + 15 fee =
     # 27.2 CNY/t) instead of R07 (5 + 0.8 × 10 km + 15 = 28 CNY/t) saves 64,000; 24,000 t of W03
     # to R07 (5 + 15 = 20 CNY/t) instead of the dam (2 pipeline + 10 fee = 12 CNY/t) costs 192,000
-    assert f"{plan.utilization_rate:.2%}" == "70.00%" and round(plan.objective_cny) == -346448000 + 192000 - 64000
+    # Then issue 15's markets and incentives, by hand: the price tiers cost 26,000,000 (AGG sells
+    # 2.25 Mt, 0.75 Mt of it at 65 instead of 75; SAND 5.25 Mt, 2 Mt at 30 and 0.25 Mt at 25
+    # instead of 35; BLOCKS 1 Mt, 0.4 Mt at 115 instead of 130); the retarder market (300,000 t
+    # of retarder at 0.72 t per t of Ti gypsum) sends 83,333.33 t of W09 to the landfill D01
+    # (5 + 0.8 × 41 km + 50 = 87.8 CNY/t) instead of R10 (5 + 0.8 × 39.5 km + 70 − 40 = 66.6):
+    # +21.2 CNY/t, and 83,333.33 t more W03 from the dam to R07 to keep 70 % (+8 CNY/t); R02's
+    # incentives save 0.116 × its 124,000,000 CNY of revenue (0.7 × 0.13 + 0.1 × 0.25)
+    retarder = (300_000 / 0.72 - 500_000) * -(87.8 - 66.6 + 8)
+    expected = -346448000 + 192000 - 64000 + (0.75e6 * 10 + 2e6 * 5 + 0.25e6 * 10 + 0.4e6 * 15) + retarder - 0.116 * (0.6e6 * 130 + 0.4e6 * 115)
+    assert f"{plan.utilization_rate:.2%}" == "70.00%" and plan.objective_cny == pytest.approx(expected, abs=1.0)
     assert plan.kpis.unmanaged_t == 0 and not plan.unmanaged.allowed
     assert "prohibited" in plan.unmanaged.headline
     with pytest.raises(InfeasibleError) as info:
         run(PARK_2023, explain=False)
-    assert f"{info.value.diagnosis.max_rate:.2%}" == "25.07%"
+    # 25.07 % before the retarder market of issue 15 (83,333 t less Ti gypsum utilized in R10; see test_domain)
+    assert f"{info.value.diagnosis.max_rate:.2%}" == "24.58%"
 
 
 def test_random_parks_exercise_both_forms_of_the_lot_balance():

@@ -52,10 +52,26 @@ def test_random_parks_equal_the_pyomo_reference(seed):
         assert differences(s, with_target=False) == []
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_random_parks_with_markets_incentives_and_duties_equal_the_pyomo_reference(seed):
+    # the issue-15 families: sold_t, market_sales, market_tier, market_demand, firm_target and
+    # the incentives in the objective (random_park(..., markets=True); the parks above unchanged)
+    s = validated(random_park([3, 5, 8, 20, 40][seed % 5], seed, markets=True))
+    assert differences(s) == []
+    if seed % 10 == 0:
+        assert differences(s, with_target=False) == []
+
+
 def test_random_parks_cover_every_family():
     seen = set()
     for seed in range(30):
         lp = assemble(build_graph(validated(random_park([3, 5, 8, 20, 40][seed % 5], seed))))
+        seen |= {name for name, block in lp.rows.items() if len(block)}
+    for seed in range(10):  # markets, incentives and firms' duties (issue 15)
+        lp = assemble(build_graph(validated(random_park([3, 5, 8, 20, 40][seed % 5], seed, markets=True))))
+        seen |= {name for name, block in lp.rows.items() if len(block)}
+    for seed in range(4):  # airspace and the CO2 cap (issue 15; their equality: tests/test_airspace.py, tests/test_carbon.py)
+        lp = assemble(build_graph(validated(random_park([3, 5, 8, 20, 40][seed % 5], seed, airspace_carbon=True))))
         seen |= {name for name, block in lp.rows.items() if len(block)}
     assert seen == set(FAMILIES)
 

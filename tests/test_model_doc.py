@@ -16,7 +16,8 @@ DOC = (ROOT / "models" / "README.md").read_text(encoding="utf-8")
 def documented_names() -> set[str]:
     # first column of the component tables (sections 2-6, before the rate-mode table)
     part = DOC[DOC.index("## 2. Sets") : DOC.index("### The target")]
-    return set(re.findall(r"^\| `([A-Za-z_]+)` \|", part, flags=re.MULTILINE)) | {"total_cost"}
+    # names may hold digits (co2_cap, CO2_CAPS)
+    return set(re.findall(r"^\| `([A-Za-z_][A-Za-z0-9_]*)` \|", part, flags=re.MULTILINE)) | {"total_cost"}
 
 
 def model_names() -> set[str]:

@@ -52,6 +52,12 @@ def relaxed(s: Scenario, card, step: float) -> Scenario:
         return s.model_copy(update={"accepts": rows})
     if k == "target":
         return s.model_copy(update={"policy": s.policy.model_copy(update={"target_rate": s.policy.target_rate - step / 100})})
+    if k == "market_demand":
+        m = next(x for x in s.markets if x.id == subj)
+        return _replace(s, "markets", "id", subj, limit_t=m.limit_t + step)
+    if k == "firm_target":
+        f = next(x for x in s.firms if x.id == subj)
+        return _replace(s, "firms", "id", subj, target_rate=f.target_rate - step / 100)
     raise AssertionError(f"no perturbation for {k}")
 
 

@@ -4,7 +4,9 @@ The page (``api/static/index.html`` with ``viewer.js`` and ``viewer.css``) is pl
 and JavaScript shipped in the repository: no build step, no CDN, no external address. It loads
 the bundled park's plan through the public API (``POST /v1/plans``), shows KPI tiles, the
 Sankey (``GET /v1/plans/{id}/sankey.svg``), the bottleneck cards, and sliders for the target and
-one project's capacity that call ``POST /v1/whatifs``. The page and its files load without a key;
+one project's capacity that call ``POST /v1/whatifs``, a risk panel (``POST /v1/risks``) and an
+investment panel that reads ``GET /viewer/investment`` (the bundled investment scenario's
+``POST /v1/investments`` answer: built and not-built projects). The page and its files load without a key;
 the API calls it makes follow the API's rules (a key pasted into the page is sent as
 ``X-API-Key``).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
@@ -22,10 +24,10 @@ from starlette.responses import Response
 
 from api import docs
 from api import examples as ex
-from api.deps import ServiceDep, answer_job, raw_json_response, require_read
-from api.errors import ApiError, Code
+from api.deps import ServiceDep, answer_job, json_response, raw_json_response, require_read
+from api.errors import ApiError, Code, from_library
 from api.middleware import PAGE_CSP
-from api.service import Service
+from api.service import Outcome, Service
 from flowopt.results import Plan
 from flowopt.sankey import sankey_svg
 
@@ -39,6 +41,7 @@ STATIC_FILES: dict[str, str] = {
     "viewer.js": "text/javascript; charset=utf-8",
     "viewer.css": "text/css; charset=utf-8",
     "risk.js": "text/javascript; charset=utf-8",
+    "invest.js": "text/javascript; charset=utf-8",
 }
 
 #: The page talks only to this server: no external scripts, styles, fonts, images or frames.
@@ -115,7 +118,43 @@ def _plan_response(service: Service, plan_id: str, status: int) -> Response:
     return raw_json_response(text, status, {"Location": f"/v1/plans/{plan_id}", "ETag": f'"{sha}"', "Cache-Control": "no-cache"})
 
 
-# after /viewer/plan, which this pattern would otherwise catch
+@router.get("/viewer/investment", include_in_schema=False, dependencies=[Depends(read_key)])
+async def viewer_investment(service: ServiceDep) -> Response:
+    """Return the bundled investment scenario's answer: what the viewer's investment panel shows.
+
+    The document ``POST /v1/investments`` answers (``flowopt invest --json``) for
+    ``data/panzhihua_east_invest`` (the 2023 network with the plan's projects as candidates) at
+    its own target. A read like ``/viewer/plan``: no key unless ``FLOWOPT_READ_REQUIRES_KEY``; the
+    request is fixed, so it is solved at most once and then served from storage (identical
+    investment requests share one answer). 200 with the result, or 202 with the job to poll.
+
+    Raises:
+        ApiError: the bundled investment scenario cannot be loaded (``input_invalid``).
+    """
+    body = await run_in_threadpool(_bundled_investment_body)
+    submitted = await run_in_threadpool(service.submit_investment, body, "viewer", None)
+
+    def respond(_: Outcome, status: int) -> Response:
+        # a read: 200 whether solved now or before
+        return json_response(service.job_result(str(submitted.job_id)), 200, {"Location": f"/v1/jobs/{submitted.job_id}", "Cache-Control": "no-cache"})
+
+    return await answer_job(service, submitted, None, respond)
+
+
+def _bundled_investment_body() -> dict[str, Any]:
+    """``{"scenario": ...}`` of the bundled investment scenario, as an inline request."""
+    from flowopt.errors import InputError
+    from flowopt.invest import default_invest_dir
+    from flowopt.io import load_scenario
+
+    try:
+        scenario = load_scenario(default_invest_dir())
+    except InputError as exc:
+        raise from_library(exc) from None
+    return {"scenario": scenario.model_dump(mode="json")}
+
+
+# after /viewer/plan and /viewer/investment, which this pattern would otherwise catch
 @router.get("/viewer/{name}", include_in_schema=False)
 def viewer_file(name: str) -> Response:
     """Return one of the page's files (``viewer.js``, ``viewer.css``).

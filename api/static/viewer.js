@@ -79,8 +79,11 @@
       kinds: {
         target: "target", project_capacity: "project capacity", project_min_intake: "minimum intake",
         sink_capacity: "site capacity", route_capacity: "route capacity", stock_reclaim_limit: "reclaim limit",
-        quality_max: "quality maximum", quality_min: "quality minimum", feed_share: "feed share"
-      }
+        quality_max: "quality maximum", quality_min: "quality minimum", feed_share: "feed share",
+        sink_airspace: "site airspace", co2_cap: "CO2 cap"
+      },
+      airspaceTitle: "Airspace left: ",
+      airspaceYears: function (y) { return y == null ? "takes nothing" : y.toFixed(1) + " years"; }
     },
     zh: {
       pageTitle: "flowopt 方案查看器 · 攀枝花东区",
@@ -141,8 +144,11 @@
       kinds: {
         target: "目标", project_capacity: "项目产能", project_min_intake: "最低进料",
         sink_capacity: "设施容量", route_capacity: "路线运力", stock_reclaim_limit: "回采上限",
-        quality_max: "品质上限", quality_min: "品质下限", feed_share: "进料占比"
-      }
+        quality_max: "品质上限", quality_min: "品质下限", feed_share: "进料占比",
+        sink_airspace: "剩余库容", co2_cap: "排放上限"
+      },
+      airspaceTitle: "剩余库容：",
+      airspaceYears: function (y) { return y == null ? "当年无进场" : "尚可使用 " + y.toFixed(1) + " 年"; }
     }
   };
 
@@ -408,6 +414,24 @@
     });
   }
 
+  /** The plan's CO2 headline (plan.co2_t) and the sites' airspace with the years left (plan.airspace). */
+  function renderFootprint() {
+    var box = $("footprint"), tx = t(), zh = state.lang === "zh";
+    if (!box) return;
+    box.textContent = "";
+    var p = state.shown && state.shown.plan;
+    if (!p) return;
+    var lines = [];
+    if (p.co2_t && (p.co2_t.gross_tco2 || p.co2_t.avoided_tco2 || p.co2_t.cap_t != null)) lines.push(zh ? p.co2_t.headline_zh : p.co2_t.headline);
+    if (p.airspace && p.airspace.length) {
+      lines.push(tx.airspaceTitle + p.airspace.map(function (a) { return a.sink + " " + (zh ? group(a.remaining_t / 1e4, 0) + " 万吨" : group(a.remaining_t / 1e6, 1) + " Mt") + " (" + tx.airspaceYears(a.years_left) + ")"; }).join(zh ? "；" : " · "));
+    }
+    lines.forEach(function (line, i) {
+      if (i) box.appendChild(document.createElement("br"));
+      box.appendChild(document.createTextNode(line));
+    });
+  }
+
   function renderComparison() {
     var c = state.shown && state.shown.comparison, box = $("comparison");
     if (!c || !(c.explanation || c.explanation_zh)) { box.hidden = true; box.textContent = ""; return; }
@@ -499,6 +523,7 @@
     renderTexts();
     renderKpis();
     renderRates();
+    renderFootprint();
     renderComparison();
     renderCards();
     renderError();

@@ -103,7 +103,12 @@ def stack_years(years: list[tuple[int, AssembledLP, float]], stock_t: dict[str, 
 
     Column and row families of year y are named ``<y>/<family>`` (``2024/flow_t``) with the
     year's own keys; the objective is Σ_y w_y · cost_y; each ``stock_total[k]`` row reads
-    Σ_y r_{k,y} ≤ H_k (see :data:`flowopt.formulation.families.STOCK_TOTAL`).
+    Σ_y r_{k,y} ≤ H_k (see :data:`flowopt.formulation.families.STOCK_TOTAL`). Sinks with a
+    ``remaining_volume_t`` get an ``airspace_total[d]`` row, Σ_y I_{d,y} ≤ V_d
+    (:data:`~flowopt.formulation.families.AIRSPACE_TOTAL`); a pile fed by reclaimable storage
+    (``sinks.reclaim_as``) gets ``storage_stock[k, y]`` rows for every year instead of
+    ``stock_total[k]`` (:data:`~flowopt.formulation.families.STORAGE_STOCK`): tonnes stored in
+    year y are reclaimable from y + 1 on. Both are read from the years' networks.
 
     Args:
         years: ``(year, LP, weight)`` in year order.
@@ -118,7 +123,9 @@ def stack_years(years: list[tuple[int, AssembledLP, float]], stock_t: dict[str, 
     n_cols = n_rows = 0
     offset = 0.0
     reclaim_cols: dict[str, list[int]] = {}
+    starts: list[int] = []  # first column of each year
     for year, lp, weight in years:
+        starts.append(n_cols)
         col_families += [(f"{year}/{f}", b.keys) for f, b in lp.cols.items()]
         row_families += [(f"{year}/{f}", b.keys) for f, b in lp.rows.items()]
         costs.append(weight * lp.col_cost)
@@ -137,7 +144,9 @@ def stack_years(years: list[tuple[int, AssembledLP, float]], stock_t: dict[str, 
         offset += weight * lp.offset
         n_cols += lp.n_cols
         n_rows += lp.n_rows
-    links = sorted(k for k in stock_t if k in reclaim_cols)
+    volume, feeds = _storage_links(years)
+    fed = {k for piles in feeds.values() for k in piles}
+    links = sorted(k for k in stock_t if k in reclaim_cols and k not in fed)
     for i, k in enumerate(links):
         rr.append(np.full(len(reclaim_cols[k]), n_rows + i, dtype=np.int64))
         cc.append(np.asarray(reclaim_cols[k], dtype=np.int64))
@@ -146,6 +155,42 @@ def stack_years(years: list[tuple[int, AssembledLP, float]], stock_t: dict[str, 
     row_lo.append(np.full(len(links), -INF))
     row_hi.append(np.array([stock_t[k] for k in links], dtype=float))
     total_rows = n_rows + len(links)
+    # airspace_total[d]: Σ_y I_{d,y} ≤ V_d, for sinks with a remaining volume that receive arcs
+    inflow = {d: [(i, _inflow_cols(lp, d, starts[i])) for i, (_, lp, _) in enumerate(years)] for d in sorted(set(volume) | set(feeds))}
+    spaced = [d for d in sorted(volume) if any(len(c) for _, c in inflow[d])]
+    for i, d in enumerate(spaced):
+        cols = np.concatenate([c for _, c in inflow[d]])
+        rr.append(np.full(len(cols), total_rows + i, dtype=np.int64))
+        cc.append(cols)
+        vv.append(np.ones(len(cols)))
+    row_families.append(("airspace_total", list(spaced)))
+    row_lo.append(np.full(len(spaced), -INF))
+    row_hi.append(np.array([volume[d] for d in spaced], dtype=float))
+    total_rows += len(spaced)
+    # storage_stock[k, y_i]: Σ_{j≤i} r_{k,y_j} − Σ_{j<i} Σ_{d→k} I_{d,y_j} ≤ H_k, for piles fed by
+    # reclaimable storage that are reclaimed in some year
+    keys: list[tuple[str, int]] = []
+    by_year = [{str(k): starts[i] + lp.cols["reclaim_t"].start + j for j, k in enumerate(lp.cols["reclaim_t"].keys)} for i, (_, lp, _) in enumerate(years)]
+    for k in sorted(k for k in fed if k in stock_t and k in reclaim_cols):
+        sinks = sorted(d for d, piles in feeds.items() if k in piles)
+        for i, (year, _, _) in enumerate(years):
+            row = total_rows + len(keys)
+            keys.append((k, year))
+            taken = [by_year[j][k] for j in range(i + 1) if k in by_year[j]]
+            rr.append(np.full(len(taken), row, dtype=np.int64))
+            cc.append(np.asarray(taken, dtype=np.int64))
+            vv.append(np.ones(len(taken)))
+            for d in sinks:
+                placed = [c for j, c in inflow[d] if j < i]
+                if placed:
+                    cols = np.concatenate(placed)
+                    rr.append(np.full(len(cols), row, dtype=np.int64))
+                    cc.append(cols)
+                    vv.append(-np.ones(len(cols)))
+    row_families.append(("storage_stock", list(keys)))
+    row_lo.append(np.full(len(keys), -INF))
+    row_hi.append(np.array([stock_t[k] for k, _ in keys], dtype=float))
+    total_rows += len(keys)
     start, index, value = csc_from_coo(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv), total_rows, n_cols)
     return AssembledLP(
         col_cost=np.concatenate(costs) if costs else np.zeros(0),
@@ -161,3 +206,31 @@ def stack_years(years: list[tuple[int, AssembledLP, float]], stock_t: dict[str, 
         offset=offset,
         integrality=np.concatenate(whole) if whole and any(np.any(w) for w in whole) else None,
     )
+
+
+def _storage_links(years: list[tuple[int, AssembledLP, float]]) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """What links the years through sinks: ``({sink: V_d}, {sink: [stockpile]})``.
+
+    V_d is the ``remaining_volume_t`` of the sink in the first year it operates (the airspace
+    at the start of the pathway's years); a sink's ``reclaim_as`` names the pile its tonnes
+    feed. Read from each year's network (an LP without one adds nothing).
+    """
+    volume: dict[str, float] = {}
+    feeds: dict[str, list[str]] = {}
+    for _, lp, _ in years:
+        n = lp.network
+        if n is None:
+            continue
+        for d, x in n.g.sinks.items():
+            if x.remaining_volume_t is not None:
+                volume.setdefault(d, float(x.remaining_volume_t))
+            if x.reclaim_as is not None:
+                feeds.setdefault(d, [x.reclaim_as])
+    return volume, feeds
+
+
+def _inflow_cols(lp: AssembledLP, sink: str, start: int) -> np.ndarray:
+    """Joint columns of the year's arcs into ``sink`` (none when the sink is absent that year)."""
+    if lp.network is None:
+        return np.zeros(0, dtype=np.int64)
+    return start + lp.cols["flow_t"].start + lp.network.arcs_into(sink)

@@ -15,6 +15,7 @@ F_p = Σ_l x_{l,p} the feed of project p, F_{p,g} its part of origin g.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -24,7 +25,7 @@ import numpy as np
 from flowopt.formulation.lp import INF, SparseVector
 from flowopt.formulation.network import Network
 from flowopt.labels import Labels
-from flowopt.schema import ProjectBooking, RateMode, SinkBooking
+from flowopt.schema import Co2Basis, ProjectBooking, RateMode, SinkBooking
 
 Sense = Literal["==", "<=", ">="]
 
@@ -156,6 +157,8 @@ COLUMNS: tuple[ColumnFamily, ...] = (
     # one column per current-year lot when policy.allow_unmanaged is true, none otherwise
     ColumnFamily("unmanaged_t", "t/yr", "current-year lot (only when policy.allow_unmanaged)", "tonnes left unmanaged", "未妥善处置吨数", lambda n: list(n.unmanaged)),
     ColumnFamily("reclaim_t", "t/yr", "stockpile", "tonnes reclaimed from a stockpile", "回采吨数", lambda n: list(n.stockpiles)),
+    # one column per (project, market, price tier) for projects that sell into markets
+    ColumnFamily("sold_t", "t/yr", "(project, market, tier)", "tonnes of product sold in a price tier of a market", "市场分档销量", lambda n: list(n.sales)),
 )
 
 
@@ -613,7 +616,9 @@ def _share_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[
 
 def _target_card(lb: Labels, _: Hashable, limit: float, price: float) -> tuple[str, str]:
     mode = lb.scenario.policy.rate_mode.value
-    rate_zh = "综合利用率" if mode == "utilization" else f"（{mode}）"
+    from flowopt.i18n import value  # labels only; imported late (i18n reads this registry)
+
+    rate_zh = value("rate_mode", mode, "zh")  # 综合利用率, 综合利用处置率 or 处置率, never the code
     return (f"The {limit:.0%} {mode.replace('_', ' ')} target binds: each extra percentage point costs the park {price:,.0f} CNY/yr, and each point less saves about as much.",
             f"{limit:.0%} 的{rate_zh}目标起约束作用：目标每提高 1 个百分点，园区年成本增加约 {price:,.0f} 元。")
 
@@ -646,10 +651,21 @@ def _quality_relaxation(side: Literal["max", "min"]) -> Callable[[Labels, Hashab
         project, comp = key  # type: ignore[misc]
         nm = lb.name("project", project)
         bound, bound_zh = ("maximum", "上限") if side == "max" else ("minimum", "下限")
-        return (f"Move the {comp} {bound} of {nm[1]} ({project}) from {current:.2%} to {proposed:.2%} of the blended feed.",
-                f"将{nm[0]}（{project}）进料 {comp} {bound_zh}由 {current:.2%} 调整为 {proposed:.2%}。")
+        en, zh = _standard_of(lb, project, comp)
+        return (f"Move the {comp} {bound} of {nm[1]} ({project}) from {current:.2%} to {proposed:.2%} of the blended feed{en}.",
+                f"将{nm[0]}（{project}）进料 {comp} {bound_zh}由 {current:.2%} 调整为 {proposed:.2%}{zh}。")
 
     return text
+
+
+def _standard_of(lb: Labels, project: str, component: str) -> tuple[str, str]:
+    """`` (set by GB/T 14684-2022, clause 6.4)`` and its Chinese, when the quality row names a standard; else empty."""
+    row = next((q for q in lb.scenario.quality if q.project == project and q.component == component), None)
+    if row is None or not row.standard:
+        return "", ""
+    if row.clause:
+        return f" (a limit set by {row.standard}, clause {row.clause})", f"（该限值依据 {row.standard} 第 {row.clause} 条）"
+    return f" (a limit set by {row.standard})", f"（该限值依据 {row.standard}）"
 
 
 def _share_relaxation(lb: Labels, key: Hashable, current: float, proposed: float) -> tuple[str, str]:
@@ -690,7 +706,8 @@ def _quality_conflict(side: Literal["max", "min"]) -> Callable[[Labels, Network,
         project, comp = key  # type: ignore[misc]
         nm = lb.name("project", project)
         bound = "maximum" if side == "max" else "minimum"
-        return f"the {comp} {bound} of {nm[1]} ({project})", f"{nm[0]}（{project}）的 {comp} {'上限' if side == 'max' else '下限'}", lb.where("project", project)
+        en, zh = _standard_of(lb, project, comp)
+        return f"the {comp} {bound} of {nm[1]} ({project}){en}", f"{nm[0]}（{project}）的 {comp} {'上限' if side == 'max' else '下限'}{zh}", lb.where("project", project)
 
     return text
 
@@ -713,6 +730,388 @@ def _target_conflict(lb: Labels, _: Network, __: Hashable) -> tuple[str, str, st
     return "the target itself", "目标本身", "scenario.yaml policy.target_rate"
 
 
+# ---------------------------------------------------------------------------------------------
+# Airspace and carbon (issue 15): sink_airspace, co2_cap; the pathway's airspace_total and
+# storage_stock (rows built by flowopt.formulation.assemble.stack_years)
+# ---------------------------------------------------------------------------------------------
+
+
+def airspace_limits(n: Network) -> dict[str, float]:
+    """Sink -> V_d, its remaining airspace (t), for every sink with ``remaining_volume_t``."""
+    return {d: float(x.remaining_volume_t) for d, x in sorted(n.g.sinks.items()) if x.remaining_volume_t is not None}
+
+
+def _sink_airspace(n: Network, _: Build) -> RowBlock:
+    limits = airspace_limits(n)
+    keys = list(limits)
+    r, c = _feed_entries(n, keys)
+    return RowBlock.build(list(keys), np.full(len(keys), -INF), [limits[d] for d in keys], [(r, c, np.ones(len(r)))])
+
+
+def arc_transport_tco2(n: Network) -> np.ndarray:
+    """tCO2 per tonne on each arc (in arc order).
+
+    A matching route's ``transport_tco2_per_t`` where one applies, else
+    ``transport.tco2_per_t_km`` × the arc's km (0 on the same site).
+    """
+
+    def compute() -> np.ndarray:
+        from flowopt.graph import matching_routes, route_index
+
+        g = n.g
+        factor = g.scenario.transport.tco2_per_t_km
+        km = np.fromiter((a.distance_km for a in g.arcs), dtype=float, count=n.n_arcs)
+        out = factor * km
+        if any(r.transport_tco2_per_t is not None for r in g.scenario.routes):
+            index = route_index(g.scenario.routes)
+            site = {**{k: v.site for k, v in g.projects.items()}, **{k: v.site for k, v in g.sinks.items()}}
+            for j, a in enumerate(g.arcs):
+                lot = g.lots[a.lot]
+                own = next((r.transport_tco2_per_t for r in matching_routes(index, lot.site, site[a.outlet], lot.stream) if r.transport_tco2_per_t is not None), None)
+                if own is not None:
+                    out[j] = float(own)
+        return out
+
+    return n.memo("arc_transport_tco2", compute)  # type: ignore[no-any-return]
+
+
+def project_tco2(n: Network, project: str) -> tuple[float, float, float]:
+    """``(process, electricity, avoided)`` tCO2 per tonne of a project's feed.
+
+    Electricity is ``electricity_kwh_per_t`` × ``policy.grid_tco2_per_mwh`` / 1000; avoided is
+    ``product_fraction`` × ``product_avoided_tco2_per_t`` (avoided per tonne of product).
+    """
+    p = n.g.projects[project]
+    grid = n.g.scenario.policy.grid_tco2_per_mwh
+    return float(p.process_tco2_per_t), float(p.electricity_kwh_per_t * grid / 1000.0), float(p.product_fraction * p.product_avoided_tco2_per_t)
+
+
+def co2_forms(n: Network) -> dict[str, SparseVector]:
+    r"""The plan's CO2 (tCO2/yr) as linear forms over the columns.
+
+    .. math::
+        E^{tr} = \sum_{(l,o)} e_{l,o} x_{l,o}, \quad
+        E^{pr} = \sum_p \epsilon_p F_p, \quad
+        E^{el} = \sum_p k_p \gamma F_p / 1000, \quad
+        A = \sum_p \pi_p a_p F_p
+
+    Returns:
+        ``co2_transport_tco2``, ``co2_process_tco2``, ``co2_electricity_tco2``,
+        ``co2_avoided_tco2``, ``co2_gross_tco2`` (the first three) and ``co2_net_tco2``
+        (gross − avoided).
+    """
+
+    def compute() -> dict[str, SparseVector]:
+        arcs = np.arange(n.n_arcs, dtype=np.int64)
+        out = {"co2_transport_tco2": SparseVector(arcs, arc_transport_tco2(n).copy())}
+        parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"co2_process_tco2": [], "co2_electricity_tco2": [], "co2_avoided_tco2": []}
+        for o, cols in sorted(n.into.items()):
+            if o not in n.g.projects:
+                continue
+            for name, v in zip(parts, project_tco2(n, o), strict=True):
+                if v:
+                    parts[name].append((cols, np.full(len(cols), v)))
+        for name, chunks in parts.items():
+            out[name] = SparseVector(np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])) if chunks else SparseVector.empty()
+        out["co2_gross_tco2"] = out["co2_transport_tco2"] + out["co2_process_tco2"] + out["co2_electricity_tco2"]
+        out["co2_net_tco2"] = out["co2_gross_tco2"] + out["co2_avoided_tco2"].scaled(-1.0)
+        return out
+
+    return n.memo("co2_forms", compute)  # type: ignore[no-any-return]
+
+
+def co2_caps(n: Network) -> dict[str, float]:
+    """``{basis: cap}`` (tCO2/yr) when ``policy.co2_cap_t`` is given (``gross`` or ``net``), else empty."""
+    pol = n.g.scenario.policy
+    return {} if pol.co2_cap_t is None else {Co2Basis(pol.co2_cap_basis).value: float(pol.co2_cap_t)}
+
+
+def _co2_cap(n: Network, _: Build) -> RowBlock:
+    caps = co2_caps(n)
+    entries = []
+    for i, basis in enumerate(caps):
+        form = co2_forms(n)[f"co2_{basis}_tco2"]
+        entries.append((np.full(len(form.index), i, dtype=np.int64), form.index, form.coef))
+    return RowBlock.build(list(caps), np.full(len(caps), -INF), list(caps.values()), entries)
+
+
+def _airspace_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+    nm = lb.name("sink", str(key))
+    return (f"{nm[1]} ({key}) takes all of its remaining airspace, {limit:,.0f} t: each extra tonne of airspace would save {price:,.2f} CNY/yr.",
+            f"{nm[0]}（{key}）剩余库容 {limit:,.0f} 吨已用尽：每增加 1 吨库容可节约 {price:,.2f} 元/年。")
+
+
+def _co2_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+    basis, basis_zh = ("gross", "总") if key == "gross" else ("net", "净")
+    return (f"The CO2 cap of {limit:,.0f} tCO2/yr ({basis} emissions) binds: each extra tonne of CO2 allowed would save {price:,.2f} CNY/yr, the cap's price of {price:,.2f} CNY per tCO2.",
+            f"二氧化碳排放上限 {limit:,.0f} 吨/年（{basis_zh}排放）起约束作用：每多允许排放 1 吨二氧化碳可节约 {price:,.2f} 元/年，即减排成本 {price:,.2f} 元/吨二氧化碳。")
+
+
+def _airspace_relaxation(lb: Labels, key: Hashable, current: float, proposed: float) -> tuple[str, str]:
+    nm = lb.name("sink", str(key))
+    return (f"Add airspace to {nm[1]} ({key}): from {current:,.0f} to {proposed:,.0f} t remaining (+{proposed - current:,.0f}).",
+            f"增加{nm[0]}（{key}）的剩余库容：由 {current:,.0f} 吨增至 {proposed:,.0f} 吨。")
+
+
+def _co2_relaxation(_: Labels, key: Hashable, current: float, proposed: float) -> tuple[str, str]:
+    return (f"Raise the CO2 cap ({key} emissions) from {current:,.0f} to {proposed:,.0f} tCO2/yr (+{proposed - current:,.0f}).",
+            f"将二氧化碳排放上限（{'总' if key == 'gross' else '净'}排放）由 {current:,.0f} 吨/年提高至 {proposed:,.0f} 吨/年。")
+
+
+def _airspace_conflict(lb: Labels, n: Network, key: Hashable) -> tuple[str, str, str | None]:
+    k = str(key)
+    nm, v = lb.name("sink", k), n.g.sinks[k].remaining_volume_t or 0.0
+    return f"the remaining airspace of {nm[1]} ({k}), {v:,.0f} t", f"{nm[0]}（{k}）的剩余库容 {v:,.0f} 吨", lb.where("sink", k)
+
+
+def _co2_conflict(_: Labels, n: Network, key: Hashable) -> tuple[str, str, str | None]:
+    cap = n.g.scenario.policy.co2_cap_t or 0.0
+    return f"the CO2 cap of {cap:,.0f} tCO2/yr ({key} emissions)", f"二氧化碳排放上限 {cap:,.0f} 吨/年（{'总' if key == 'gross' else '净'}排放）", "scenario.yaml policy.co2_cap_t"
+
+
+# ---------------------------------------------------------------------------------------------
+# Product markets, tax incentives and firms' duties (issue 15): market_sales, market_tier,
+# market_demand, firm_target; the terms' market revenue and incentives_cny
+# ---------------------------------------------------------------------------------------------
+
+
+def sold_columns(n: Network) -> dict[tuple[str, str], np.ndarray]:
+    """(project, market) -> positions of its ``sold_t`` columns, one per tier in selling order."""
+
+    def compute() -> dict[tuple[str, str], np.ndarray]:
+        out: dict[tuple[str, str], list[int]] = {link: [] for link in n.market_links}
+        for j, (p, m, _) in enumerate(n.sales):
+            out[(p, m)].append(n.sold_start + j)
+        return {k: np.array(v, dtype=np.int64) for k, v in out.items()}
+
+    return n.memo("sold_columns", compute)  # type: ignore[no-any-return]
+
+
+def sold_prices(n: Network) -> np.ndarray:
+    """Price (CNY/t of product) of each ``sold_t`` column: its market's tier price."""
+    return np.array([n.market_tiers[m][k - 1][1] for _, m, k in n.sales], dtype=float)
+
+
+def market_sellers(n: Network) -> dict[str, list[str]]:
+    """Market -> projects of the network that sell into it (sorted); markets without sellers left out."""
+    out: dict[str, list[str]] = {}
+    for p, m in n.market_links:
+        out.setdefault(m, []).append(p)
+    return {m: out[m] for m in sorted(out)}
+
+
+def tier_widths(n: Network) -> dict[tuple[str, int], float]:
+    """(market, tier) -> tonnes the tier holds (upto_t minus the previous tier's), for closed tiers of sold markets.
+
+    A tier that ends at or beyond the market's demand limit gets no row: the demand bounds it
+    (a row of its own would bind together with the demand's, and split its price).
+    """
+    limit = {x.id: x.limit_t for x in n.g.scenario.markets}
+    out: dict[tuple[str, int], float] = {}
+    for m in market_sellers(n):
+        low = 0.0
+        for k, (upto, _) in enumerate(n.market_tiers[m], start=1):
+            if upto is not None and (limit.get(m) is None or upto < limit[m]):  # type: ignore[operator]
+                out[(m, k)] = float(upto) - low
+                low = float(upto)
+    return out
+
+
+def market_limits(n: Network) -> dict[str, float]:
+    """Market -> its demand limit D_m (t/yr of product), for markets with a limit and sellers."""
+    limit = {x.id: x.limit_t for x in n.g.scenario.markets}
+    return {m: float(limit[m]) for m in market_sellers(n) if limit.get(m) is not None}  # type: ignore[arg-type]
+
+
+def _market_sales(n: Network, _: Build) -> RowBlock:
+    cols = sold_columns(n)
+    keys: list[Hashable] = list(n.market_links)
+    entries = []
+    for i, (p, m) in enumerate(n.market_links):
+        sold = cols[(p, m)]
+        arcs = n.arcs_into(p)
+        y = n.g.projects[p].market_yields[m]
+        entries.append((np.full(len(sold), i, dtype=np.int64), sold, np.ones(len(sold))))
+        entries.append((np.full(len(arcs), i, dtype=np.int64), arcs, np.full(len(arcs), -y)))
+    return RowBlock.build(keys, np.zeros(len(keys)), np.zeros(len(keys)), entries)
+
+
+def _market_tier(n: Network, _: Build) -> RowBlock:
+    widths = tier_widths(n)
+    keys: list[Hashable] = list(widths)
+    by_tier: dict[tuple[str, int], list[int]] = {k: [] for k in widths}  # type: ignore[misc]
+    for j, (_, m, k) in enumerate(n.sales):
+        if (m, k) in by_tier:
+            by_tier[(m, k)].append(n.sold_start + j)
+    entries = [(np.full(len(c), i, dtype=np.int64), np.array(c, dtype=np.int64), np.ones(len(c))) for i, c in enumerate(by_tier.values())]
+    return RowBlock.build(keys, np.full(len(keys), -INF), list(widths.values()), entries)
+
+
+def _market_demand(n: Network, _: Build) -> RowBlock:
+    limits = market_limits(n)
+    keys: list[Hashable] = list(limits)
+    by_market: dict[str, list[int]] = {m: [] for m in limits}
+    for j, (_, m, _k) in enumerate(n.sales):
+        if m in by_market:
+            by_market[m].append(n.sold_start + j)
+    entries = [(np.full(len(c), i, dtype=np.int64), np.array(c, dtype=np.int64), np.ones(len(c))) for i, c in enumerate(by_market.values())]
+    return RowBlock.build(keys, np.full(len(keys), -INF), list(limits.values()), entries)
+
+
+def firm_targets(n: Network) -> dict[str, float]:
+    """Firm -> its duty T_f (``firms.target_rate``), for every firm with one (sorted by id)."""
+    return {f.id: float(f.target_rate) for f in sorted(n.g.scenario.firms, key=lambda f: f.id) if f.target_rate is not None}
+
+
+def firm_forms(n: Network, firm: str) -> tuple[SparseVector, SparseVector, float]:
+    r"""A firm's duty as linear forms: its ledger numerator N_f, the prior-year part E_f, and G_f.
+
+    The firm's ledger counts the tonnes of its own lots (generation of its streams, reclaim of
+    its stockpiles) delivered to the outlets the chosen rate counts, whole tonnes, whoever runs
+    them (自行利用 + 委托利用): projects booked as utilization (``utilization``), and also
+    projects and sinks booked as disposal (``utilization_plus_disposal``), or these alone
+    (``disposal_only``). E_f is the part from its stockpiles (prior-year stock), except for
+    ``disposal_only``; G_f the generation of its streams. Residues are the waste of the project
+    that makes them and count for no generator.
+
+    .. math:: N_f - T_f E_f \ge T_f G_f
+
+    Returns:
+        ``(N_f, E_f, G_f)``.
+    """
+
+    def compute() -> dict[str, tuple[SparseVector, SparseVector, float]]:
+        g = n.g
+        s = g.scenario
+        mode = s.policy.rate_mode
+        stream_firm = {x.id: x.firm for x in s.streams}
+        util = {o for o, p in g.projects.items() if p.counts_as == ProjectBooking.utilization}
+        disp = {o for o, p in g.projects.items() if p.counts_as == ProjectBooking.disposal} | {o for o, d in g.sinks.items() if d.counts_as == SinkBooking.disposal}
+        counted = util if mode == RateMode.utilization else util | disp if mode == RateMode.utilization_plus_disposal else disp
+        num: dict[str, list[int]] = defaultdict(list)
+        prior: dict[str, list[int]] = defaultdict(list)
+        for j in range(n.n_arcs):
+            if n.arc_outlet[j] not in counted:
+                continue
+            lot = g.lots[n.lots[int(n.arc_lot[j])]]
+            if lot.kind == "residue":
+                continue
+            owner = stream_firm.get(lot.stream)
+            if owner is None:
+                continue
+            num[owner].append(j)
+            if lot.kind == "stock" and mode != RateMode.disposal_only:
+                prior[owner].append(j)
+        gen: dict[str, float] = defaultdict(float)
+        for x in s.streams:
+            if x.firm is not None:
+                gen[x.firm] += x.generation_t
+        out = {}
+        for f in firm_targets(n):
+            a = np.array(num.get(f, []), dtype=np.int64)
+            b = np.array(prior.get(f, []), dtype=np.int64)
+            out[f] = (SparseVector(a, np.ones(len(a))), SparseVector(b, np.ones(len(b))), float(gen.get(f, 0.0)))
+        return out
+
+    return n.memo("firm_forms", compute)[firm]  # type: ignore[no-any-return]
+
+
+def _firm_target(n: Network, _: Build) -> RowBlock:
+    duties = firm_targets(n)
+    keys: list[Hashable] = list(duties)
+    lower, entries = [], []
+    for i, (f, t) in enumerate(duties.items()):
+        num, prior, gen = firm_forms(n, f)
+        idx = np.concatenate([num.index, prior.index])
+        entries.append((np.full(len(idx), i, dtype=np.int64), idx, np.concatenate([num.coef, -t * prior.coef])))
+        lower.append(t * gen)
+    return RowBlock.build(keys, lower, np.full(len(keys), INF), entries)
+
+
+def _firm_parametric(n: Network, key: Hashable) -> Parametric:
+    num, prior, gen = firm_forms(n, str(key))
+    a, b = num.dense(n.n_cols), prior.dense(n.n_cols)
+    cols = np.flatnonzero((a != 0) | (b != 0))
+    return Parametric(cols, a[cols], b[cols], gen, firm_targets(n)[str(key)])
+
+
+def incentive_factor(n: Network, project: str) -> float:
+    """CNY of incentives per CNY of a project's product revenue (0 unless ``policy.apply_incentives``)."""
+    return n.g.projects[project].incentive_factor if n.g.scenario.policy.apply_incentives else 0.0
+
+
+def _revenue(n: Network, factor: Callable[[str], float] = lambda _: 1.0) -> SparseVector:
+    """Product revenue (× ``factor`` per project): β_p on the arcs into p and the tier prices on its ``sold_t``."""
+    flows = _per_outlet(n, lambda o: n.g.projects[o].revenue_cny_per_t * factor(o) if o in n.g.projects else None)
+    if not n.sales:
+        return flows
+    scale = np.array([factor(p) for p, _, _ in n.sales], dtype=float)
+    return flows + SparseVector(n.sold_start + np.arange(len(n.sales), dtype=np.int64), sold_prices(n) * scale)
+
+
+def _incentives(n: Network) -> SparseVector:
+    """Incentives: f_p × product revenue of p (VAT refunded plus income tax saved)."""
+    if not n.g.scenario.policy.apply_incentives or not any(p.incentive_factor for p in n.g.projects.values()):
+        return SparseVector.empty()
+    return _revenue(n, lambda p: incentive_factor(n, p))
+
+
+def _sellers_text(lb: Labels, market: str) -> tuple[str, str]:
+    ids = sorted(p.id for p in lb.scenario.projects if market in p.market_yields)
+    return ", ".join(ids) or "its projects", "、".join(ids) or "相关项目"
+
+
+def _market_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+    nm = lb.name("market", str(key))
+    who, who_zh = _sellers_text(lb, str(key))
+    return (f"The market for {nm[1]} ({key}) is full at {limit:,.0f} t/yr of product: a market, not a capacity, limits {who}. Each extra t/yr of demand would save {price:,.2f} CNY/yr.",
+            f"{nm[0]}（{key}）市场已饱和（{limit:,.0f} 吨/年产品）：限制 {who_zh} 的是市场需求，而非产能。需求每增加 1 吨/年可节约 {price:,.2f} 元/年。")
+
+
+def _firm_card(lb: Labels, key: Hashable, limit: float, price: float) -> tuple[str, str]:
+    nm = lb.name("firm", str(key))
+    mode = lb.scenario.policy.rate_mode.value
+    from flowopt.i18n import value  # labels only; imported late (i18n reads this registry)
+
+    return (f"{nm[1]} ({key}) must reach its own duty of {limit:.0%} ({value('rate_mode', mode, 'en')} of its own waste, as its ledger counts it): the duty binds, and each percentage point of it costs the park {price:,.0f} CNY/yr.",
+            f"{nm[0]}（{key}）的主体责任目标（自身固废{value('rate_mode', mode, 'zh')}不低于 {limit:.0%}，按企业台账口径）起约束作用：该目标每提高 1 个百分点，园区年成本增加约 {price:,.0f} 元。")
+
+
+def _market_relaxation(lb: Labels, key: Hashable, current: float, proposed: float) -> tuple[str, str]:
+    nm = lb.name("market", str(key))
+    return (f"Find buyers for {proposed - current:,.0f} t/yr more {nm[1]} ({key}): demand from {current:,.0f} to {proposed:,.0f} t/yr.",
+            f"为{nm[0]}（{key}）新增 {proposed - current:,.0f} 吨/年销路：市场需求由 {current:,.0f} 吨/年提高至 {proposed:,.0f} 吨/年。")
+
+
+def _firm_relaxation(lb: Labels, key: Hashable, current: float, proposed: float) -> tuple[str, str]:
+    nm = lb.name("firm", str(key))
+    return (f"Lower the duty of {nm[1]} ({key}) from {current:.1%} to {proposed:.2%}.",
+            f"将{nm[0]}（{key}）的主体责任目标由 {current:.1%} 降至 {proposed:.2%}。")
+
+
+def _market_conflict(lb: Labels, n: Network, key: Hashable) -> tuple[str, str, str | None]:
+    k = str(key)
+    nm, limit = lb.name("market", k), market_limits(n).get(k, 0.0)
+    return f"the demand of market {nm[1]} ({k}), {limit:,.0f} t/yr", f"{nm[0]}（{k}）市场需求 {limit:,.0f} 吨/年", lb.where("market", k)
+
+
+def _sales_conflict(lb: Labels, _: Network, key: Hashable) -> tuple[str, str, str | None]:
+    p, m = key  # type: ignore[misc]
+    return f"every tonne of product {p} makes for market {m} must be sold there", f"{p} 供给 {m} 市场的产品须全部售出", lb.where("project", p)
+
+
+def _tier_conflict(lb: Labels, n: Network, key: Hashable) -> tuple[str, str, str | None]:
+    m, k = key  # type: ignore[misc]
+    width = tier_widths(n).get((m, k), 0.0)
+    return f"price tier {k} of market {m} ({width:,.0f} t/yr)", f"{m} 市场第 {k} 价格档（{width:,.0f} 吨/年）", lb.where("market", m)
+
+
+def _firm_conflict(lb: Labels, n: Network, key: Hashable) -> tuple[str, str, str | None]:
+    k = str(key)
+    nm, t = lb.name("firm", k), firm_targets(n).get(k, 0.0)
+    return f"the duty of {nm[1]} ({k}), {t:.0%} of its own waste", f"{nm[0]}（{k}）的主体责任目标 {t:.0%}", lb.where("firm", k)
+
+
 def _project_subject(key: Hashable) -> tuple[str, str]:
     return ("project", str(key[0] if isinstance(key, tuple) else key))
 
@@ -733,12 +1132,24 @@ ROWS: tuple[RowFamily, ...] = (
               subject=_project_subject, parametric=_quality_parametric("min"), card=_quality_card("min"), relaxation=_quality_relaxation("min"), conflict=_quality_conflict("min")),
     RowFamily("sink_capacity", "<=", "t/yr", "sink with an annual capacity", "Σ_l x_{l,d} ≤ K̄_d", "sinks.capacity_t", -1, "sink capacity", "处置/贮存设施容量", _sink_capacity,
               subject=lambda k: ("sink", str(k)), card=_sink_card, relaxation=_tonnage_relaxation("sink_capacity"), conflict=_conflict_record("sink_capacity")),
+    RowFamily("sink_airspace", "<=", "t", "sink with a remaining volume", "Σ_l x_{l,d} ≤ V_d", "sinks.remaining_volume_t", -1, "sink airspace", "剩余库容", _sink_airspace,
+              subject=lambda k: ("sink", str(k)), card=_airspace_card, relaxation=_airspace_relaxation, conflict=_airspace_conflict),
     RowFamily("route_capacity", "<=", "t/yr", "route with a capacity that carries an arc", "Σ_{(l,o) ∈ A_r} x_{l,o} ≤ R̄_r", "routes.capacity_t", -1, "route capacity", "运输线路运力", _route_capacity,
               subject=lambda k: ("route", str(k)), card=_route_card, relaxation=_tonnage_relaxation("route_capacity"), conflict=_conflict_record("route_capacity")),
     RowFamily("stock_reclaim_limit", "<=", "t/yr", "reclaimable stockpile", "r_k ≤ min(r̄_k, H_k)", "stockpiles.max_reclaim_t", -1, "reclaim limit", "回采上限", _stock_reclaim_limit,
               subject=lambda k: ("stockpile", str(k)), card=_reclaim_card, relaxation=_tonnage_relaxation("stock_reclaim_limit"), conflict=_conflict_record("stock_reclaim_limit")),
     RowFamily("target", ">=", "t/yr", "the park (one row)", "N − T·E ≥ T·G", "policy.target_rate", 1, "utilization target", "综合利用率目标", _target,
               parametric=_target_parametric, card=_target_card, relaxation=_target_relaxation, conflict=_target_conflict),
+    RowFamily("co2_cap", "<=", "tCO2/yr", "CO2 basis (one row, only with policy.co2_cap_t)", "Σ_j e_j x_j ≤ C̄ (e_j: gross or net tCO2 per tonne)", "policy.co2_cap_t", -1, "CO2 cap", "二氧化碳排放上限", _co2_cap,
+              card=_co2_card, relaxation=_co2_relaxation, conflict=_co2_conflict),
+    RowFamily("market_sales", "==", "t/yr", "(project, market) the project sells into", "Σ_k s_{p,m,k} − y_{p,m} F_p = 0", "projects.markets", 0, "product sold in a market", "产品售出", _market_sales,
+              subject=_project_subject, conflict=_sales_conflict),
+    RowFamily("market_tier", "<=", "t/yr", "(market, price tier) with an upto_t", "Σ_p s_{p,m,k} ≤ W_{m,k}", "market_tiers.upto_t", 0, "market price tier", "市场价格档", _market_tier,
+              subject=lambda k: ("market", str(k[0])), conflict=_tier_conflict),  # type: ignore[index]
+    RowFamily("market_demand", "<=", "t/yr", "market with a demand limit", "Σ_{p,k} s_{p,m,k} ≤ D_m", "markets.limit_t", -1, "market demand", "市场需求", _market_demand,
+              subject=lambda k: ("market", str(k)), card=_market_card, relaxation=_market_relaxation, conflict=_market_conflict),
+    RowFamily("firm_target", ">=", "t/yr", "firm with a duty (firms.target_rate)", "N_f − T_f·E_f ≥ T_f·G_f", "firms.target_rate", 1, "firm's duty", "企业主体责任目标", _firm_target,
+              subject=lambda k: ("firm", str(k)), parametric=_firm_parametric, card=_firm_card, relaxation=_firm_relaxation, conflict=_firm_conflict),
 )
 
 FAMILIES: dict[str, RowFamily] = {f.name: f for f in ROWS}
@@ -770,6 +1181,38 @@ INVESTMENT_FAMILIES: dict[str, RowFamily] = {f.name: f for f in INVESTMENT_ROWS}
 #: over all years (rows built by :func:`flowopt.formulation.assemble.stack_years`).
 STOCK_TOTAL = RowFamily("stock_total", "<=", "t", "stockpile, over the pathway's years", "Σ_y r_{k,y} ≤ H_k", "stockpiles.stock_t", -1, "stock over the years", "多年回采总量", lambda n, b: RowBlock.build([], [], [], []),
                         subject=lambda k: ("stockpile", str(k)))
+
+#: Builds in the pathway (rows added by :func:`flowopt.formulation.build_years.link_builds`; a
+#: build of year y also enters the capacity rows of every later year).
+PATHWAY_BUILD_ROWS: tuple[RowFamily, ...] = (
+    RowFamily("build_once", "<=", "-", "candidate, over the pathway's years", "Σ_y b_{c,y} ≤ 1", None, 0, "built at most once", "至多建设一次", lambda n, b: RowBlock.build([], [], [], []),
+              subject=lambda k: ("candidate", str(k))),
+    RowFamily("group_once", "<=", "-", "exclusive group, over the pathway's years", "Σ_y Σ_{c ∈ g} b_{c,y} ≤ 1", "candidates.group", 0, "one of a group over the years", "多年内互斥组至多建一个", lambda n, b: RowBlock.build([], [], [], [])),
+    RowFamily("pathway_capital_budget", "<=", "CNY", "the total budget, over the pathway's years", "Σ_y Σ_c (K_c b_{c,y} + k_c s_{c,y}) ≤ B", "policy.capital_budget_cny", -1, "capital budget over the years", "多年投资预算", lambda n, b: RowBlock.build([], [], [], [])),
+)
+
+#: Robust builds (rows added by :func:`flowopt.formulation.saa.stack_samples`): per training
+#: sample s, no shortfall σ_s where the target is counted as met (μ_s = 1); μ met in k samples.
+SAA_ROWS: tuple[RowFamily, ...] = (
+    RowFamily("shortfall_link", "<=", "-", "training sample", "σ_s + μ_s ≤ 1", None, 0, "no shortfall where met", "达标样本无缺口", lambda n, b: RowBlock.build([], [], [], [])),
+    RowFamily("chance", ">=", "-", "the training samples (one row)", "Σ_s μ_s ≥ ⌈c N⌉", "--confidence", 1, "target met in enough samples", "达标样本数下限", lambda n, b: RowBlock.build([], [], [], [])),
+)
+#: Robust builds' own columns: σ_s (share of the target's tonnes sample s falls short by) and μ_s.
+SAA_COLUMNS: tuple[ColumnFamily, ...] = (
+    ColumnFamily("shortfall", "-", "training sample", "share of the target's tonnes not reached", "未达目标的比例", lambda n: []),
+    ColumnFamily("met", "-", "training sample", "target met (1) or not (0)", "是否达标（1 达标，0 未达标）", lambda n: [], integer=True),
+)
+
+#: The pathway's airspace row: a sink's intake over all years stays within the airspace it has
+#: at the start (rows built by :func:`flowopt.formulation.assemble.stack_years`).
+AIRSPACE_TOTAL = RowFamily("airspace_total", "<=", "t", "sink with a remaining volume, over the pathway's years", "Σ_y I_{d,y} ≤ V_d", "sinks.remaining_volume_t", -1, "airspace over the years", "多年库容", lambda n, b: RowBlock.build([], [], [], []),
+                           subject=lambda k: ("sink", str(k)))
+
+#: The pathway's stock of a pile fed by reclaimable storage (``sinks.reclaim_as``): by the end of
+#: each year y_i, reclaim from the start on stays within the stock at the start plus what the
+#: storage sinks took in the years before: Σ_{j≤i} r_{k,y_j} − Σ_{j<i} Σ_d I_{d,y_j} ≤ H_k.
+STORAGE_STOCK = RowFamily("storage_stock", "<=", "t", "(stockpile fed by reclaimable storage, year)", "Σ_{j≤i} r_{k,y_j} − Σ_{j<i} Σ_{d→k} I_{d,y_j} ≤ H_k", "stockpiles.stock_t", -1, "stock with reclaimable storage", "含可回采贮存的堆存量", lambda n, b: RowBlock.build([], [], [], []),
+                          subject=lambda k: ("stockpile", str(k[0] if isinstance(k, tuple) else k)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -822,11 +1265,12 @@ def _reclaim(n: Network) -> SparseVector:
     return SparseVector(n.reclaim_start + np.arange(len(n.stockpiles), dtype=np.int64), np.array([rc[k] for k in n.stockpiles], dtype=float))
 
 
-#: The objective's terms in the order results report them (revenue enters with a minus sign).
+#: The objective's terms in the order results report them (revenue and incentives enter with a minus sign).
 TERMS: tuple[CostTerm, ...] = (
     CostTerm("transport_cny", 1, "transport", "运输", lambda n: SparseVector(np.arange(n.n_arcs, dtype=np.int64), n.arc_transport.copy())),
     CostTerm("processing_cny", 1, "processing", "加工", lambda n: _per_outlet(n, lambda o: n.g.projects[o].processing_cost_cny_per_t if o in n.g.projects else None)),
-    CostTerm("revenue_cny", -1, "product revenue", "产品收入", lambda n: _per_outlet(n, lambda o: n.g.projects[o].revenue_cny_per_t if o in n.g.projects else None)),
+    CostTerm("revenue_cny", -1, "product revenue", "产品收入", _revenue),
+    CostTerm("incentives_cny", -1, "tax incentives", "税收优惠", _incentives),
     CostTerm("disposal_fees_cny", 1, "disposal fees", "处置费", lambda n: _sink_fee(n, SinkBooking.disposal)),
     CostTerm("storage_fees_cny", 1, "storage fees", "贮存费", lambda n: _sink_fee(n, SinkBooking.storage)),
     CostTerm("reclaim_cny", 1, "stock reclaim", "回采", _reclaim),

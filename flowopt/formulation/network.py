@@ -10,6 +10,8 @@ flow_t        (lot, outlet)       tonnes of a lot sent to an outlet, one per arc
 unmanaged_t   lot                 tonnes of a current-year lot left unmanaged (only when the
                                   scenario's ``policy.allow_unmanaged`` is true; else no columns)
 reclaim_t     stockpile           tonnes reclaimed from a legacy stockpile
+sold_t        (project, market,   tonnes of product a project sells in one price tier of a
+              tier)               market (only for projects with ``markets``; tiers 1, 2, …)
 ============  ==================  ===========================================================
 
 The investment model (``assemble(..., investment=True)``, only with ``candidates``) appends
@@ -107,6 +109,10 @@ class Network:
         self.candidates: list[str] = sorted(cands)
         self.candidate: dict[str, Any] = cands
         self.modular: list[str] = [c for c in self.candidates if cands[c].sizing.value == "modules"]
+        # product markets: one sold_t column per (project, market, tier), in that order
+        self.market_tiers: dict[str, list[tuple[float | None, float]]] = market_tiers(g.scenario)
+        self.market_links: list[tuple[str, str]] = [(p, m) for p in sorted(g.projects) for m in g.projects[p].market_yields]
+        self.sales: list[tuple[str, str, int]] = [(p, m, k + 1) for p, m in self.market_links for k in range(len(self.market_tiers.get(m, [(None, 0.0)])))]
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """Compute a table derived from the scenario once per network (limits, compositions)."""
@@ -131,9 +137,14 @@ class Network:
         return self.n_arcs + len(self.unmanaged)
 
     @property
+    def sold_start(self) -> int:
+        """Column of the first ``sold_t``."""
+        return self.reclaim_start + len(self.stockpiles)
+
+    @property
     def n_cols(self) -> int:
         """Number of columns of the LP."""
-        return self.reclaim_start + len(self.stockpiles)
+        return self.sold_start + len(self.sales)
 
     @property
     def build_start(self) -> int:
@@ -158,3 +169,20 @@ class Network:
     def arcs_into(self, outlet: str) -> np.ndarray:
         """Positions (= ``flow_t`` columns) of the arcs ending at ``outlet``."""
         return self.into.get(outlet, np.zeros(0, dtype=np.int64))
+
+
+def market_tiers(s: Any) -> dict[str, list[tuple[float | None, float]]]:
+    """Market id -> its price tiers ``(upto_t, price_cny_per_t)`` in selling order.
+
+    Tiers are sorted by ``upto_t``, the open last tier (``upto_t`` empty) at the end; a market
+    without tiers has one open tier at 0 CNY/t (it only limits the tonnes). Every market of
+    ``s.markets`` has an entry.
+    """
+    out: dict[str, list[tuple[float | None, float]]] = {m.id: [] for m in s.markets}
+    for t in s.market_tiers:
+        out.setdefault(t.market, []).append((t.upto_t, float(t.price_cny_per_t)))
+    for tiers in out.values():
+        tiers.sort(key=lambda t: (t[0] is None, t[0] or 0.0))
+        if not tiers:
+            tiers.append((None, 0.0))
+    return out

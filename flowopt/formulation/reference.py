@@ -161,6 +161,28 @@ def pathway_differences(years: list[tuple[int, MaterialGraph, float]], stock_t: 
     return compare(canonical_assembled(lp), canonical_pyomo(build_pathway_model(years, stock_t)), rel=rel)
 
 
+def pathway_build_differences(years: list[tuple[int, MaterialGraph, float]], stock_t: dict[str, float], *, rel: float = 1e-12) -> list[str]:
+    """Compare the pathway MILP with builds (stacked years + :func:`~flowopt.formulation.build_years.link_builds`) with its Pyomo model."""
+    from flowopt.formulation.assemble import stack_years
+    from flowopt.formulation.build_years import link_builds
+    from flowopt.model import add_pathway_builds, build_pathway_model
+
+    lps = [(y, assemble(g, investment=True), w) for y, g, w in years]
+    lp = link_builds(stack_years(lps, stock_t), lps)
+    m = build_pathway_model(years, stock_t)
+    add_pathway_builds(m, years)
+    return compare(canonical_assembled(lp), canonical_pyomo(m), rel=rel)
+
+
+def saa_differences(samples: list[tuple[int, MaterialGraph, dict[str, float]]], required: int, *, rel: float = 1e-12) -> list[str]:
+    """Compare the robust-build MILP over training samples with its Pyomo model (sample blocks + shared builds)."""
+    from flowopt.formulation.saa import stack_samples
+    from flowopt.model import build_saa_model
+
+    lp = stack_samples([(s, assemble(g, investment=True), f) for s, g, f in samples], required)
+    return compare(canonical_assembled(lp), canonical_pyomo(build_saa_model(samples, required)), rel=rel)
+
+
 def differences(g: MaterialGraph | Scenario, *, target_rate: float | None = None, with_target: bool = True, investment: bool = False, rel: float = 1e-12, limit: int = 20) -> list[str]:
     """Compare the assembled LP with the compiled Pyomo reference; return what differs.
 

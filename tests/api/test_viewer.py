@@ -444,7 +444,8 @@ def test_viewer_loads_the_plan_and_the_target_slider_changes_the_kpis(viewer_ser
     assert base["error"] is None and base["rate"]["value"] == "70.00%", base
     assert base["rate"]["note"].startswith("target 70.0%") and "met" in base["rate"]["note"]
     assert base["cost"]["value"].endswith("M CNY/yr") and number(base["cost"]["value"]) < 0
-    assert base["max"]["value"] == "73.68%"
+    # 73.68 % before issue 15's retarder market (see test_exact_explanations: 73.22 %)
+    assert base["max"]["value"] == "73.22%"
     assert "per point" in base["marginal"]["note"] and number(base["marginal"]["value"]) > 0
     assert len(base["cards"]) == 6 and all("at stake" in c for c in base["cards"])
     # the three official rates side by side, with formulas, the target's marked (issue 15)
@@ -510,7 +511,7 @@ def test_viewer_capacity_slider_infeasible_target_and_chinese(viewer_server, bro
     page.js("document.getElementById('target').focus()")
     page.key("End")
     failed = settled(page, "the infeasible what-if", "app.dataset.state === 'error'")
-    assert "73.68%" in failed["error"] and "无法实现" in failed["error"], failed
+    assert "73.22%" in failed["error"] and "无法实现" in failed["error"], failed
     assert failed["rate"]["value"] == "70.00%" and failed["planId"] == base["planId"]
 
     # back to 72 %, then more tailings-sand capacity (R06): 3.0 -> 3.5 Mt/yr
