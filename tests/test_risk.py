@@ -252,6 +252,22 @@ def test_dask_two_workers_two_threads_give_the_local_rows(dask_cluster):
     assert dask.probability == local.probability and dask.engine == "dask"
 
 
+@pytest.mark.heavy  # a local Ray instance (its own processes): several seconds to start
+@pytest.mark.slow
+def test_a_local_ray_instance_gives_the_local_rows():
+    # the real Ray (pip install "flowopt[ray]"; CI installs it), not the stand-in above
+    ray = pytest.importorskip("ray")
+    s = load_scenario(PARK_2025)
+    local = run_risk(s, samples=128, seed=21, workers=1, tolerance=0, tornado=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+    try:
+        remote = run_risk(s, samples=128, seed=21, engine="ray", tolerance=0, tornado=False)
+    finally:
+        ray.shutdown()
+    assert rows_key(remote) == rows_key(local)
+    assert remote.probability == local.probability and remote.engine == "ray" and not remote.failed
+
+
 @pytest.mark.heavy  # two spawned worker processes: several seconds
 @pytest.mark.slow
 def test_local_worker_processes_give_the_serial_rows():
@@ -262,7 +278,7 @@ def test_local_worker_processes_give_the_serial_rows():
 
 
 class FakeRay:
-    """Ray's task API in this process, tasks run in two threads (Ray itself is not installed here)."""
+    """Ray's task API in this process, tasks run in two threads (no cluster needed: the failure paths)."""
 
     def __init__(self) -> None:
         self.pool = ThreadPoolExecutor(2)
@@ -291,7 +307,7 @@ class FakeRay:
 
 
 def test_ray_engine_code_path_gives_the_local_rows(monkeypatch):
-    # Ray is not installed: a stand-in with Ray's task API runs the same engine code (batch._ray)
+    # a stand-in with Ray's task API runs the same engine code (batch._ray) without starting Ray
     monkeypatch.setitem(sys.modules, "ray", FakeRay())
     local = run_risk(analytic(), samples=128, seed=1, workers=1, tolerance=0, tornado=False)
     ray = run_risk(analytic(), samples=128, seed=1, engine="ray", address="ray://nowhere:10001", tolerance=0, tornado=False)
