@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from api.errors import ApiError, Code
-from api.worker import worker_main
+from api.worker import NEED_BASE, worker_main
 
 logger = logging.getLogger("flowopt.api.pool")
 
@@ -88,6 +88,8 @@ class _Slot:
     conn: Connection | None = None
     ready: bool = False
     jobs_done: int = 0
+    #: base scenarios whose what-if session the process holds (preloaded or sent before)
+    bases: set[str] = field(default_factory=set)
     busy_job: str | None = None
     thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -278,6 +280,9 @@ class SolverPool:
         try:
             if task.kind == "plan":
                 conn.send(("solve", task.job_id, task.scenario, task.target, self.time_limit_s))
+            elif task.kind == "whatif" and task.spec is not None and not task.spec["need_base"] and task.spec["base_sha"] in slot.bases:
+                # the process holds the base's session: pickling the base again is waste
+                conn.send((task.kind, task.job_id, {**task.spec, "base": None}, self.time_limit_s))
             else:
                 conn.send((task.kind, task.job_id, task.spec, self.time_limit_s))
             deadline = t0 + self.wall_limit_s
@@ -286,6 +291,10 @@ class SolverPool:
                     self._end_process(slot, graceful=False)
                     return Result(error=ApiError(Code.solve_timeout, f"The solve ran longer than the wall-clock limit of {self.wall_limit_s:g} s and was stopped. Simplify the scenario, or ask the operator to raise FLOWOPT_SOLVE_WALL_LIMIT_S."), seconds=time.monotonic() - t0)
                 message = conn.recv()
+                if message[0] == NEED_BASE:  # its session was dropped meanwhile: the whole task
+                    slot.bases.discard(task.spec["base_sha"] if task.spec else "")
+                    conn.send((task.kind, task.job_id, task.spec, self.time_limit_s))
+                    continue
                 if message[0] != "progress":
                     break
                 # ("progress", job_id, done, total, what): a long job says how far it is
@@ -305,6 +314,11 @@ class SolverPool:
             self._end_process(slot, graceful=True)
         if job_id != task.job_id:  # pragma: no cover - one task per process at a time
             return Result(error=ApiError(Code.internal_error, "The solver process answered for another job."))
+        if task.kind == "whatif" and task.spec is not None:
+            if kind == "ok":
+                slot.bases.add(task.spec["base_sha"])
+            else:  # a failed what-if drops its session in the process
+                slot.bases.discard(task.spec["base_sha"])
         if kind == "ok":
             if task.kind == "plan":
                 return Result(plan_json=payload, seconds=seconds)
@@ -323,6 +337,7 @@ class SolverPool:
         proc.start()
         child.close()
         slot.proc, slot.conn, slot.jobs_done = proc, parent, 0
+        slot.bases = {sha for sha, _ in self.preload}
         try:
             if not parent.poll(STARTUP_TIMEOUT_S):
                 msg = f"no answer within {STARTUP_TIMEOUT_S:g} s"

@@ -134,7 +134,7 @@ def check_rows(data: Mapping[str, Any], max_rows: int, pointer: str) -> None:
     Raises:
         ApiError: ``scenario_too_large`` (413) naming each table and its row count.
     """
-    counts = {t: len(v) for t in TABLES if isinstance(v := data.get(t), list)}
+    counts = {t: len(v) for t in TABLES if isinstance(v := data.get(t), list | tuple)}
     total = sum(counts.values())
     if total <= max_rows:
         return
@@ -313,6 +313,8 @@ class Service:
         self._waiters: dict[str, _Waiter] = {}
         self._inflight: dict[str, str] = {}
         self._scenarios: OrderedDict[str, Scenario] = OrderedDict()
+        #: what-if scenarios already checked, by base content and changes (see :meth:`_whatif_prepared`)
+        self._whatifs: OrderedDict[str, tuple[Scenario, str, str]] = OrderedDict()
         #: job id -> (problem document, finished_at) of failures the database has refused so far
         self._unrecorded: dict[str, tuple[str, Any]] = {}
         #: job id -> (done, total, what) of running risk jobs, as their solver process reports it
@@ -685,17 +687,15 @@ class Service:
         except ValidationError as exc:
             raise envelope_error(exc, "WhatIfCreate") from None
         base, base_sha, base_id, base_doc = self._request_scenario(req.scenario_id, req.scenario)
-        whatif = whatif_scenario(base, req)
-        whatif_doc, whatif_sha = scenario_document(whatif)
-        check_rows(json.loads(whatif_doc), self.settings.max_scenario_rows, "/changes")
+        whatif, whatif_doc, whatif_sha = self._whatif_prepared(base, base_sha, req)
         base_target = base.policy.target_rate
         target = req.target if req.target is not None else whatif.policy.target_rate
-        solved = whatif if target == whatif.policy.target_rate else whatif.model_copy(update={"policy": whatif.policy.model_copy(update={"target_rate": target})})
         key = self.whatif_key(base_sha, base_target, whatif_sha, target)
         spec: dict[str, Any] = {
             "base_sha": base_sha,
             "base": base,
-            "whatif": solved,
+            "whatif_doc": whatif_doc,
+            "target": target,
             "need_base": True,
             "need_whatif": True,
             "base_plan_key": self.request_key(base_sha, base_target),
@@ -712,6 +712,36 @@ class Service:
 
         task = Task("", whatif, target, kind="whatif", spec=spec)
         return self._submit_job(task, key=key, client=client, idempotency_key=idempotency_key, request_doc=request_doc, sha=whatif_sha, scenario_id=whatif.id, contents=contents, prepare=prepare)
+
+    def _whatif_prepared(self, base: Scenario, base_sha: str, req: WhatIfCreate) -> tuple[Scenario, str, str]:
+        """The what-if scenario of ``req`` on ``base``, checked, with its document and hash.
+
+        Checking the changes and hashing the result is most of the API process's work for a
+        what-if; a dashboard sends the same changes again and again (a slider moved back), so
+        the last 64 results are kept, keyed by the base's content hash and the changes. The
+        result depends on nothing else, and scenarios are immutable.
+
+        Raises:
+            ApiError: as :func:`api.whatifs.whatif_scenario`; row limit (413).
+        """
+        try:
+            memo: str | None = sha256_text(canonical_json({"base": base_sha, "changes": req.changes, "id": req.id, "description": req.description}))
+        except (TypeError, ValueError):  # not canonical JSON (a lone surrogate, say): not kept
+            memo = None
+        with self._lock:
+            found = self._whatifs.get(memo) if memo is not None else None
+            if found is not None:
+                self._whatifs.move_to_end(memo)
+                return found
+        whatif = whatif_scenario(base, req)
+        whatif_doc, whatif_sha = scenario_document(whatif)
+        check_rows({t: getattr(whatif, t) for t in TABLES}, self.settings.max_scenario_rows, "/changes")
+        if memo is not None:
+            with self._lock:
+                self._whatifs[memo] = (whatif, whatif_doc, whatif_sha)
+                while len(self._whatifs) > 64:
+                    self._whatifs.popitem(last=False)
+        return whatif, whatif_doc, whatif_sha
 
     def submit_sweep(self, body: Any, client: str, idempotency_key: str | None) -> Submitted:
         """Validate a sweep request and find or start the job that computes its curve.
@@ -1123,6 +1153,30 @@ class Service:
 
         return self._tx(work)
 
+    def whatif_result_text(self, job_id: str) -> tuple[str, str]:
+        """The answer of a succeeded what-if job as JSON text, and its what-if plan's URL.
+
+        The same document as :meth:`job_result`, but the stored plan's text is spliced in
+        as it is instead of being parsed and encoded again (most of the answer's bytes).
+
+        Raises:
+            ApiError: ``not_found`` (404) when there is no such succeeded what-if job.
+        """
+
+        def work(s: Session) -> tuple[str, str]:
+            job = s.get(JobRow, job_id)
+            if job is None or job.status != "succeeded" or job.kind != "whatif":
+                raise ApiError(Code.not_found, f"No finished what-if job '{job_id}'.")
+            plan_doc = s.execute(sa.select(PlanRow.document).where(PlanRow.id == job.plan_id)).scalar_one_or_none() if job.plan_id else None
+            result = json.loads(job.result_json or "{}")
+            head = {"job_id": job.id, "base_plan_id": result["base_plan_id"], "whatif_plan_id": result["whatif_plan_id"], "base_plan_url": f"/v1/plans/{result['base_plan_id']}", "whatif_plan_url": f"/v1/plans/{result['whatif_plan_id']}"}
+            text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
+            tail = json.dumps({"comparison": result["comparison"], "solve": result["solve"]}, ensure_ascii=False, allow_nan=False, separators=(",", ":"))[1:]
+            # key order as job_result's: ids, urls, whatif, comparison, solve
+            return f'{text},"whatif":{plan_doc or "null"},{tail}', head["whatif_plan_url"]
+
+        return self._tx(work)
+
     def plan_text(self, plan_id: str) -> tuple[str, str]:
         """Return ``(document, sha256)`` of a stored plan.
 
@@ -1219,14 +1273,18 @@ def _store_plan(s: Session, job_id: str, plan_json: str, now: Any) -> str:
 
 
 def _put_plan(s: Session, job_id: str, request_key: str, sha: str, plan_json: str, now: Any) -> tuple[str, str]:
-    """Store a plan under ``request_key`` unless one is there; return ``(id, document)``."""
+    """Store a plan under ``request_key`` unless one is there; return ``(id, document)``.
+
+    The plan is parsed once, into the object :func:`_plan_object` keeps for comparisons.
+    """
     existing = s.execute(sa.select(PlanRow.id, PlanRow.document).where(PlanRow.request_key == request_key)).first()
     if existing is not None:
         return existing.id, existing.document
-    doc = json.loads(plan_json)
+    plan = Plan.model_validate_json(plan_json)
     plan_id = uuid.uuid4().hex
-    s.add(PlanRow(id=plan_id, job_id=job_id, request_key=request_key, scenario_sha256=sha, scenario_id=doc["scenario_id"], target=doc["target"], status=doc["status"], utilization_rate=doc["utilization_rate"], objective_cny=doc["objective_cny"], document=plan_json, sha256=sha256_text(plan_json), created_at=now))
+    s.add(PlanRow(id=plan_id, job_id=job_id, request_key=request_key, scenario_sha256=sha, scenario_id=plan.scenario_id, target=plan.target, status=plan.status, utilization_rate=plan.utilization_rate, objective_cny=plan.objective_cny, document=plan_json, sha256=sha256_text(plan_json), created_at=now))
     s.flush()
+    _keep_plan(plan_id, plan)
     return plan_id, plan_json
 
 
@@ -1250,11 +1308,17 @@ def _plan_object(plan_id: str, document: str) -> Plan:
             _PLANS.move_to_end(plan_id)
             return plan
     plan = Plan.model_validate_json(document)
+    _keep_plan(plan_id, plan)
+    return plan
+
+
+def _keep_plan(plan_id: str, plan: Plan) -> None:
+    """Keep a stored plan's object for :func:`_plan_object` (the last 32)."""
     with _PLANS_LOCK:
         _PLANS[plan_id] = plan
+        _PLANS.move_to_end(plan_id)
         while len(_PLANS) > 32:
             _PLANS.popitem(last=False)
-    return plan
 
 
 def _store_whatif(s: Session, task: Task, payload: dict[str, Any], now: Any) -> Outcome:

@@ -47,8 +47,24 @@ def strict_problems(data: Mapping[str, Any], pointer: str) -> list[dict[str, Any
     The library coerces such values (it reads CSV text); a JSON client that sends them has a
     bug worth reporting rather than silently fixing.
     """
+    return strict_scenario(data, pointer)[1]
+
+
+def strict_scenario(data: Mapping[str, Any], pointer: str) -> tuple[Scenario | None, list[dict[str, Any]]]:
+    """Validate ``data`` with strict JSON types (see :func:`strict_problems`).
+
+    Args:
+        data: the scenario as parsed JSON.
+        pointer: JSON pointer of the scenario in the request, for problem locations.
+
+    Returns:
+        ``(scenario, [])`` when every field is valid, else ``(None, problems)``. The scenario
+        equals what the library's lax validation makes of the same data (strict only refuses
+        coercions), so callers need not validate it a second time; the cross-record checks
+        (:func:`flowopt.checks.cross_checked`) are still theirs to run.
+    """
     try:
-        Scenario.model_validate_json(json.dumps(data, allow_nan=False), strict=True)
+        scenario = Scenario.model_validate_json(json.dumps(data, allow_nan=False), strict=True)
     except ValidationError as exc:
         out = []
         for err in exc.errors(include_url=False):
@@ -58,5 +74,5 @@ def strict_problems(data: Mapping[str, Any], pointer: str) -> list[dict[str, Any
             rest = loc[2:] if row is not None else loc[1:]
             column = ".".join(str(x) for x in rest) or None
             out.append({"file": None, "table": table, "row": row, "column": column, "pointer": pointer + "".join(f"/{x}" for x in loc), "message": f"{err['msg']} (got {short(err.get('input'))}).", "hint": STRICT_HINTS.get(err["type"], "correct the value."), "severity": "error"})
-        return sorted(out, key=lambda i: (i["table"], i["row"] or 0, i["column"] or "", i["message"]))
-    return []
+        return None, sorted(out, key=lambda i: (i["table"], i["row"] or 0, i["column"] or "", i["message"]))
+    return scenario, []

@@ -23,10 +23,11 @@ from pydantic import ValidationError
 
 from api.errors import ApiError, Code, from_library
 from api.schemas import MAX_SWEEP_POINTS, MIN_SWEEP_STEP, SweepCreate, WhatIfCreate
-from api.strict import STRICT_HINTS, short, strict_problems
+from api.strict import STRICT_HINTS, short, strict_scenario
+from flowopt.checks import cross_checked
 from flowopt.errors import FlowoptError, InputError
 from flowopt.graph import build_graph
-from flowopt.overrides import Change, Overrides, apply_overrides
+from flowopt.overrides import Change, after_changes
 from flowopt.schema import TABLES, Scenario
 
 _HINT = "see the changes format in flowopt/overrides.py: set/scale/add/remove/disable with table.id.field paths."
@@ -184,14 +185,15 @@ def whatif_scenario(base: Scenario, req: WhatIfCreate) -> Scenario:
         data["id"] = req.id
     if req.description:
         data["description"] = req.description
-    strict = strict_problems(data, "")
-    if strict or problems:
+    # one validation: the strict one's scenario is the library's (apply_overrides would
+    # validate the same data a second time), so only the cross-record checks remain
+    checked, strict = strict_scenario(data, "")
+    if strict or problems or checked is None:
         raise _invalid(_order(problems + _after(strict, changes, data, removed)), "what-if")
-    overrides = Overrides(id=req.id, description=req.description or "", changes=[ch for _, ch in changes])
     try:
-        scenario = apply_overrides(base, overrides)
+        scenario = cross_checked(checked)
     except InputError as exc:
-        items = [{**p.to_dict(), "pointer": None} for p in exc.problems if p.table != "changes"]
+        items = [{**p.to_dict(), "pointer": None} for p in after_changes(exc.problems)]
         raise _invalid(_order(_after(items, changes, data, removed)), "what-if") from None
     try:
         build_graph(scenario)

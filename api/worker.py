@@ -18,7 +18,9 @@ notes) and talks to it over a pipe:
     worker reports ``("progress", job_id, done, total, what)`` after each block of samples;
 
 * worker -> API: ``("ok", job_id, payload)`` (``plan_json`` for ``solve``, a dict for the others)
-  or ``("error", job_id, problem_document)``.
+  or ``("error", job_id, problem_document)``, or ``("need_base", job_id, None)`` when a
+  what-if came without its base (the pool leaves it out once the process holds its session)
+  and the session is gone: the pool then sends the task again, base included.
 
 The worker dies with the API process: Linux delivers SIGKILL to it when its parent thread
 ends (``PR_SET_PDEATHSIG``), and a watchdog thread exits if the parent disappears otherwise.
@@ -45,6 +47,8 @@ NICENESS = 5
 #: Live what-if sessions (base scenarios) one worker process keeps, least recently used dropped.
 MAX_SESSIONS = 4
 
+#: The answer to a what-if whose base was left out but whose session this process lacks.
+NEED_BASE = "need_base"
 #: base scenario SHA-256 -> its live :class:`flowopt.whatif.WhatIfSession` in this process
 _sessions: OrderedDict[str, Any] = OrderedDict()
 
@@ -111,6 +115,12 @@ def _plan_json(plan: Any) -> str:
     return json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+def _has_session(sha: str, time_limit_s: float) -> bool:
+    """True when this process keeps a live what-if session of base ``sha``."""
+    session = _sessions.get(sha)
+    return session is not None and session.options.time_limit_s == time_limit_s
+
+
 def _session(sha: str, base: Any, time_limit_s: float) -> tuple[Any, bool]:
     """Return ``(session, reused)``: this process's live what-if session for base ``sha``."""
     from flowopt.solve import SolveOptions
@@ -132,25 +142,31 @@ def whatif(spec: dict[str, Any], time_limit_s: float) -> tuple[str, Any]:
     """Solve what a what-if job still needs, in the live session of its base scenario.
 
     Args:
-        spec: ``base_sha`` and ``base`` (the base scenario), ``whatif`` (the what-if scenario
-            with its target set), ``need_base`` / ``need_whatif`` (False when the API found
-            that plan stored already).
+        spec: ``base_sha`` and ``base`` (the base scenario; ``None`` when the pool knows this
+            process holds its session already), ``whatif_doc`` (the what-if scenario's JSON)
+            and ``target`` (the what-if's), ``need_base`` / ``need_whatif`` (False when the
+            API found that plan stored already).
         time_limit_s: HiGHS time limit per solve.
 
     Returns:
         ``("ok", {"base_plan", "whatif_plan", "solve", "whatif_error"})`` with plan JSON texts
         (``None`` when not needed), the what-if's solve statistics and, when the what-if has no
-        plan (an infeasible target, say), its problem document; or ``("error", document)`` when
-        the base has no plan (``failed_plan: "base"``) or the process failed.
+        plan (an infeasible target, say), its problem document; ``("error", document)`` when
+        the base has no plan (``failed_plan: "base"``) or the process failed; ``(NEED_BASE,
+        None)`` when the base was left out but its session is not here (dropped as least
+        recently used): the pool sends the task again with the base.
     """
     from flowopt.errors import FlowoptError
+    from flowopt.schema import Scenario
 
     out: dict[str, Any] = {"base_plan": None, "whatif_plan": None, "solve": None, "whatif_error": None}
     if not (spec["need_base"] or spec["need_whatif"]):
         return "ok", out
     sha = spec["base_sha"]
+    if spec.get("base") is None and not _has_session(sha, time_limit_s):
+        return NEED_BASE, None  # the pool left the base out, expecting this session: send it
     try:
-        session, reused = _session(sha, spec["base"], time_limit_s)
+        session, reused = _session(sha, spec.get("base"), time_limit_s)
         if spec["need_base"]:
             try:
                 out["base_plan"] = _plan_json(session.solve(spec["base"]))
@@ -161,8 +177,13 @@ def whatif(spec: dict[str, Any], time_limit_s: float) -> tuple[str, Any]:
                 return "error", doc
         if spec["need_whatif"]:
             t0 = time.perf_counter()
+            # the what-if comes as its JSON document (the API has it for the content hash):
+            # cheaper to send than a pickled scenario
+            whatif_scenario = Scenario.model_validate_json(spec["whatif_doc"])
+            if whatif_scenario.policy.target_rate != spec["target"]:
+                whatif_scenario = whatif_scenario.model_copy(update={"policy": whatif_scenario.policy.model_copy(update={"target_rate": spec["target"]})})
             try:
-                plan = session.solve(spec["whatif"])
+                plan = session.solve(whatif_scenario)
             except FlowoptError as exc:
                 doc = _error_document(exc)
                 doc["failed_plan"] = "whatif"

@@ -568,6 +568,24 @@ def validated(data: Mapping[str, Any]) -> Scenario:
         problems += _later_on_partial(data, bad)
         raise_for_problems(problems)
         raise  # pragma: no cover - raise_for_problems always raises here
+    return cross_checked(scenario)
+
+
+def cross_checked(scenario: Scenario) -> Scenario:
+    """Run every cross-record check on a scenario whose fields are valid already.
+
+    The second half of :func:`validated`, for callers that validated the fields themselves
+    (the API validates with strict JSON types and keeps that result).
+
+    Args:
+        scenario: a scenario built by ``Scenario.model_validate``.
+
+    Returns:
+        ``scenario``, unchanged.
+
+    Raises:
+        InputError: listing every cross-record (and, after an error, network) problem.
+    """
     cross = check_scenario(scenario)
     if any(p.severity == "error" for p in cross):
         cross += later_stage_problems(scenario, cross_record=False, earlier=cross)[1]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -242,12 +243,25 @@ def apply_overrides(base: Scenario, overrides: Overrides, source: str | None = N
         scenario = validated(data)
     except InputError as exc:
         # report what the applied changes broke together with the changes that failed
-        after = f"after the changes of {Path(source).name}" if source else "after the changes"
-        problems += [Problem(p.table, p.row, p.column, f"{after}: {p.message}", p.hint, None, p.severity) for p in exc.problems]
+        problems += after_changes(exc.problems, source)
     if any(p.severity == "error" for p in problems):
         msg = f"The overrides cannot be applied: {len(problems)} problem(s) found."
         raise InputError(msg, problems)
     return scenario
+
+
+def after_changes(problems: Sequence[Problem], source: str | None = None) -> list[Problem]:
+    """Problems found in a what-if scenario, worded as what the changes broke.
+
+    Args:
+        problems: problems located in the what-if scenario (table, row, column).
+        source: the overrides file, named in the message when given.
+
+    Returns:
+        The same problems, each message prefixed with "after the changes[ of FILE]: ".
+    """
+    after = f"after the changes of {Path(source).name}" if source else "after the changes"
+    return [Problem(p.table, p.row, p.column, f"{after}: {p.message}", p.hint, None, p.severity) for p in problems]
 
 
 def _apply_one(data: dict[str, Any], ch: Change) -> str:

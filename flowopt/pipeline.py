@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flowopt.audit import audit_plan
@@ -128,7 +129,7 @@ def with_policy(scenario: Scenario, *, target_rate: float | None = None, rate_mo
     return scenario.model_copy(update={"policy": scenario.policy.model_copy(update=update)})
 
 
-def plan_from_outcome(g: MaterialGraph, outcome: SolveOutcome, *, options: SolveOptions | None = None, times: StageTimes | None = None, explain: bool = True) -> Plan:
+def plan_from_outcome(g: MaterialGraph, outcome: SolveOutcome, *, options: SolveOptions | None = None, times: StageTimes | None = None, explain: bool = True, max_rate: Callable[[], float | None] | None = None) -> Plan:
     """Turn a solve outcome into an audited plan (or the answer that there is none).
 
     Shared by :func:`run` and warm-started what-ifs (:mod:`flowopt.whatif`).
@@ -139,6 +140,8 @@ def plan_from_outcome(g: MaterialGraph, outcome: SolveOutcome, *, options: Solve
         options: solver settings for explanation re-solves.
         times: filled with seconds per stage when given.
         explain: compute ranges, why-not, target price range and the highest reachable rate.
+        max_rate: gives the highest reachable rate instead of :func:`max_reachable_rate`
+            (a what-if session that knows it already, since only costs or the target moved).
 
     Returns:
         The optimal, audited plan.
@@ -171,7 +174,7 @@ def plan_from_outcome(g: MaterialGraph, outcome: SolveOutcome, *, options: Solve
     late = [f"Why-not entries were examined for {options.time_limit_s:g} s and may be incomplete; raise --time-limit to examine every project."] if explain and time.monotonic() > deadline else []
     marginal = target_marginal_cost(g, outcome, options) if explain else None
     t = times.mark("explain", t)
-    best = max_reachable_rate(outcome.lp.network or g, options) if explain else None
+    best = (max_rate() if max_rate is not None else max_reachable_rate(outcome.lp.network or g, options)) if explain else None
     t = times.mark("max_rate", t)
     report = audit_plan(scenario, flows, reclaim, outcome.objective, target)
     t = times.mark("audit", t)

@@ -14,12 +14,15 @@ is solved on its own, and says so.
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from flowopt.diagnosis import max_reachable_rate
 from flowopt.formulation import AssembledLP, assemble
 from flowopt.graph import build_graph
 from flowopt.pipeline import StageTimes, plan_from_outcome
@@ -70,6 +73,32 @@ def write_numbers(session: Session, new: AssembledLP) -> tuple[int, int, int]:
     return len(cols), len(rows), len(keys)
 
 
+def rate_key(lp: AssembledLP) -> bytes:
+    """A digest of everything in ``lp`` the highest reachable rate depends on.
+
+    That rate maximizes the rate over the LP without its target row, costs ignored: so the
+    digest covers column bounds, every other row's bounds and coefficients, the rate's
+    numerator and extra-denominator forms and the generation; not costs, not the target
+    row (whose coefficients hold the target). Two LPs with the same digest have the same
+    highest reachable rate.
+    """
+    keep_rows = np.ones(lp.n_rows, dtype=bool)
+    target = lp.rows.get("target")
+    if target is not None:
+        keep_rows[target.slice] = False
+    cols = np.repeat(np.arange(lp.n_cols, dtype=np.int64), np.diff(lp.a_start))
+    keep = keep_rows[lp.a_index]
+    h = hashlib.blake2b(digest_size=20)
+    parts = [lp.col_lower, lp.col_upper, np.flatnonzero(keep_rows), lp.row_lower[keep_rows], lp.row_upper[keep_rows], cols[keep], lp.a_index[keep], lp.a_value[keep], np.array([lp.constants.get("generation_t", 0.0)])]
+    for name in ("rate_numerator", "rate_extra_denominator"):
+        form = lp.forms.get(name)
+        parts += [form.index, form.coef] if form is not None else [np.zeros(0)]
+    for part in parts:
+        h.update(np.ascontiguousarray(part).tobytes())
+        h.update(b"|")  # so that arrays of different lengths cannot run into each other
+    return h.digest()
+
+
 @dataclass
 class WhatIfStats:
     """How the last solve of a session went."""
@@ -93,6 +122,9 @@ class WhatIfSession:
     def __init__(self, base: Scenario, options: SolveOptions | None = None) -> None:
         self.options = options or SolveOptions()
         self.stats: WhatIfStats | None = None
+        #: highest reachable rate by :func:`rate_key`: a what-if that moves only costs or the
+        #: target (the viewer's target slider) does not change it, and it costs a few solves
+        self._rates: OrderedDict[bytes, float] = OrderedDict()
         self._rebuild(base)
 
     def _rebuild(self, scenario: Scenario) -> SolveOutcome:
@@ -147,7 +179,21 @@ class WhatIfSession:
         self.g, self.outcome = g, outcome
         self.stats = WhatIfStats(True, time.perf_counter() - start, outcome.iterations, costs, rows, entries)
         times.mark("warm_solve", start)
-        return plan_from_outcome(g, outcome, options=self.options, times=times, explain=explain)
+        return plan_from_outcome(g, outcome, options=self.options, times=times, explain=explain, max_rate=lambda: self._max_rate(lp, g))
+
+    def _max_rate(self, lp: AssembledLP, g: Any) -> float | None:
+        """The highest reachable rate of ``lp``'s scenario, from the last 16 computed if known."""
+        key = rate_key(lp)
+        known = self._rates.get(key)
+        if known is not None:
+            self._rates.move_to_end(key)
+            return known
+        rate = max_reachable_rate(lp.network or g, self.options)
+        if rate is not None:  # None may be a time limit: not kept
+            self._rates[key] = rate
+            while len(self._rates) > 16:
+                self._rates.popitem(last=False)
+        return rate
 
 
 @dataclass

@@ -148,6 +148,31 @@ def test_warm_whatif_updates_the_lp_exactly_and_matches_a_cold_solve():
     assert sorted((b.constraint, round(b.shadow_price, 6)) for b in warm.bottlenecks) == sorted((b.constraint, round(b.shadow_price, 6)) for b in cold.bottlenecks)
 
 
+def test_the_highest_reachable_rate_is_kept_only_while_it_cannot_change(monkeypatch):
+    # a what-if that moves only the target or costs keeps the session's highest reachable
+    # rate; one that moves a capacity computes it again; each equals a fresh run's
+    import flowopt.whatif as whatif_module
+
+    calls = []
+    real = whatif_module.max_reachable_rate
+    monkeypatch.setattr(whatif_module, "max_reachable_rate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    base = load_scenario(PARK_2025)
+    session = WhatIfSession(base)
+
+    def at(target: float, r06_t: float | None = None, cost_factor: float = 1.0):
+        changes = [{"set": "policy.target_rate", "value": target}, {"scale": "projects.R01.processing_cost_cny_per_t", "factor": cost_factor}]
+        if r06_t is not None:
+            changes.append({"set": "projects.R06.capacity_t", "value": r06_t})
+        return apply_overrides(base, parse_overrides({"changes": changes}))
+
+    cases = [at(0.66), at(0.69), at(0.70, cost_factor=1.3), at(0.68, r06_t=2_500_000), at(0.67, r06_t=2_500_000), at(0.66)]
+    got = [session.solve(w).max_utilization_rate for w in cases]
+    assert len(calls) == 2  # the bundled base's network, then the smaller R06
+    for w, rate in zip(cases, got, strict=True):
+        assert rate == pytest.approx(run(w).max_utilization_rate, abs=1e-9)
+    assert got[3] < got[0] - 1e-4  # the capacity change did lower it
+
+
 def test_structural_change_rebuilds():
     base = make()
     session = WhatIfSession(base)

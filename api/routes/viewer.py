@@ -3,7 +3,8 @@
 The page (``api/static/index.html`` with ``viewer.js`` and ``viewer.css``) is plain HTML, CSS
 and JavaScript shipped in the repository: no build step, no CDN, no external address. It loads
 the bundled park's plan through the public API (``POST /v1/plans``), shows KPI tiles, the
-Sankey (``GET /v1/plans/{id}/sankey.svg``), the bottleneck cards, and sliders for the target and
+Sankey (``GET /v1/plans/{id}/sankey.svg``), the bottleneck cards, the plan's product
+markets, tax incentives and firms' duties, and sliders for the target and
 one project's capacity that call ``POST /v1/whatifs``, a risk panel (``POST /v1/risks``) and an
 investment panel that reads ``GET /viewer/investment`` (the bundled investment scenario's
 ``POST /v1/investments`` answer: built and not-built projects). The page and its files load without a key;

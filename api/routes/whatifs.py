@@ -17,7 +17,14 @@ from starlette.responses import Response
 
 from api import docs
 from api import examples as ex
-from api.deps import ServiceDep, WriteClient, answer_job, json_body, json_response
+from api.deps import (
+    ServiceDep,
+    WriteClient,
+    answer_job,
+    json_body,
+    json_response,
+    raw_json_response,
+)
 from api.schemas import SweepCreate, WhatIfCreate
 from api.service import Outcome
 
@@ -61,8 +68,8 @@ async def create_whatif(request: Request, service: ServiceDep, client: WriteClie
     submitted = await run_in_threadpool(service.submit_whatif, body, client, idempotency_key)
 
     def respond(_: Outcome, status: int) -> Response:
-        doc = service.job_result(str(submitted.job_id))
-        return json_response(doc, status, {"Location": doc["whatif_plan_url"]})
+        text, plan_url = service.whatif_result_text(str(submitted.job_id))
+        return raw_json_response(text, status, {"Location": plan_url})
 
     return await answer_job(service, submitted, prefer, respond)
 

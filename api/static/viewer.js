@@ -1,8 +1,8 @@
 /* flowopt plan viewer: plain JavaScript, no libraries, no build step, no external addresses.
  *
  * On load it reads the bundled park's plan (GET /viewer/plan, a read: no key needed unless the
- * server keys reads too; following a 202 job if the solve takes a moment), then shows KPI tiles, the Sankey (GET /v1/plans/{id}/sankey.svg)
- * and the bottleneck cards. The target slider and the capacity slider send what-ifs
+ * server keys reads too; following a 202 job if the solve takes a moment), then shows KPI tiles, the Sankey (GET /v1/plans/{id}/sankey.svg),
+ * the bottleneck cards, and the plan's product markets, tax incentives and firms' duties. The target slider and the capacity slider send what-ifs
  * (POST /v1/whatifs, debounced; the newest request wins). A key pasted into the page is kept in
  * localStorage and sent as X-API-Key.
  */
@@ -80,10 +80,32 @@
         target: "target", project_capacity: "project capacity", project_min_intake: "minimum intake",
         sink_capacity: "site capacity", route_capacity: "route capacity", stock_reclaim_limit: "reclaim limit",
         quality_max: "quality maximum", quality_min: "quality minimum", feed_share: "feed share",
-        sink_airspace: "site airspace", co2_cap: "CO2 cap"
+        sink_airspace: "site airspace", co2_cap: "CO2 cap", market_demand: "market demand", firm_target: "firm's duty"
       },
       airspaceTitle: "Airspace left: ",
-      airspaceYears: function (y) { return y == null ? "takes nothing" : y.toFixed(1) + " years"; }
+      airspaceYears: function (y) { return y == null ? "takes nothing" : y.toFixed(1) + " years"; },
+      // markets, incentives and firms' duties (issue 15): renderMarkets
+      marketsTitle: "Markets, incentives and duties",
+      marketsHint: "What the plan sells against each product market's demand, the tax incentives it counts, and the firms' own duties (主体责任).",
+      marketsCaption: "Product markets (tonnes of product per year)",
+      marketCols: ["Product", "Sold, t/yr", "Demand limit, t/yr", "Share of the limit", "Price tier reached", "Demand"],
+      unlimited: "unlimited",
+      tierReached: function (k, n, price) { return "tier " + k + " of " + n + " · " + price; },
+      nothingSold: "nothing sold",
+      noTiers: "no price tiers (each project's own revenue)",
+      marketFull: "full",
+      marketRoom: "room left",
+      marketWorth: function (price) { return "shadow price " + price + " (what one more t/yr of demand would save a year)"; },
+      marketRange: function (a, b) { return b == null ? "holds for demand from " + a + " t/yr up" : "holds for demand " + a + "–" + b + " t/yr"; },
+      incentivesOff: "Tax incentives: not counted in this plan (policy.apply_incentives is false).",
+      incentives: function (total, vat, tax) { return "Tax incentives: " + total + " = VAT refund " + vat + " + income-tax reduction " + tax + "."; },
+      incentivesCost: function (cost, without) { return "Plan cost " + cost + "; without the incentives " + without + "."; },
+      dutiesCaption: "Firms' duties (主体责任): each firm's own rate by its ledger",
+      dutyCols: ["Firm", "Minimum rate", "Rate reached", "Delivered, t/yr", "Generated + prior stock, t/yr", "Duty"],
+      dutyBinds: "binds",
+      dutyMet: "met, does not bind",
+      dutyCost: function (price) { return "one more point costs " + price; },
+      dutyRange: function (a, b) { return "holds for duties " + a + "–" + b; }
     },
     zh: {
       pageTitle: "flowopt 方案查看器 · 攀枝花东区",
@@ -145,10 +167,31 @@
         target: "目标", project_capacity: "项目产能", project_min_intake: "最低进料",
         sink_capacity: "设施容量", route_capacity: "路线运力", stock_reclaim_limit: "回采上限",
         quality_max: "品质上限", quality_min: "品质下限", feed_share: "进料占比",
-        sink_airspace: "剩余库容", co2_cap: "排放上限"
+        sink_airspace: "剩余库容", co2_cap: "排放上限", market_demand: "市场需求", firm_target: "企业主体责任"
       },
       airspaceTitle: "剩余库容：",
-      airspaceYears: function (y) { return y == null ? "当年无进场" : "尚可使用 " + y.toFixed(1) + " 年"; }
+      airspaceYears: function (y) { return y == null ? "当年无进场" : "尚可使用 " + y.toFixed(1) + " 年"; },
+      marketsTitle: "产品市场、优惠政策与企业责任",
+      marketsHint: "方案在各产品市场需求内的销量、计入的税收优惠，以及各企业的主体责任目标。",
+      marketsCaption: "产品市场（吨/年产品）",
+      marketCols: ["产品", "销量（吨/年）", "需求上限（吨/年）", "占需求上限", "所达价格档", "需求"],
+      unlimited: "不限",
+      tierReached: function (k, n, price) { return "第 " + k + "/" + n + " 档，" + price; },
+      nothingSold: "无销售",
+      noTiers: "无价格档（按各项目自身收入）",
+      marketFull: "已饱和",
+      marketRoom: "尚有余量",
+      marketWorth: function (price) { return "需求每增加 1 吨/年，年成本节约 " + price; },
+      marketRange: function (a, b) { return b == null ? "需求不低于 " + a + " 吨/年时有效" : "需求在 " + a + "–" + b + " 吨/年之间有效"; },
+      incentivesOff: "税收优惠：本方案未计入（policy.apply_incentives 为 false）。",
+      incentives: function (total, vat, tax) { return "税收优惠：" + total + " = 增值税即征即退 " + vat + " + 所得税减计收入 " + tax + "。"; },
+      incentivesCost: function (cost, without) { return "方案年总成本 " + cost + "；若无优惠为 " + without + "。"; },
+      dutiesCaption: "企业主体责任目标（按企业台账口径）",
+      dutyCols: ["企业", "最低利用率", "达到（台账口径）", "交付综合利用（吨/年）", "产生量 + 往年贮存（吨/年）", "是否约束"],
+      dutyBinds: "起约束作用",
+      dutyMet: "已达到，不起约束作用",
+      dutyCost: function (price) { return "目标每提高 1 个百分点，园区年成本增加 " + price; },
+      dutyRange: function (a, b) { return "在 " + a + "–" + b + " 之间有效"; }
     }
   };
 
@@ -432,6 +475,128 @@
     });
   }
 
+  // ------------------------------------------------------------------ markets, incentives and duties (issue 15)
+
+  /** CNY per tonne with 2 decimals (as the text report): "40.56 CNY/t", "40.56 元/吨". */
+  function perTonne(v, lang) {
+    return signed(group(Math.abs(v), 2), v) + (lang === "zh" ? " 元/吨" : " CNY/t");
+  }
+
+  /** An accessible table: a caption, column headers (scope=col), an empty body to fill. */
+  function dataTable(cls, caption, cols, numeric) {
+    var table = el("table", "mkt-table " + cls), head = el("tr"), thead = el("thead"), body = el("tbody");
+    table.appendChild(el("caption", null, caption));
+    cols.forEach(function (c, i) {
+      var th = el("th", numeric.indexOf(i) >= 0 ? "num" : null, c);
+      th.scope = "col";
+      head.appendChild(th);
+    });
+    thead.appendChild(head);
+    table.appendChild(thead);
+    table.appendChild(body);
+    return { table: table, body: body };
+  }
+
+  /** The row header of a market or firm: its name in the page's language, then its id. */
+  function rowHead(nameZh, nameEn, id) {
+    var zh = state.lang === "zh", th = el("th");
+    th.scope = "row";
+    th.appendChild(el("span", null, (zh ? nameZh || nameEn : nameEn || nameZh) || id));
+    th.appendChild(el("span", "id", " " + id));
+    return th;
+  }
+
+  /** "● full" / "● binds": a marker that does not rely on colour alone. */
+  function bindsMark(text) {
+    var s = el("span", "binds-mark");
+    s.appendChild(el("span", null, "\u25CF ")).setAttribute("aria-hidden", "true");
+    s.appendChild(document.createTextNode(text));
+    return s;
+  }
+
+  /**
+   * The plan's product markets (plan.markets), tax incentives (plan.incentives_cny) and firms'
+   * duties (plan.firm_targets), rows in the plan's order. A part the plan does not have is left
+   * out (no empty table or heading); the panel is hidden when the plan has none of the three.
+   */
+  function renderMarkets() {
+    var panel = $("markets"), tx = t(), lang = state.lang, zh = lang === "zh";
+    if (!panel) return;
+    var mbox = $("markets-table"), ibox = $("incentives"), dbox = $("duties");
+    mbox.textContent = "";
+    ibox.textContent = "";
+    dbox.textContent = "";
+    var p = state.shown && state.shown.plan;
+    var markets = (p && p.markets) || [], inc = p && p.incentives_cny, duties = (p && p.firm_targets) || [];
+    panel.hidden = !(markets.length || inc || duties.length);
+    ibox.hidden = !inc;
+    if (markets.length) {
+      var mt = dataTable("mkt-markets", tx.marketsCaption, tx.marketCols, [1, 2, 3]);
+      markets.forEach(function (m) {
+        var tr = el("tr", m.binds ? "binds" : null);
+        tr.dataset.market = m.market;
+        tr.dataset.soldT = String(m.sold_t);
+        tr.dataset.binds = String(!!m.binds);
+        tr.appendChild(rowHead(m.name_zh, m.name_en, m.market));
+        tr.appendChild(el("td", "num mkt-sold", group(m.sold_t, 0)));
+        tr.appendChild(el("td", "num mkt-limit", m.limit_t == null ? tx.unlimited : group(m.limit_t, 0)));
+        tr.appendChild(el("td", "num mkt-share", m.limit_t ? pct(m.sold_t / m.limit_t, 1) : "–"));
+        var tiers = m.tiers || [];
+        tr.appendChild(el("td", "mkt-tier", m.tier_reached > 0 && m.price_reached_cny_per_t != null ? tx.tierReached(m.tier_reached, tiers.length, perTonne(m.price_reached_cny_per_t, lang)) : (tiers.length ? tx.nothingSold : tx.noTiers)));
+        var demand = el("td", "mkt-demand");
+        if (m.binds) {
+          demand.appendChild(bindsMark(tx.marketFull));
+          var parts = [];
+          if (m.shadow_price_cny_per_t != null) parts.push(tx.marketWorth(zh ? signed(group(Math.abs(m.shadow_price_cny_per_t), 2), m.shadow_price_cny_per_t) + " 元" : perTonne(m.shadow_price_cny_per_t, lang)));
+          if (m.valid_from_t != null) parts.push(tx.marketRange(group(m.valid_from_t, 0), m.valid_to_t == null ? null : group(m.valid_to_t, 0)));
+          if (parts.length) demand.appendChild(el("span", "mkt-price", (zh ? "：" : ": ") + parts.join(zh ? "；" : "; ")));
+        } else {
+          demand.textContent = m.limit_t == null ? "–" : tx.marketRoom;
+        }
+        tr.appendChild(demand);
+        mt.body.appendChild(tr);
+      });
+      mbox.appendChild(mt.table);
+    }
+    if (inc) {
+      ibox.dataset.totalCny = String(inc.total_cny);
+      if (!inc.applied) ibox.appendChild(document.createTextNode(tx.incentivesOff));
+      else ibox.appendChild(el("strong", "mkt-inc-total", tx.incentives(money(inc.total_cny, lang, true), money(inc.vat_refund_cny, lang, false), money(inc.income_tax_cny, lang, false))));
+      if (inc.objective_without_cny != null) ibox.appendChild(el("span", "mkt-inc-cost", " " + tx.incentivesCost(money(p.objective_cny, lang, true), money(inc.objective_without_cny, lang, true))));
+      // the projects behind the total, on hover (the text report lists them in full)
+      ibox.title = (inc.by_project || []).map(function (r) { return r.project + " " + ((zh ? r.name_zh : r.name_en) || "") + ": " + money(r.total_cny, lang, true); }).join("\n");
+    }
+    if (duties.length) {
+      var dt = dataTable("mkt-duties", tx.dutiesCaption, tx.dutyCols, [1, 2, 3, 4]);
+      duties.forEach(function (d) {
+        var tr = el("tr", d.binds ? "binds" : null);
+        tr.dataset.firm = d.firm;
+        tr.dataset.binds = String(!!d.binds);
+        tr.dataset.rate = d.rate == null ? "" : String(d.rate);
+        tr.appendChild(rowHead(d.name_zh, d.name_en, d.firm));
+        tr.appendChild(el("td", "num duty-min", pct(d.target_rate, 1)));
+        var reached = el("td", "num duty-rate", d.rate == null ? "–" : pct(d.rate, 2));
+        reached.title = (zh ? d.formula_zh : d.formula) || "";
+        tr.appendChild(reached);
+        tr.appendChild(el("td", "num duty-delivered", group(d.delivered_t, 0)));
+        tr.appendChild(el("td", "num duty-base", group(d.generated_t + (d.prior_t || 0), 0)));
+        var cell = el("td", "duty-state");
+        if (d.binds) {
+          cell.appendChild(bindsMark(tx.dutyBinds));
+          var bits = [];
+          if (d.cny_per_point != null) bits.push(tx.dutyCost(money(d.cny_per_point, lang, true)));
+          if (d.valid_from != null && d.valid_to != null) bits.push(tx.dutyRange(pct(d.valid_from, 2), pct(d.valid_to, 2)));
+          if (bits.length) cell.appendChild(el("span", "mkt-price", (zh ? "：" : ": ") + bits.join(zh ? "；" : "; ")));
+        } else {
+          cell.textContent = tx.dutyMet;
+        }
+        tr.appendChild(cell);
+        dt.body.appendChild(tr);
+      });
+      dbox.appendChild(dt.table);
+    }
+  }
+
   function renderComparison() {
     var c = state.shown && state.shown.comparison, box = $("comparison");
     if (!c || !(c.explanation || c.explanation_zh)) { box.hidden = true; box.textContent = ""; return; }
@@ -524,6 +689,7 @@
     renderKpis();
     renderRates();
     renderFootprint();
+    renderMarkets();
     renderComparison();
     renderCards();
     renderError();

@@ -140,36 +140,26 @@ def test_the_operation_is_documented_with_its_examples():
 # The viewer's risk panel, in headless Chromium (skipped when it is not installed)
 # ---------------------------------------------------------------------------------------------
 
-from test_viewer import CHROMIUM, Chromium, assert_clean, assert_not_blank, needs_chromium, settled  # noqa: E402
+from test_viewer import (  # noqa: E402
+    assert_clean,
+    assert_not_blank,
+    chromium_browser,
+    needs_chromium,
+    page_server,
+    settled,
+)
 
 
 @pytest.fixture(scope="module")
 def risk_server(tmp_path_factory):
-    from api_support import Server
-
-    srv = Server(tmp_path_factory.mktemp("risk-viewer"), FLOWOPT_WORKERS="1", FLOWOPT_SYNC_WAIT_S="0")
-    srv.start()
-    try:
+    with page_server(tmp_path_factory, "risk-viewer") as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
 def risk_browser(tmp_path_factory):
-    import os
-    import shutil
-
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is not installed")
-    work = tmp_path_factory.mktemp("chromium-risk")
-    chrome = Chromium(work / "profile", work / "chromium.log")
-    try:
-        chrome.send("Browser.getVersion", timeout=30)
+    with chromium_browser(tmp_path_factory, "chromium-risk") as chrome:
         yield chrome
-    finally:
-        chrome.close()
-        shutil.rmtree(work / "profile", ignore_errors=True)
 
 
 @needs_chromium

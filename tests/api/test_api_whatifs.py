@@ -96,6 +96,48 @@ def test_what_ifs_of_one_base_re_solve_warm_and_identical_ones_are_reused(solver
     assert again.status_code == 200 and again.json() == first.json()
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        [{"set": R06, "value": 3_200_000}],  # an int where the schema has a float
+        [{"scale": R06, "factor": 1.1}, {"scale": "projects.R01.processing_cost_cny_per_t", "factor": 1.2}],
+        [{"set": "policy.target_rate", "value": 0.6}, {"disable": "projects.R07"}],
+        [{"remove": "projects.R12"}],
+        [{"scale": "streams.W03.generation_t", "factor": 0.9}, {"set": "streams.W03.name_en", "value": "Tailings"}],
+    ],
+)
+def test_the_api_what_if_scenario_is_the_librarys(changes):
+    # the API validates once (strict JSON types, then the cross-record checks); the library's
+    # apply_overrides validates laxly on its own: both must give the same scenario
+    from api.whatifs import whatif_scenario
+    from flowopt.bundled import default_data_dir
+    from flowopt.io import load_scenario
+    from flowopt.overrides import Overrides, apply_overrides
+
+    base = load_scenario(default_data_dir())
+    req = WhatIfCreate.model_validate({"scenario_id": BUNDLED, "changes": changes, "id": "wi", "description": "d"})
+    ours = whatif_scenario(base, req)
+    theirs = apply_overrides(base, Overrides.model_validate({"id": "wi", "description": "d", "changes": changes}))
+    assert ours.model_dump(mode="json") == theirs.model_dump(mode="json")
+    assert ours.model_dump(mode="json") != base.model_dump(mode="json")
+
+
+def test_repeated_what_ifs_are_prepared_once_and_kept_apart(solver_client):
+    service = solver_client.app.state.service
+    body = {"scenario_id": BUNDLED, "changes": [{"set": R06, "value": 3_150_000}], "target": 0.702}
+    first = whatif(solver_client, body)
+    kept = len(service._whatifs)
+    again = whatif(solver_client, {**body, "target": 0.703})  # same changes: the kept scenario
+    assert first.status_code == 201 and again.status_code == 201, again.text
+    assert len(service._whatifs) == kept
+    # other changes or another id are another what-if, never the kept one
+    other = whatif(solver_client, {**body, "changes": [{"set": R06, "value": 3_160_000}]})
+    named = whatif(solver_client, {**body, "id": "named_wi"})
+    assert len(service._whatifs) == kept + 2
+    assert check_answer(other.json(), 0.702).whatif_plan_id != check_answer(first.json(), 0.702).whatif_plan_id
+    assert named.json()["whatif"]["scenario_id"] == "named_wi" and first.json()["whatif"]["scenario_id"] != "named_wi"
+
+
 def test_a_what_if_plan_is_the_plan_of_the_same_request(solver_client):
     # a plain plan at 0.715 first: the what-if "base at 0.715" reuses it and solves nothing
     plan = solver_client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.715})
@@ -344,3 +386,31 @@ def test_openapi_examples_are_valid_and_answered(solver_client):
     assert [(f["stream"], f["destination"]) for f in answer["whatif"]["flows"]] == [(f["stream"], f["destination"]) for f in example["whatif"]["flows"]]
     assert [f["tonnes"] for f in answer["whatif"]["flows"]] == pytest.approx([f["tonnes"] for f in example["whatif"]["flows"]])
     assert solver_client.post("/v1/sweeps", json=ex.SWEEP_REQUEST_INLINE).json() == ex.curve_example()
+
+
+def test_a_base_left_out_is_asked_for_when_its_session_is_gone(solver_client):
+    # the pool sends a what-if's base only to a process that does not hold its session yet;
+    # a process that dropped the session (least recently used) asks for it, and the answer is
+    # the same as with the base sent
+    from api.worker import MAX_SESSIONS
+
+    def inline(i: int, target: float) -> dict:
+        return {"scenario": {**ex.EXAMPLE_SCENARIO, "id": f"base_{i}"}, "changes": [], "target": target}
+
+    first = whatif(solver_client, inline(0, 0.5))
+    assert first.status_code == 201, first.text
+    slot = solver_client.app.state.service.pool._slots[0]
+    assert first.json()["base_plan_id"] and len(slot.bases) >= 1
+    for i in range(1, MAX_SESSIONS + 1):  # more bases than one process keeps
+        assert whatif(solver_client, inline(i, 0.5)).status_code == 201
+    again = whatif(solver_client, inline(0, 0.45))  # base_0's session was dropped
+    assert again.status_code == 201, again.text
+    res = check_answer(again.json(), 0.45)
+    assert res.base_plan_id == first.json()["base_plan_id"] and not res.solve.session_reused
+
+
+def test_the_worker_asks_for_a_base_it_does_not_hold():
+    from api import worker
+
+    spec = {"base_sha": "0" * 64, "base": None, "need_base": False, "need_whatif": True, "whatif_doc": "{}", "target": 0.5}
+    assert worker.whatif(spec, 5.0) == (worker.NEED_BASE, None)

@@ -265,7 +265,15 @@ def viewer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     ``FLOWOPT_SYNC_WAIT_S=0`` makes every new solve answer 202 with a job, so the page's job
     polling is exercised; repeated requests are answered 200 from the stored plan.
     """
-    srv = Server(tmp_path_factory.mktemp("viewer"), FLOWOPT_WORKERS="1", FLOWOPT_SYNC_WAIT_S="0")
+    with page_server(tmp_path_factory, "viewer") as srv:
+        yield srv
+
+
+@contextlib.contextmanager
+def page_server(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Server]:
+    """``flowopt serve`` for a viewer test: keys configured, one solver process, every new
+    solve answered 202 with a job (``FLOWOPT_SYNC_WAIT_S=0``), stopped afterwards."""
+    srv = Server(tmp_path_factory.mktemp(name), FLOWOPT_WORKERS="1", FLOWOPT_SYNC_WAIT_S="0")
     srv.start()
     try:
         yield srv
@@ -273,12 +281,15 @@ def viewer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.stop()
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    """A headless Chromium with a fresh profile, closed (with its helpers) afterwards."""
+@contextlib.contextmanager
+def chromium_browser(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Chromium]:
+    """A headless Chromium with a fresh profile, closed (with its helpers) afterwards.
+
+    Skips the test when Chromium is not installed; each viewer test module opens its own.
+    """
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is not installed")
-    work = tmp_path_factory.mktemp("chromium")
+    work = tmp_path_factory.mktemp(name)
     chrome = Chromium(work / "profile", work / "chromium.log")
     try:
         chrome.send("Browser.getVersion", timeout=30)
@@ -286,6 +297,13 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
     finally:
         chrome.close()
         shutil.rmtree(work / "profile", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    """The module's headless Chromium."""
+    with chromium_browser(tmp_path_factory, "chromium") as chrome:
+        yield chrome
 
 
 def assert_not_blank(png: bytes, min_width: int = VIEWPORT[0]) -> dict[str, Any]:

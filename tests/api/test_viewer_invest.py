@@ -11,8 +11,15 @@ import json
 import time
 
 import pytest
-from api_support import Server, make_client
-from test_viewer import CHROMIUM, Chromium, assert_clean, assert_not_blank, needs_chromium, settled
+from api_support import make_client
+from test_viewer import (
+    assert_clean,
+    assert_not_blank,
+    chromium_browser,
+    needs_chromium,
+    page_server,
+    settled,
+)
 
 from flowopt.invest import default_invest_dir, solve_investment
 from flowopt.io import load_scenario
@@ -57,29 +64,14 @@ def test_viewer_investment_follows_the_read_rule(tmp_path):
 
 @pytest.fixture(scope="module")
 def invest_server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("invest-viewer"), FLOWOPT_WORKERS="1", FLOWOPT_SYNC_WAIT_S="0")
-    srv.start()
-    try:
+    with page_server(tmp_path_factory, "invest-viewer") as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
 def invest_browser(tmp_path_factory):
-    import os
-    import shutil
-
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is not installed")
-    work = tmp_path_factory.mktemp("chromium-invest")
-    chrome = Chromium(work / "profile", work / "chromium.log")
-    try:
-        chrome.send("Browser.getVersion", timeout=30)
+    with chromium_browser(tmp_path_factory, "chromium-invest") as chrome:
         yield chrome
-    finally:
-        chrome.close()
-        shutil.rmtree(work / "profile", ignore_errors=True)
 
 
 @needs_chromium
