@@ -313,6 +313,9 @@ class Service:
         self._waiters: dict[str, _Waiter] = {}
         self._inflight: dict[str, str] = {}
         self._scenarios: OrderedDict[str, Scenario] = OrderedDict()
+        #: stored scenario id -> content hash: a stored scenario never changes (the bundled one
+        #: is replaced only at start-up, before this process answers), so a hash once read holds
+        self._scenario_shas: OrderedDict[str, str] = OrderedDict()
         #: what-if scenarios already checked, by base content and changes (see :meth:`_whatif_prepared`)
         self._whatifs: OrderedDict[str, tuple[Scenario, str, str]] = OrderedDict()
         #: job id -> (problem document, finished_at) of failures the database has refused so far
@@ -510,9 +513,17 @@ class Service:
         Raises:
             ApiError: ``not_found`` (404).
         """
+        with self._lock:
+            sha = self._scenario_shas.get(scenario_id)
+        if sha is not None:
+            return sha
         sha = self._tx(lambda s: s.execute(sa.select(ScenarioRow.sha256).where(ScenarioRow.id == scenario_id)).scalar_one_or_none())
         if sha is None:
             raise _scenario_missing(scenario_id)
+        with self._lock:
+            self._scenario_shas[scenario_id] = sha
+            while len(self._scenario_shas) > 1024:
+                self._scenario_shas.popitem(last=False)
         return sha
 
     def _scenario_object(self, sha: str) -> Scenario:
