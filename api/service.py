@@ -93,6 +93,8 @@ T = TypeVar("T")
 #: How many locks request keys are hashed into (two different keys share one lock rarely, and
 #: then only wait for each other's few database round trips).
 _KEY_LOCKS = 64
+#: Characters of what-if documents the API process keeps checked (see ``Service._whatif_prepared``).
+_WHATIF_MEMO_CHARS = 16_000_000
 
 #: Largest total uncompressed size of an uploaded workbook; the library also bounds each part
 #: (64 MiB), its compression ratio (100:1 above 1 MiB) and the XML it streams.
@@ -729,8 +731,9 @@ class Service:
 
         Checking the changes and hashing the result is most of the API process's work for a
         what-if; a dashboard sends the same changes again and again (a slider moved back), so
-        the last 64 results are kept, keyed by the base's content hash and the changes. The
-        result depends on nothing else, and scenarios are immutable.
+        the last 64 results are kept (at most 16 M characters of documents, none above 2 M),
+        keyed by the base's content hash and the changes. The result depends on nothing else,
+        and scenarios are immutable.
 
         Raises:
             ApiError: as :func:`api.whatifs.whatif_scenario`; row limit (413).
@@ -747,10 +750,11 @@ class Service:
         whatif = whatif_scenario(base, req)
         whatif_doc, whatif_sha = scenario_document(whatif)
         check_rows({t: getattr(whatif, t) for t in TABLES}, self.settings.max_scenario_rows, "/changes")
-        if memo is not None:
+        if memo is not None and len(whatif_doc) <= _WHATIF_MEMO_CHARS // 8:
             with self._lock:
                 self._whatifs[memo] = (whatif, whatif_doc, whatif_sha)
-                while len(self._whatifs) > 64:
+                # bounded in count and in size: large inline scenarios must not pile up
+                while len(self._whatifs) > 64 or sum(len(v[1]) for v in self._whatifs.values()) > _WHATIF_MEMO_CHARS:
                     self._whatifs.popitem(last=False)
         return whatif, whatif_doc, whatif_sha
 

@@ -414,3 +414,16 @@ def test_the_worker_asks_for_a_base_it_does_not_hold():
 
     spec = {"base_sha": "0" * 64, "base": None, "need_base": False, "need_whatif": True, "whatif_doc": "{}", "target": 0.5}
     assert worker.whatif(spec, 5.0) == (worker.NEED_BASE, None)
+
+
+def test_kept_what_ifs_are_bounded_in_size(solver_client, monkeypatch):
+    # a large inline scenario's what-if is not kept beyond the size budget
+    import api.service as service_module
+
+    service = solver_client.app.state.service
+    service._whatifs.clear()
+    monkeypatch.setattr(service_module, "_WHATIF_MEMO_CHARS", 8 * 10_000)  # documents above 10,000 characters are not kept
+    big = whatif(solver_client, {"scenario_id": BUNDLED, "changes": [{"set": R06, "value": 3_170_000}], "target": 0.701})
+    assert big.status_code == 201 and len(service._whatifs) == 0  # the bundled park's document is larger
+    small = whatif(solver_client, {"scenario": ex.EXAMPLE_SCENARIO, "changes": [], "target": 0.5})
+    assert small.status_code == 201 and len(service._whatifs) == 1
