@@ -23,7 +23,7 @@ from flowopt.schema import Scenario
 from flowopt.workbook import write_plan_workbook
 
 #: The tables ``write_plan`` writes as CSV (the keys of :meth:`flowopt.results.Plan.tables`).
-PLAN_TABLES = ("flows", "stream_fates", "outlet_loads", "rates_by_category", "rates_by_firm", "bottlenecks", "why_not", "audit")
+PLAN_TABLES = ("flows", "stream_fates", "outlet_loads", "rates_by_category", "rates_by_firm", "bottlenecks", "why_not", "audit", "markets", "airspace", "co2_by_project", "co2_by_firm", "firm_targets")
 
 
 #: The tables ``compare --out`` writes as CSV (the keys of ``Comparison.tables``).

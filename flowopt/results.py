@@ -440,6 +440,12 @@ class Plan(_Out):
             "bottlenecks": pd.DataFrame([b.model_dump() for b in self.bottlenecks]),
             "why_not": pd.DataFrame([w.model_dump() for w in self.why_not]),
             "audit": pd.DataFrame([c.model_dump() for c in self.audit.checks]),
+            # issue 15's families, flat (nested lists as one "key=value;…" cell)
+            "markets": pd.DataFrame([{**m.model_dump(exclude={"tiers", "by_project"}), "by_project_t": _pairs_text(m.by_project)} for m in self.markets]),
+            "airspace": pd.DataFrame([a.model_dump() for a in self.airspace]),
+            "co2_by_project": pd.DataFrame([r.model_dump() for r in (self.co2_t.by_project if self.co2_t else [])]),
+            "co2_by_firm": pd.DataFrame([r.model_dump() for r in (self.co2_t.by_firm if self.co2_t else [])]),
+            "firm_targets": pd.DataFrame([f.model_dump() for f in self.firm_targets]),
         }
 
 
@@ -452,6 +458,11 @@ def _scaled(f: FlowRow, firm: str, share: float) -> FlowRow:
     """One firm's part of a residue row fed by several firms (tonnes and money × share)."""
     money = ("tonnes", "transport_cny", "handling_cny", "revenue_cny", "tax_cny", "penalty_cny", "incentive_cny", "cost_cny")
     return f.model_copy(update={"firm": firm, **{k: getattr(f, k) * share for k in money}})
+
+
+def _pairs_text(values: dict[str, float]) -> str:
+    """Tonnes by id as one CSV cell, to the kilogram: ``R01=2250000;R03=100000`` (empty when none)."""
+    return ";".join(f"{k}={round(v, 3):.15g}" for k, v in sorted(values.items()))
 
 
 def _shares_text(shares: dict[str, float]) -> str:

@@ -273,3 +273,46 @@ def test_comparison_png_legend_is_outside_the_axes(park_plan):
         assert len(fig.axes) == 6  # three panels, each with its change B − A
     finally:
         plt.close(fig)
+
+
+def test_issue_15_tables_are_written_as_csv_and_agree_with_the_plan(park_plan, tmp_path):
+    # markets, airspace, CO2 by project and by firm, firms' duties: one CSV each, the same
+    # numbers as plan.json, and each table's own arithmetic holds
+    out = write_plan(park_plan, tmp_path / "out")
+
+    def read(name: str) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO((out / f"{name}.csv").read_text(encoding="utf-8-sig"))))
+
+    markets = read("markets")
+    assert [r["market"] for r in markets] == [m.market for m in park_plan.markets] and markets
+    for row, m in zip(markets, park_plan.markets, strict=True):
+        assert float(row["sold_t"]) == pytest.approx(m.sold_t, abs=1e-3)
+        by_project = dict(pair.split("=") for pair in row["by_project_t"].split(";") if pair)
+        assert sum(float(v) for v in by_project.values()) == pytest.approx(m.sold_t, abs=1e-2)  # every tonne sold by a project
+    airspace = read("airspace")
+    assert [r["sink"] for r in airspace] == [a.sink for a in park_plan.airspace] and airspace
+    for row in airspace:
+        assert float(row["remaining_t"]) == pytest.approx(float(row["remaining_start_t"]) - float(row["intake_t"]), abs=1e-2)
+    assert park_plan.co2_t is not None
+    for name, total in (("co2_by_project", None), ("co2_by_firm", park_plan.co2_t.gross_tco2)):
+        rows = read(name)
+        assert rows and all(float(r["gross_tco2"]) == pytest.approx(float(r["transport_tco2"]) + float(r["process_tco2"]) + float(r["electricity_tco2"]), abs=1e-3) for r in rows)
+        if total is not None:  # every tonne belongs to a firm: the firms' CO2 adds up to the plan's
+            assert sum(float(r["gross_tco2"]) for r in rows) == pytest.approx(total, rel=1e-9, abs=1e-3)
+    assert read("firm_targets") == [] and park_plan.firm_targets == []  # the bundled park sets no duty
+
+
+def test_a_firms_duty_is_written_with_its_price(tmp_path):
+    from flowopt.io import load_scenario
+    from flowopt.overrides import apply_overrides, parse_overrides
+
+    scenario = apply_overrides(load_scenario(PARK_2025), parse_overrides({"changes": [{"set": "firms.F01.target_rate", "value": 0.6}]}))
+    plan = run(scenario)
+    out = write_plan(plan, tmp_path / "out")
+    rows = list(csv.DictReader(io.StringIO((out / "firm_targets.csv").read_text(encoding="utf-8-sig"))))
+    assert [r["firm"] for r in rows] == ["F01"]
+    (row,) = rows
+    # the firm's rate by its ledger, recomputed from the CSV's own columns, meets the duty
+    assert float(row["rate"]) == pytest.approx(float(row["delivered_t"]) / (float(row["generated_t"]) + float(row["prior_t"])), rel=1e-6)
+    assert float(row["rate"]) >= 0.6 - 1e-6 and float(row["target_rate"]) == 0.6
+    assert row["binds"] == str(plan.firm_targets[0].binds)
