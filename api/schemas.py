@@ -20,7 +20,7 @@ from flowopt.diagnosis import Diagnosis
 from flowopt.invest import InvestmentResult
 from flowopt.results import Bottleneck, FlowRow, Plan
 from flowopt.risk import RiskResult
-from flowopt.schema import Identifier
+from flowopt.schema import Identifier, RateMode
 from flowopt.sweep import CostCurve
 
 # nested in anyOf: pydantic resolves a top-level $ref against its own definitions
@@ -87,6 +87,10 @@ class PlanCreate(_ScenarioSource):
     target: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
     """Target for the scenario's rate as a fraction (0.72 = 72 %); default the scenario's
     ``policy.target_rate``."""
+    rate_mode: Annotated[RateMode, Field(strict=False)] | None = None  # a JSON string naming the mode
+    """Which rate the target applies to (``flowopt solve --rate-mode``): ``utilization``
+    (综合利用率, U / (G + U_prior)), ``utilization_plus_disposal`` or ``disposal_only``;
+    default the scenario's ``policy.rate_mode``. Every plan reports all three rates."""
 
     @model_validator(mode="after")
     def _one_source(self) -> PlanCreate:

@@ -576,6 +576,10 @@ class Service:
                 items.append({"file": None, "table": "request", "row": None, "column": ".".join(loc) or None, "pointer": "".join(f"/{x}" for x in loc), "message": f"{err['msg']} (got {_short(err.get('input'))}).", "hint": hint, "severity": "error"})
             raise ApiError(Code.input_invalid, "The plan request is invalid; every problem is listed.", problems=sorted(items, key=lambda i: (i["column"] or "", i["message"]))) from None
         scenario, sha, scenario_id, inline_doc = self._request_scenario(req.scenario_id, req.scenario)
+        if req.rate_mode is not None and req.rate_mode != scenario.policy.rate_mode:
+            # another rate for the target is another scenario content (its own hash and plan)
+            scenario = scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"rate_mode": req.rate_mode})})
+            inline_doc, sha = scenario_document(scenario)
         target = req.target if req.target is not None else scenario.policy.target_rate
         return scenario, sha, scenario_id, target, inline_doc
 

@@ -55,6 +55,27 @@ def test_default_target_is_the_scenarios_own(solver_client):
     check_plan(r.json(), 0.70)
 
 
+def test_rate_mode_of_a_plan_request(solver_client):
+    # the target applied to another rate: the library's plan of the same scenario with that
+    # policy.rate_mode, stored apart from the default plan; the scenario's own mode is a no-op
+    from flowopt.bundled import default_data_dir
+    from flowopt.io import load_scenario
+    from flowopt.pipeline import run
+    from flowopt.schema import RateMode
+
+    default = solver_client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.9})
+    other = solver_client.post("/v1/plans", json={"scenario_id": BUNDLED, "target": 0.9, "rate_mode": "utilization_plus_disposal"})
+    assert other.status_code == 201, other.text
+    plan = Plan.model_validate(other.json())
+    scenario = load_scenario(default_data_dir())
+    expected = run(scenario.model_copy(update={"policy": scenario.policy.model_copy(update={"rate_mode": RateMode.utilization_plus_disposal, "target_rate": 0.9})}))
+    assert plan.rate_mode == "utilization_plus_disposal" and plan.objective_cny == pytest.approx(expected.objective_cny, rel=1e-9)
+    assert default.status_code == 422  # 90 % utilization is out of reach; 90 % with disposal is not
+    same = solver_client.post("/v1/plans", json={"scenario_id": BUNDLED, "rate_mode": str(scenario.policy.rate_mode)})
+    plain = solver_client.post("/v1/plans", json={"scenario_id": BUNDLED})
+    assert same.headers["location"] == plain.headers["location"]
+
+
 def test_inline_scenario(solver_client):
     r = solver_client.post("/v1/plans", json={"scenario": EXAMPLE_SCENARIO, "target": 0.5})
     assert r.status_code == 201, r.text
@@ -173,6 +194,7 @@ BAD_PLANS = [
     ("inline_duplicate", _inline(lambda s: s["sites"].append({"id": "A"})), 422, "input_invalid", "/scenario/sites/1/id"),
     ("inline_empty", _inline(lambda s: s.update(accepts=[])), 422, "input_invalid", "/scenario/accepts"),
     ("inline_nan", b'{"scenario": {"id": "x", "streams": [{"id": "s", "category": "tailings", "generation_t": NaN}]}}', 422, "input_invalid", "/scenario/streams/0/generation_t"),
+    ("unknown_rate_mode", {"scenario_id": BUNDLED, "rate_mode": "recycling"}, 422, "input_invalid", "/rate_mode"),
     ("malformed", b'{"scenario_id": panzhihua}', 400, "json_invalid", None),
     ("duplicate_keys", b'{"scenario_id": "panzhihua_east_2025", "target": 0.7, "target": 0.99}', 422, "input_invalid", "/target"),
 ]
