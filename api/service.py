@@ -1188,7 +1188,7 @@ class Service:
                 raise ApiError(Code.not_found, f"No finished what-if job '{job_id}'.")
             plan_doc = s.execute(sa.select(PlanRow.document).where(PlanRow.id == job.plan_id)).scalar_one_or_none() if job.plan_id else None
             result = json.loads(job.result_json or "{}")
-            head = {"job_id": job.id, "base_plan_id": result["base_plan_id"], "whatif_plan_id": result["whatif_plan_id"], "base_plan_url": f"/v1/plans/{result['base_plan_id']}", "whatif_plan_url": f"/v1/plans/{result['whatif_plan_id']}"}
+            head = _whatif_head(job, result)
             text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1]
             tail = json.dumps({"comparison": result["comparison"], "solve": result["solve"]}, ensure_ascii=False, allow_nan=False, separators=(",", ":"))[1:]
             # key order as job_result's: ids, urls, whatif, comparison, solve
@@ -1392,16 +1392,13 @@ def _job_result(s: Session, job: JobRow) -> Any:
     if job.kind != "whatif":
         return plan
     result = json.loads(job.result_json or "{}")
-    return {
-        "job_id": job.id,
-        "base_plan_id": result["base_plan_id"],
-        "whatif_plan_id": result["whatif_plan_id"],
-        "base_plan_url": f"/v1/plans/{result['base_plan_id']}",
-        "whatif_plan_url": f"/v1/plans/{result['whatif_plan_id']}",
-        "whatif": plan,
-        "comparison": result["comparison"],
-        "solve": result["solve"],
-    }
+    return {**_whatif_head(job, result), "whatif": plan, "comparison": result["comparison"], "solve": result["solve"]}
+
+
+def _whatif_head(job: JobRow, result: Mapping[str, Any]) -> dict[str, Any]:
+    """The ids and URLs that open a what-if answer (its plan, comparison and solve follow)."""
+    base_id, whatif_id = result["base_plan_id"], result["whatif_plan_id"]
+    return {"job_id": job.id, "base_plan_id": base_id, "whatif_plan_id": whatif_id, "base_plan_url": f"/v1/plans/{base_id}", "whatif_plan_url": f"/v1/plans/{whatif_id}"}
 
 
 def validation_report(scenario: Scenario, graph: MaterialGraph) -> dict[str, Any]:

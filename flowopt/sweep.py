@@ -17,7 +17,7 @@ price (CNY/yr per percentage point), reported with each point.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -93,11 +93,16 @@ class CostCurve(_Out):
 
     def table(self) -> pd.DataFrame:
         """Points as a DataFrame: target, objective_cny, cny_per_point, segment, label."""
-        labels = {s.index: s.label for s in self.segments}
-        df = pd.DataFrame([p.model_dump() for p in self.points])
-        if not df.empty:
-            df["label"] = df["segment"].map(labels)
-        return df
+        return _points_table(self.points, self.segments)
+
+
+def _points_table(points: Sequence[BaseModel], segments: Sequence[Any]) -> pd.DataFrame:
+    """A curve's points as a DataFrame, each with its segment's label (``label``)."""
+    labels = {s.index: s.label for s in segments}
+    df = pd.DataFrame([p.model_dump() for p in points])
+    if not df.empty:
+        df["label"] = df["segment"].map(labels)
+    return df
 
 
 def _short(card: Any, zh: bool = False) -> str:
@@ -413,11 +418,7 @@ class Co2Curve(_Out):
 
     def table(self) -> pd.DataFrame:
         """Points as a DataFrame: cap_tco2, objective_cny, cny_per_tco2, co2_tco2, segment, label."""
-        labels = {s.index: s.label for s in self.segments}
-        df = pd.DataFrame([p.model_dump() for p in self.points])
-        if not df.empty:
-            df["label"] = df["segment"].map(labels)
-        return df
+        return _points_table(self.points, self.segments)
 
 
 def _co2_short(card: Any, zh: bool = False) -> str:
